@@ -1,0 +1,54 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
+import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
+import { renderProblem, sendProblem } from './common/problem.filter.js';
+import { ServerConfig } from './config/server.config.js';
+import type { Env } from './config/validate-env.js';
+
+/** Azure's REST limits (notes §g): we enforce them before anything goes upstream. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const HEADER_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Builds the gateway from an environment: config is validated here, once, and a ConfigError is thrown
+ * before any socket opens. The caller decides when to `listen`.
+ */
+export async function createGateway(env: Env, logger?: Logger): Promise<NestFastifyApplication> {
+  const server = ServerConfig.fromEnv(env);
+  const log = logger ?? createLogger(server.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: log,
+    logController: new RequestLogController(),
+    genReqId: requestIdOf,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Escaped 1024-character names can be ~12 KB; Fastify's default (100) would 404 long group names.
+    routerOptions: { maxParamLength: HEADER_LIMIT_BYTES },
+    http: { maxHeaderSize: HEADER_LIMIT_BYTES },
+    clientErrorHandler: answerClientError,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
+    logger: new PinoNestLogger(log),
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Errors raised by Fastify before Nest sees the request (body too large, malformed JSON) get the same shape.
+  fastify.setErrorHandler((error, request, reply) => sendProblem(reply, renderProblem(error, request.id)));
+  return app;
+}
+
+/** Socket-level errors (oversized headers, garbage) get a problem+json answer too, then the socket closes. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const code = status === 431 ? 'headers-too-large' : 'bad-request';
+  const detail = status === 431 ? `Request headers exceed the ${HEADER_LIMIT_BYTES / 1024} KB limit.` : 'Malformed HTTP request.';
+  const body = JSON.stringify({ type: problemType(code), title: statusTitle(status), status, detail, code });
+  socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}

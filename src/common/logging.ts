@@ -1,0 +1,58 @@
+import type { LoggerService } from '@nestjs/common';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { pino, type Logger } from 'pino';
+
+/** Anything that could carry a credential is censored, wherever it appears in a log record. */
+const REDACT = ['req.headers.authorization', 'headers.authorization', '*.authorization', '*.accessKey', '*.AccessKey', '*.token', '*.access_token', '*.client_secret', '*.connectionString'];
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'signalr-gateway' }, redact: { paths: REDACT, censor: '[redacted]' } });
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Reuses a caller's `x-request-id` when it is a plausible id (no log injection), otherwise makes one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who called (the SSO token's `azp`, `client_id`, `appid` or `sub`), set by the auth guard; logged, never the token. */
+    caller?: string;
+  }
+}
+
+/** Exactly one log line per request, written when the response is complete. */
+export class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? request.url.split('?')[0],
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      caller: request.caller,
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request failed');
+    else reply.log.info(line, 'request');
+  }
+}
+
+/** Routes Nest's own messages (boot, route map, filter errors) into the same JSON log stream. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string): void { this.logger.info({ context }, text(message)); }
+  error(message: unknown, trace?: string, context?: string): void { this.logger.error({ context, trace }, text(message)); }
+  warn(message: unknown, context?: string): void { this.logger.warn({ context }, text(message)); }
+  debug(message: unknown, context?: string): void { this.logger.debug({ context }, text(message)); }
+  verbose(message: unknown, context?: string): void { this.logger.trace({ context }, text(message)); }
+}
+
+function text(message: unknown): string {
+  return typeof message === 'string' ? message : JSON.stringify(message);
+}

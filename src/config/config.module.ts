@@ -1,0 +1,15 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { ServerConfig } from './server.config.js';
+import type { Env } from './validate-env.js';
+
+/** Each concern's typed config, validated from the environment once, injectable by its class. */
+const CONFIGS = [ServerConfig];
+
+@Global()
+@Module({})
+export class ConfigModule {
+  static forRoot(env: Env): DynamicModule {
+    const providers = CONFIGS.map((config) => ({ provide: config, useValue: config.fromEnv(env) }));
+    return { module: ConfigModule, providers, exports: CONFIGS };
+  }
+}
