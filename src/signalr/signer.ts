@@ -1,0 +1,113 @@
+import { SignJWT, type JWTPayload } from 'jose';
+import type { SignalRConfig } from '../config/signalr.config.js';
+
+/** Milliseconds since the epoch; injectable so tests can sign golden tokens. */
+export type Clock = () => number;
+
+/** Azure caps REST tokens at an hour in its SDK; a longer configured lifetime applies to client tokens only. */
+export const REST_TOKEN_MAX_LIFETIME_S = 3600;
+/** Azure refuses longer tokens (notes §b.4, §g). */
+export const MAX_TOKEN_LENGTH = 4096;
+/** Bounds the REST token cache: audiences carry user, group and connection ids, so they are unbounded. */
+const REST_CACHE_SIZE = 10_000;
+
+/** Claim names Azure reserves, plus the ones this signer sets itself; custom claims with these names get `asrs.u.`. */
+const RESERVED_CLAIMS = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid']);
+
+export interface ClientTokenOptions {
+  hub: string;
+  /** Azure's application prefix: the client hub becomes `{application}_{hub}`, both lowercased. */
+  application?: string;
+  /** Becomes `asrs.s.uid` (what the Management SDK sends) and `nameid` (what older SDKs send). */
+  userId?: string;
+  /** Defaults to SIGNALR_TOKEN_LIFETIME_S. */
+  lifetimeSeconds?: number;
+  /** Extra claims the hub sees on `Context.User`; repeated claim types are arrays. */
+  claims?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/** A client token over Azure's 4 KB limit: too many or too long claims. Negotiate answers it with 413, as Azure's SDK does. */
+export class TokenTooLongError extends Error {
+  override readonly name = 'TokenTooLongError';
+
+  constructor(readonly length: number) {
+    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_TOKEN_LENGTH}-character limit; send fewer or shorter claims.`);
+  }
+}
+
+interface CachedToken {
+  token: string;
+  refreshAt: number;
+}
+
+/**
+ * Signs the HS256 JWTs Azure SignalR accepts with an AccessKey (notes §b.4, §d): REST tokens, whose `aud` is the
+ * request path on the Endpoint's host, and client tokens for negotiate. The key is the AccessKey's UTF-8 bytes.
+ */
+export class SignalRSigner {
+  readonly #key: Uint8Array;
+  readonly #restTokens = new Map<string, CachedToken>();
+  /** `scheme://host` of Endpoint: no port and never ServerEndpoint's or ClientEndpoint's host, as Azure checks it. */
+  readonly #audienceBase: string;
+  readonly #clientBase: string;
+  readonly #lifetimeSeconds: number;
+
+  constructor(config: SignalRConfig, private readonly now: Clock = Date.now) {
+    const { endpoint, clientEndpoint, accessKey } = config.connection;
+    this.#key = new TextEncoder().encode(accessKey.reveal());
+    this.#audienceBase = `${endpoint.protocol}//${endpoint.hostname}`;
+    this.#clientBase = baseOf(clientEndpoint);
+    this.#lifetimeSeconds = config.tokenLifetimeSeconds;
+  }
+
+  /**
+   * The bearer token for a REST call to `path` (`/api/...`, escaped as sent, no query). Tokens are cached per
+   * audience and renewed once three quarters of their lifetime have passed, so a hot path signs rarely.
+   */
+  async restToken(path: string): Promise<string> {
+    const audience = this.#audienceBase + path;
+    const now = this.now();
+    const cached = this.#restTokens.get(audience);
+    if (cached && now < cached.refreshAt) return cached.token;
+
+    const lifetime = Math.min(this.#lifetimeSeconds, REST_TOKEN_MAX_LIFETIME_S);
+    const token = await this.sign({}, audience, now, lifetime);
+    if (!cached && this.#restTokens.size >= REST_CACHE_SIZE) this.#restTokens.delete(this.#restTokens.keys().next().value!);
+    this.#restTokens.set(audience, { token, refreshAt: now + lifetime * 750 });
+    return token;
+  }
+
+  /** Where a SignalR client connects: `{ClientEndpoint or Endpoint with Port}/client/?hub={hub}` (the hub is not escaped, as in the SDK). */
+  clientUrl(hub: string, application?: string): string {
+    return `${this.#clientBase}/client/?hub=${clientHub(hub, application)}`;
+  }
+
+  /** A client token for negotiate; throws TokenTooLongError rather than hand out a token Azure would refuse. */
+  async signClientToken({ hub, application, userId, lifetimeSeconds = this.#lifetimeSeconds, claims = {} }: ClientTokenOptions): Promise<string> {
+    const payload: JWTPayload = userId === undefined ? {} : { 'asrs.s.uid': userId, nameid: userId };
+    for (const [name, value] of Object.entries(claims)) payload[isReserved(name) ? `asrs.u.${name}` : name] = value;
+    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${clientHub(hub, application)}`, this.now(), lifetimeSeconds);
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length);
+    return token;
+  }
+
+  private sign(claims: JWTPayload, audience: string, nowMs: number, lifetimeSeconds: number): Promise<string> {
+    const iat = Math.floor(nowMs / 1000);
+    return new SignJWT({ ...claims, aud: audience, iat, nbf: iat, exp: iat + lifetimeSeconds })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(this.#key);
+  }
+}
+
+/** An endpoint as a base to append `/api/...` or `/client/...` to: origin (port included) and path, no trailing slash. */
+export function baseOf(url: URL): string {
+  return url.origin + url.pathname.replace(/\/$/, '');
+}
+
+function clientHub(hub: string, application: string | undefined): string {
+  return application === undefined ? hub.toLowerCase() : `${application.toLowerCase()}_${hub.toLowerCase()}`;
+}
+
+function isReserved(name: string): boolean {
+  return RESERVED_CLAIMS.has(name) || name.startsWith('asrs.');
+}
