@@ -1,0 +1,147 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { jwtVerify } from 'jose';
+import { SignalRConfig } from '../../src/config/signalr.config.js';
+import { parseConnectionString } from '../../src/signalr/connection-string.js';
+import { SignalRClient } from '../../src/signalr/signalr.client.js';
+import { SignalRSigner } from '../../src/signalr/signer.js';
+import { UpstreamError } from '../../src/signalr/upstream-error.js';
+
+const KEY = 'unit-test-access-key-0123456789abcdef';
+const chat = { hub: 'Chat' };
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+  contentType?: string;
+  body: string;
+}
+
+/** A stand-in Azure SignalR on 127.0.0.1: answers by path, records what it received. */
+async function upstream(answer: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => {
+      seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, contentType: request.headers['content-type'], body });
+      answer(request, response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, seen };
+}
+
+function clientFor(port: number, timeoutMs = 5000): SignalRClient {
+  const config = new SignalRConfig(parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`), timeoutMs, 3600);
+  return new SignalRClient(config, new SignalRSigner(config));
+}
+
+async function thrown(promise: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof UpstreamError, `expected an UpstreamError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
+}
+
+describe('SignalRClient against a real HTTP server', () => {
+  let stub: Awaited<ReturnType<typeof upstream>>;
+  let client: SignalRClient;
+
+  before(async () => {
+    stub = await upstream((request, response) => {
+      const path = request.url!.split('?')[0];
+      if (path.includes('/slow/')) return; // never answers: the client's timeout must fire
+      if (path === '/api/hubs/chat/users/nobody') return void response.writeHead(404, { 'x-ms-error-code': 'Warning.User.NotExisted' }).end();
+      if (path === '/api/hubs/chat/groups/g1/connections/gone') return void response.writeHead(404, { 'x-ms-error-code': 'Error.Connection.NotExisted' }).end();
+      if (path === '/api/hubs/chat/users/busy/:send') return void response.writeHead(429, { 'retry-after': '12' }).end('{"code":"TooMany"}');
+      if (path === '/api/hubs/chat/users/locked/:send') return void response.writeHead(401).end();
+      if (path === '/api/hubs/chat/users/gone/:send') return void response.writeHead(404).end();
+      response.writeHead(request.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' }).end(request.method === 'HEAD' ? undefined : '{"code":"Success"}');
+    });
+    client = clientFor(stub.port, 300);
+  });
+
+  after(async () => {
+    await client.onModuleDestroy();
+    stub.server.closeAllConnections();
+    await new Promise((resolve) => stub.server.close(resolve));
+  });
+
+  it('sends {target, arguments} as JSON with a bearer token whose aud is the Endpoint host (no port) + path', async () => {
+    const result = await client.sendToGroup(chat, 'g 1', { target: 'newMessage', arguments: ['hi', { n: 1 }] }, { excluded: ['c1', 'c2'] });
+    assert.deepEqual(result, { status: 202 });
+    const request = stub.seen.at(-1)!;
+    assert.equal(request.method, 'POST');
+    assert.equal(request.url, '/api/hubs/chat/groups/g%201/:send?api-version=2022-06-01&excluded=c1&excluded=c2');
+    assert.equal(request.contentType, 'application/json; charset=utf-8');
+    assert.deepEqual(JSON.parse(request.body), { target: 'newMessage', arguments: ['hi', { n: 1 }] });
+    const token = request.authorization!.replace(/^Bearer /, '');
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), { audience: 'http://127.0.0.1/api/hubs/chat/groups/g%201/:send', algorithms: ['HS256'] });
+    assert.ok(payload.exp! > payload.iat!);
+  });
+
+  it('answers an existence check with 200, and a 404 with its x-ms-error-code, without throwing', async () => {
+    assert.deepEqual(await client.userExists(chat, 'alice'), { status: 200 });
+    assert.deepEqual(await client.userExists(chat, 'nobody'), { status: 404, errorCode: 'Warning.User.NotExisted' });
+    assert.equal(stub.seen.at(-1)!.method, 'HEAD');
+  });
+
+  it('returns a 404 from add-connection-to-group', async () => {
+    assert.deepEqual(await client.addConnectionToGroup(chat, 'g1', 'gone'), { status: 404, errorCode: 'Error.Connection.NotExisted' });
+    assert.equal(stub.seen.at(-1)!.method, 'PUT');
+  });
+
+  it('throws a 404 on operations where it is not an answer', async () => {
+    const error = await thrown(client.sendToUser(chat, 'gone', { target: 't', arguments: [] }));
+    assert.equal(error.failure, 'status');
+    assert.equal(error.status, 404);
+  });
+
+  it('throws 429 with Retry-After', async () => {
+    const error = await thrown(client.sendToUser(chat, 'busy', { target: 't', arguments: [] }));
+    assert.equal(error.status, 429);
+    assert.equal(error.retryAfter, '12');
+  });
+
+  it('throws 401 as an UpstreamError whose message has no token or query', async () => {
+    const error = await thrown(client.sendToUser(chat, 'locked', { target: 't', arguments: [] }));
+    assert.equal(error.status, 401);
+    assert.equal(error.operation, 'POST /api/hubs/chat/users/locked/:send');
+    assert.doesNotMatch(error.message, /eyJ|api-version/);
+  });
+
+  it('times out after UPSTREAM_TIMEOUT_MS', async () => {
+    const error = await thrown(client.sendToUser(chat, 'slow', { target: 't', arguments: [] }));
+    assert.equal(error.failure, 'timeout');
+    assert.equal(error.status, undefined);
+  });
+
+  it('keeps working after failures (the pool recovers)', async () => {
+    assert.deepEqual(await client.health(), { status: 200 });
+    assert.equal(stub.seen.at(-1)!.url, '/api/health?api-version=2022-06-01');
+  });
+});
+
+describe('SignalRClient when nothing listens', () => {
+  it('throws unreachable for a refused connection', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const client = clientFor(port);
+    try {
+      const error = await thrown(client.broadcast(chat, { target: 't', arguments: [] }));
+      assert.equal(error.failure, 'unreachable');
+      assert.equal(error.operation, 'POST /api/hubs/chat/:send');
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+});
