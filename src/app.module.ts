@@ -1,8 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ProblemFilter } from './common/problem.filter.js';
+import { ProblemValidationPipe } from './common/validation.pipe.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Env } from './config/validate-env.js';
+import { BroadcastModule } from './modules/broadcast/broadcast.module.js';
+import { ConnectionsModule } from './modules/connections/connections.module.js';
+import { GroupsModule } from './modules/groups/groups.module.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { UsersModule } from './modules/users/users.module.js';
 import { SignalRModule } from './signalr/signalr.module.js';
 
 @Module({})
@@ -10,8 +16,11 @@ export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(env), SignalRModule],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+      imports: [ConfigModule.forRoot(env), SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, HealthModule],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useClass: ProblemValidationPipe },
+      ],
     };
   }
 }

@@ -8,6 +8,7 @@ import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem
 import { renderProblem, sendProblem } from './common/problem.filter.js';
 import { ServerConfig } from './config/server.config.js';
 import type { Env } from './config/validate-env.js';
+import { setupOpenApi } from './openapi/openapi.js';
 
 /** Azure's REST limits (notes §g): we enforce them before anything goes upstream. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -40,6 +41,7 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
   });
   // Errors raised by Fastify before Nest sees the request (body too large, malformed JSON) get the same shape.
   fastify.setErrorHandler((error, request, reply) => sendProblem(reply, renderProblem(error, request.id)));
+  setupOpenApi(app);
   return app;
 }
 

@@ -16,7 +16,7 @@ const logger = new Logger('ProblemFilter');
  * Nest's HttpExceptions and Fastify's own errors (body too large, bad JSON) by their status, and anything else
  * into a 500 whose detail reveals nothing (it is logged instead).
  */
-export function renderProblem(error: unknown, requestId: string): Rendered {
+export function renderProblem(error: unknown, requestId?: string): Rendered {
   if (error instanceof UpstreamError) return renderProblem(new ProblemException(upstreamProblem(error)), requestId);
   if (error instanceof ProblemException) {
     const { code, title, errors, headers } = error;
@@ -31,7 +31,7 @@ export function renderProblem(error: unknown, requestId: string): Rendered {
   return plain(status, codeFor(status), detailOf(error, status), requestId);
 }
 
-function plain(status: number, code: string, detail: string, requestId: string): Rendered {
+function plain(status: number, code: string, detail: string, requestId?: string): Rendered {
   return { problem: { type: problemType(code), title: statusTitle(status), status, detail, code, requestId }, headers: {} };
 }
 

@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type PayloadDto, type SendQuery } from '../../common/hub.dto.js';
+import { SignalRClient } from '../../signalr/signalr.client.js';
+
+/** Everyone connected to a hub. */
+@Injectable()
+export class BroadcastService {
+  constructor(private readonly signalr: SignalRClient) {}
+
+  async send(params: HubParams, query: SendQuery, payload: PayloadDto): Promise<void> {
+    await this.signalr.broadcast(scopeOf(params, query), payloadOf(payload), { excluded: query.excluded });
+  }
+
+  async closeConnections(params: HubParams, query: CloseQuery): Promise<void> {
+    await this.signalr.closeAllConnections(scopeOf(params, query), { excluded: query.excluded, reason: query.reason });
+  }
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Delete, Get, Head, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from '../../auth/auth.decorators.js';
+import { HubQuery, PayloadDto } from '../../common/hub.dto.js';
+import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
+import { ConnectionsService } from './connections.service.js';
+
+@ApiTags('connections')
+@Controller('api/hubs/:hub/connections/:connectionId')
+export class ConnectionsController {
+  constructor(private readonly connections: ConnectionsService) {}
+
+  @Post('::send')
+  @RequirePermission('signalr.send')
+  @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', status: 202, body: true })
+  send(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
+    return this.connections.send(params, query, payload);
+  }
+
+  @Delete()
+  @RequirePermission('signalr.connections')
+  @ApiUpstreamOperation({ operationId: 'closeConnection', summary: 'Close one connection.', status: 200 })
+  close(@Param() params: ConnectionParams, @Query() query: CloseConnectionQuery): Promise<void> {
+    return this.connections.close(params, query);
+  }
+
+  @Head()
+  @RequirePermission('signalr.read')
+  @ApiUpstreamOperation({ operationId: 'checkConnectionExistenceHead', summary: 'Whether a connection exists (empty body).', status: 200, notFound: true })
+  existsHead(@Param() params: ConnectionParams, @Query() query: HubQuery): Promise<void> {
+    return this.connections.exists(params, query);
+  }
+
+  @Get()
+  @RequirePermission('signalr.read')
+  @ApiUpstreamOperation({ operationId: 'checkConnectionExistence', summary: 'Whether a connection exists.', status: 200, notFound: true })
+  exists(@Param() params: ConnectionParams, @Query() query: HubQuery): Promise<void> {
+    return this.connections.exists(params, query);
+  }
+
+  @Delete('groups')
+  @RequirePermission('signalr.connections')
+  @ApiUpstreamOperation({ operationId: 'removeConnectionFromAllGroups', summary: 'Remove a connection from every group.', status: 200 })
+  removeFromAllGroups(@Param() params: ConnectionParams, @Query() query: HubQuery): Promise<void> {
+    return this.connections.removeFromAllGroups(params, query);
+  }
+}

@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { payloadOf, scopeOf, type HubQuery, type PayloadDto } from '../../common/hub.dto.js';
+import { requireFound } from '../../common/upstream.js';
+import { SignalRClient } from '../../signalr/signalr.client.js';
+import type { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
+
+/** Single connections of a hub. */
+@Injectable()
+export class ConnectionsService {
+  constructor(private readonly signalr: SignalRClient) {}
+
+  async send(params: ConnectionParams, query: HubQuery, payload: PayloadDto): Promise<void> {
+    await this.signalr.sendToConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
+  }
+
+  async close(params: ConnectionParams, query: CloseConnectionQuery): Promise<void> {
+    await this.signalr.closeConnection(scopeOf(params, query), params.connectionId, query.reason);
+  }
+
+  async exists(params: ConnectionParams, query: HubQuery): Promise<void> {
+    const result = await this.signalr.connectionExists(scopeOf(params, query), params.connectionId);
+    requireFound(result, `Connection '${params.connectionId}' does not exist.`);
+  }
+
+  async removeFromAllGroups(params: ConnectionParams, query: HubQuery): Promise<void> {
+    await this.signalr.removeConnectionFromAllGroups(scopeOf(params, query), params.connectionId);
+  }
+}

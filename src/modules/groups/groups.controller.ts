@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from '../../auth/auth.decorators.js';
+import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../../common/hub.dto.js';
+import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto, MAX_GROUPS_PER_SEND } from './groups.dto.js';
+import { GroupsService } from './groups.service.js';
+
+@ApiTags('groups')
+@Controller('api/hubs/:hub')
+export class GroupsController {
+  constructor(private readonly groups: GroupsService) {}
+
+  @Post('groups/:group/::send')
+  @RequirePermission('signalr.send')
+  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', status: 202, body: true })
+  send(@Param() params: GroupParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
+    return this.groups.send(params, query, payload);
+  }
+
+  @Post('::sendToGroups')
+  @RequirePermission('signalr.send')
+  @ApiUpstreamOperation({
+    operationId: 'sendToGroups',
+    summary: 'Send one message to several groups.',
+    description: `Not in Azure's API. One upstream send per group (up to ${MAX_GROUPS_PER_SEND}), run in parallel; always answers 207 with each group's own status (202 when accepted) and, when it failed, its problem.`,
+    status: 207,
+    type: SendToGroupsResultDto,
+    body: true,
+  })
+  sendToMany(@Param() params: HubParams, @Query() query: HubQuery, @Body() body: SendToGroupsDto): Promise<SendToGroupsResultDto> {
+    return this.groups.sendToMany(params, query, body);
+  }
+
+  @Post('groups/:group/::closeConnections')
+  @RequirePermission('signalr.connections')
+  @ApiUpstreamOperation({ operationId: 'closeGroupConnections', summary: 'Close every connection in a group.', status: 204 })
+  closeConnections(@Param() params: GroupParams, @Query() query: CloseQuery): Promise<void> {
+    return this.groups.closeConnections(params, query);
+  }
+
+  @Head('groups/:group')
+  @RequirePermission('signalr.read')
+  @ApiUpstreamOperation({ operationId: 'checkGroupExistenceHead', summary: 'Whether a group has any connection (empty body).', status: 200, notFound: true })
+  existsHead(@Param() params: GroupParams, @Query() query: HubQuery): Promise<void> {
+    return this.groups.exists(params, query);
+  }
+
+  @Get('groups/:group')
+  @RequirePermission('signalr.read')
+  @ApiUpstreamOperation({ operationId: 'checkGroupExistence', summary: 'Whether a group has any connection.', status: 200, notFound: true })
+  exists(@Param() params: GroupParams, @Query() query: HubQuery): Promise<void> {
+    return this.groups.exists(params, query);
+  }
+
+  @Put('groups/:group/connections/:connectionId')
+  @RequirePermission('signalr.groups')
+  @ApiUpstreamOperation({ operationId: 'addConnectionToGroup', summary: 'Add a connection to a group.', status: 200, notFound: true })
+  addConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery): Promise<void> {
+    return this.groups.addConnection(params, query);
+  }
+
+  @Delete('groups/:group/connections/:connectionId')
+  @RequirePermission('signalr.groups')
+  @ApiUpstreamOperation({ operationId: 'removeConnectionFromGroup', summary: 'Remove a connection from a group.', status: 200, notFound: true })
+  removeConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery): Promise<void> {
+    return this.groups.removeConnection(params, query);
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { SignalRModule } from '../../signalr/signalr.module.js';
+import { HealthController } from './health.controller.js';
+import { HealthService } from './health.service.js';
+import { ReadinessChecks } from './readiness.js';
+
+/** Probes (`/healthz`, `/readyz`) and Azure's health operation. Exports ReadinessChecks for other modules' checks. */
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), SignalRModule],
+  controllers: [HealthController],
+  providers: [HealthService, ReadinessChecks],
+  exports: [ReadinessChecks],
+})
+export class HealthModule {}

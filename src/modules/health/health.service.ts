@@ -1,0 +1,38 @@
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { ProblemException } from '../../common/problem.js';
+import { SignalRClient } from '../../signalr/signalr.client.js';
+import type { UpstreamHealthDto } from './health.dto.js';
+import { ReadinessChecks } from './readiness.js';
+
+@Injectable()
+export class HealthService {
+  constructor(
+    private readonly signalr: SignalRClient,
+    private readonly terminus: HealthCheckService,
+    private readonly readiness: ReadinessChecks,
+  ) {}
+
+  /** Azure's own health operation, passed through: failures come back as the upstream client maps them. */
+  async upstream(): Promise<UpstreamHealthDto> {
+    await this.signalr.health();
+    return { status: 'ok' };
+  }
+
+  /** The process is up and serving HTTP; nothing else is checked (a restart would not fix a dependency). */
+  live(): Promise<HealthCheckResult> {
+    return this.terminus.check([]);
+  }
+
+  /** Every readiness check passes; otherwise a 503 problem naming the ones that failed. */
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.terminus.check([...this.readiness.all()]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const report = error.getResponse() as HealthCheckResult;
+      const failed = Object.entries(report.error ?? {}).map(([name, result]) => `${name} (${String(result?.['message'] ?? 'down')})`);
+      throw new ProblemException({ status: 503, code: 'not-ready', detail: `Not ready: ${failed.join(', ')}.`, headers: { 'retry-after': '5' } });
+    }
+  }
+}

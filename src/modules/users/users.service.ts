@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto } from '../../common/hub.dto.js';
+import { fanOut, requireFound } from '../../common/upstream.js';
+import { SignalRClient } from '../../signalr/signalr.client.js';
+import type { SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
+
+/** Users of a hub (all their connections): messages, closing, group memberships. */
+@Injectable()
+export class UsersService {
+  constructor(private readonly signalr: SignalRClient) {}
+
+  async send(params: UserParams, query: HubQuery, payload: PayloadDto): Promise<void> {
+    await this.signalr.sendToUser(scopeOf(params, query), params.user, payloadOf(payload));
+  }
+
+  async sendToMany(params: HubParams, query: HubQuery, body: SendToUsersDto): Promise<SendToUsersResultDto> {
+    const scope = scopeOf(params, query);
+    const payload = payloadOf(body);
+    const outcomes = await fanOut(body.users, (user) => this.signalr.sendToUser(scope, user, payload));
+    return { results: outcomes.map((outcome, index) => ({ user: body.users[index]!, ...outcome })) };
+  }
+
+  async closeConnections(params: UserParams, query: CloseQuery): Promise<void> {
+    await this.signalr.closeUserConnections(scopeOf(params, query), params.user, { excluded: query.excluded, reason: query.reason });
+  }
+
+  async exists(params: UserParams, query: HubQuery): Promise<void> {
+    requireFound(await this.signalr.userExists(scopeOf(params, query), params.user), `User '${params.user}' has no connections.`);
+  }
+
+  async inGroup(params: UserGroupParams, query: HubQuery): Promise<void> {
+    const result = await this.signalr.userInGroup(scopeOf(params, query), params.user, params.group);
+    requireFound(result, `User '${params.user}' is not in group '${params.group}'.`);
+  }
+
+  async addToGroup(params: UserGroupParams, query: TtlQuery): Promise<void> {
+    await this.signalr.addUserToGroup(scopeOf(params, query), params.user, params.group, query.ttl);
+  }
+
+  async removeFromGroup(params: UserGroupParams, query: HubQuery): Promise<void> {
+    await this.signalr.removeUserFromGroup(scopeOf(params, query), params.user, params.group);
+  }
+
+  async removeFromAllGroups(params: UserParams, query: HubQuery): Promise<void> {
+    await this.signalr.removeUserFromAllGroups(scopeOf(params, query), params.user);
+  }
+}

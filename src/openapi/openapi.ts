@@ -1,0 +1,38 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { SSO_BEARER_SCHEME } from '../auth/openapi-security.js';
+
+/** The contract's version: changes when the API does, not with every release of the package. */
+export const API_VERSION = '1.0.0';
+
+const DESCRIPTION = `Forwards Azure SignalR Service's data-plane REST API (2022-06-01) under \`/api\`, behind company SSO.
+
+Same paths, methods and success codes as Azure's API; requests are validated before anything goes upstream, and
+every error is RFC 9457 \`application/problem+json\`. Bodies are limited to 1 MB and headers to 16 KB, as upstream.`;
+
+/** The gateway's OpenAPI document, with every object's keys sorted so that it serialises the same way every time. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('SignalR Gateway')
+    .setDescription(DESCRIPTION)
+    .setVersion(API_VERSION)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from the company SSO.' }, SSO_BEARER_SCHEME)
+    .build();
+  return sortKeys(SwaggerModule.createDocument(app, config));
+}
+
+/** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
+export function setupOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+}
+
+/** The committed form of the document: sorted, two-space indented, one trailing newline. */
+export function serialiseOpenApi(document: OpenAPIObject): string {
+  return `${JSON.stringify(sortKeys(document), null, 2)}\n`;
+}
+
+function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])])) as T;
+}
