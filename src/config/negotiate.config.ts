@@ -1,0 +1,32 @@
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsString, Matches } from 'class-validator';
+import { validateEnv, type Env } from './validate-env.js';
+
+const list = ({ value }: { value: unknown }): string[] => String(value).split(',').map((item) => item.trim()).filter(Boolean);
+
+class NegotiateEnv {
+  /** SSO claims copied into client tokens, comma-separated (e.g. `roles,name`); the hub sees them on `Context.User`. */
+  @Transform(list)
+  @Matches(/^[A-Za-z0-9_.:/-]{1,128}$/, { each: true, message: 'NEGOTIATE_FORWARD_CLAIMS lists claim names: letters, digits and _ . : / - only' })
+  NEGOTIATE_FORWARD_CLAIMS: string[] = [];
+
+  /**
+   * The public OAuth client frontends sign in with (authorization code + PKCE) before they negotiate: the demo page
+   * and Swagger UI's Authorize button use it. The default is the development issuer's frontend client.
+   */
+  @IsString() @IsNotEmpty()
+  SSO_FRONTEND_CLIENT_ID = 'signalr-gateway-frontend';
+}
+
+/** How frontends obtain SignalR client tokens through the gateway. */
+export class NegotiateConfig {
+  constructor(
+    readonly forwardClaims: readonly string[],
+    readonly frontendClientId: string,
+  ) {}
+
+  static fromEnv(env: Env): NegotiateConfig {
+    const e = validateEnv(NegotiateEnv, env);
+    return new NegotiateConfig(e.NEGOTIATE_FORWARD_CLAIMS, e.SSO_FRONTEND_CLIENT_ID);
+  }
+}

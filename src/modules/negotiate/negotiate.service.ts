@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { JWTPayload } from 'jose';
+import { invalidToken } from '../../auth/auth.problems.js';
+import type { Principal } from '../../auth/token-verifier.js';
+import type { HubParams } from '../../common/hub.dto.js';
+import { ProblemException } from '../../common/problem.js';
+import { NegotiateConfig } from '../../config/negotiate.config.js';
+import { SignalRConfig } from '../../config/signalr.config.js';
+import { SsoConfig } from '../../config/sso.config.js';
+import { SignalRSigner, TokenTooLongError, type ClientTokenOptions } from '../../signalr/signer.js';
+import type { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
+
+/** Client tokens: for the signed-in user (negotiate) and for any user a trusted service names (`:generateToken`). */
+@Injectable()
+export class NegotiateService {
+  constructor(
+    private readonly signer: SignalRSigner,
+    private readonly negotiateConfig: NegotiateConfig,
+    private readonly signalrConfig: SignalRConfig,
+    private readonly ssoConfig: SsoConfig,
+  ) {}
+
+  /**
+   * The redirect for the caller's own user. The client token never outlives the SSO token it was exchanged for,
+   * so signing out (or losing access) at the SSO takes effect at the next reconnect at the latest.
+   */
+  async negotiate({ hub }: HubParams, { application }: NegotiateQuery, principal: Principal): Promise<NegotiateResponseDto> {
+    if (principal.user === undefined) {
+      throw new ProblemException({
+        status: 403, code: 'no-user',
+        detail: `The SSO token has no ${this.ssoConfig.userClaim} claim naming a user; negotiate is for user tokens.`,
+      });
+    }
+    const ssoSecondsLeft = principal.claims.exp! - Math.floor(Date.now() / 1000);
+    const lifetimeSeconds = Math.min(this.signalrConfig.tokenLifetimeSeconds, ssoSecondsLeft);
+    // Possible within the verifier's clock tolerance: a token that would be born expired is worth nothing.
+    if (lifetimeSeconds < 1) throw invalidToken('The token has expired.');
+    const accessToken = await this.sign({ hub, application, userId: principal.user, lifetimeSeconds, claims: this.forwardedClaims(principal.claims) });
+    return { url: this.signer.clientUrl(hub, application), accessToken, tokenLifetimeSeconds: lifetimeSeconds };
+  }
+
+  async generateToken({ hub }: HubParams, { application, userId, minutesToExpire }: GenerateTokenQuery): Promise<ClientTokenDto> {
+    const token = await this.sign({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
+    return { token, url: this.signer.clientUrl(hub, application) };
+  }
+
+  /** The NEGOTIATE_FORWARD_CLAIMS the SSO token has, as string or string-list claims (the signer renames clashes). */
+  private forwardedClaims(claims: Readonly<JWTPayload>): Record<string, string | string[]> {
+    const forwarded: Record<string, string | string[]> = {};
+    for (const name of this.negotiateConfig.forwardClaims) {
+      const value = claims[name];
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') forwarded[name] = String(value);
+      else if (Array.isArray(value)) forwarded[name] = value.filter((item) => typeof item === 'string');
+    }
+    return forwarded;
+  }
+
+  private async sign(options: ClientTokenOptions): Promise<string> {
+    try {
+      return await this.signer.signClientToken(options);
+    } catch (error) {
+      if (error instanceof TokenTooLongError) throw new ProblemException({ status: 413, code: 'token-too-long', detail: error.message });
+      throw error;
+    }
+  }
+}
