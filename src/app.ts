@@ -6,8 +6,11 @@ import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
 import { renderProblem, sendProblem } from './common/problem.filter.js';
+import { NegotiateConfig } from './config/negotiate.config.js';
 import { ServerConfig } from './config/server.config.js';
+import { SsoConfig } from './config/sso.config.js';
 import type { Env } from './config/validate-env.js';
+import { demoPage } from './dev/demo-page.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 /** Azure's REST limits (notes §g): we enforce them before anything goes upstream. */
@@ -41,8 +44,31 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
   });
   // Errors raised by Fastify before Nest sees the request (body too large, malformed JSON) get the same shape.
   fastify.setErrorHandler((error, request, reply) => sendProblem(reply, renderProblem(error, request.id)));
+  app.enableCors(corsOptions(server.corsOrigins));
   setupOpenApi(app);
+  if (!server.production) await app.register(demoPage(demoPageConfig(app)));
   return app;
+}
+
+/**
+ * Browsers on the CORS_ORIGINS (and only there) may call negotiate and the API, with credentials as the SignalR
+ * browser client sends them; so the allowed origin is always echoed, never `*`. Other origins get no CORS headers.
+ */
+function corsOptions(origins: readonly string[]) {
+  return {
+    origin: origins.map((origin) => new URL(origin).origin),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With', 'X-SignalR-User-Agent', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  };
+}
+
+/** The demo page signs in with the frontend client at the gateway's own SSO and negotiates on its own origin. */
+function demoPageConfig(app: NestFastifyApplication) {
+  const sso = app.get(SsoConfig);
+  return { issuer: sso.issuer, clientId: app.get(NegotiateConfig).frontendClientId, resource: sso.audience, hub: 'chat' };
 }
 
 /** Socket-level errors (oversized headers, garbage) get a problem+json answer too, then the socket closes. */
