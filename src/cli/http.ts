@@ -1,0 +1,55 @@
+import { CliError, ExitCode } from './exit-codes.js';
+
+export interface HttpOptions {
+  /** Who answers, for error messages: "the gateway", "the SSO issuer". */
+  peer: string;
+  timeoutMs: number;
+  /** Called with one line per request when --verbose; never given a token. */
+  trace?: (line: string) => void;
+}
+
+/**
+ * `fetch` with a timeout, where a peer that cannot be reached or does not answer becomes one readable line
+ * (exit code 4) instead of "fetch failed".
+ */
+export async function send(url: URL, init: RequestInit, { peer, timeoutMs, trace }: HttpOptions): Promise<Response> {
+  const method = init.method ?? 'GET';
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    trace?.(`${method} ${url.origin}${url.pathname}${url.search} -> ${response.status}${requestIdOf(response)}`);
+    return response;
+  } catch (error) {
+    trace?.(`${method} ${url.origin}${url.pathname} failed: ${String(error)}`);
+    if (error instanceof DOMException && error.name === 'TimeoutError') {
+      throw new CliError(ExitCode.UpstreamFailure, `${peer} at ${url.origin} did not answer within ${timeoutMs / 1000} s`, { cause: error });
+    }
+    throw new CliError(ExitCode.UpstreamFailure, `cannot reach ${peer} at ${url.origin} (${networkReason(error)})`, { cause: error });
+  }
+}
+
+/** Reads a JSON body, or undefined when there is none or it is not JSON. */
+export async function jsonBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function requestIdOf(response: Response): string {
+  const id = response.headers.get('x-request-id');
+  return id ? ` (request id ${id})` : '';
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`, ...: the code fetch hides in `cause`. */
+function networkReason(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
