@@ -37,6 +37,8 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
+    // JSON only (Fastify's own parser): Nest's default would also parse form bodies into DTOs; those now get 415.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {

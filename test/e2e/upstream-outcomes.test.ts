@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Answer } from '../fixtures/upstream-stand-in.js';
+import { startStack, type Stack } from './harness.js';
+
+const SEND = ['POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: [] } }] as const;
+
+describe('upstream outcomes, as the caller sees them', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  /** Calls with the stand-in answering `answer` once, and checks that exactly one upstream request was made. */
+  async function through(answer: Answer, method: string, path: string, options = {}) {
+    stack.resetUpstream();
+    stack.standIn.answerWith(() => answer);
+    try {
+      const reply = await stack.call(method, path, options);
+      assert.equal(stack.standIn.requests.length, 1);
+      return reply;
+    } finally {
+      stack.standIn.answerWith();
+    }
+  }
+
+  const cases: { name: string; answer: Answer; status: number; code: string }[] = [
+    { name: '401 is the gateway\'s credentials: 502', answer: { status: 401 }, status: 502, code: 'upstream-auth-failed' },
+    { name: '403 likewise: 502', answer: { status: 403 }, status: 502, code: 'upstream-auth-failed' },
+    { name: '404 without an error code on a send: 502', answer: { status: 404 }, status: 502, code: 'upstream-rejected-request' },
+    { name: '404 naming a missing user: 404', answer: { status: 404, headers: { 'x-ms-error-code': 'Warning.User.NotExisted' } }, status: 404, code: 'not-found' },
+    { name: '413: 413', answer: { status: 413 }, status: 413, code: 'payload-too-large' },
+    { name: '500: 502', answer: { status: 500 }, status: 502, code: 'upstream-error' },
+    { name: '503: 502', answer: { status: 503 }, status: 502, code: 'upstream-error' },
+    { name: 'a broken connection: 502', answer: { destroy: true }, status: 502, code: 'upstream-connection-failed' },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const reply = await through(c.answer, ...SEND);
+      assert.equal(reply.status, c.status);
+      assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+      assert.equal(reply.json.code, c.code);
+      assert.equal(reply.json.status, c.status);
+    });
+  }
+
+  it('429 passes Retry-After on', async () => {
+    const reply = await through({ status: 429, headers: { 'retry-after': '7' } }, ...SEND);
+    assert.equal(reply.status, 429);
+    assert.equal(reply.headers['retry-after'], '7');
+    assert.equal(reply.json.code, 'upstream-throttled');
+  });
+
+  for (const errorCode of [undefined, 'Warning.Group.NotExisted']) {
+    const headers = errorCode ? { 'x-ms-error-code': errorCode } : undefined;
+    it(`existence check answered 404 ${errorCode ?? 'without a code'}: GET gets a problem, HEAD an empty 404`, async () => {
+      const get = await through({ status: 404, headers }, 'GET', '/api/hubs/chat/groups/g1');
+      assert.equal(get.status, 404);
+      assert.deepEqual({ code: get.json.code, detail: get.json.detail }, { code: 'not-found', detail: "Group 'g1' has no connections." });
+      const head = await through({ status: 404, headers }, 'HEAD', '/api/hubs/chat/groups/g1');
+      assert.equal(head.status, 404);
+      assert.equal(head.text, '');
+    });
+  }
+
+  it('add connection to group answered 404: 404', async () => {
+    const reply = await through({ status: 404, headers: { 'x-ms-error-code': 'Error.Connection.NotExisted' } }, 'PUT', '/api/hubs/chat/groups/g1/connections/c1');
+    assert.equal(reply.status, 404);
+    assert.equal(reply.json.detail, "Connection 'c1' does not exist.");
+  });
+
+  it('an upstream success with an unexpected 2xx is still a success', async () => {
+    const reply = await through({ status: 200 }, ...SEND);
+    assert.equal(reply.status, 202);
+  });
+
+  it('upstream health failing: /api/health 502 and /readyz 503, /healthz still 200', async () => {
+    stack.standIn.answerWith(() => ({ status: 500 }));
+    try {
+      assert.equal((await stack.call('GET', '/api/health', { anonymous: true })).status, 502);
+      const ready = await stack.call('GET', '/readyz', { anonymous: true });
+      assert.equal(ready.status, 503);
+      assert.equal(ready.json.code, 'not-ready');
+      assert.match(ready.json.detail, /^Not ready: signalr \(/);
+      assert.equal((await stack.call('GET', '/healthz', { anonymous: true })).status, 200);
+    } finally {
+      stack.standIn.answerWith();
+    }
+    const ready = await stack.call('GET', '/readyz', { anonymous: true });
+    assert.equal(ready.status, 200);
+    assert.equal(ready.json.details.signalr.status, 'up');
+  });
+});
+
+describe('upstream too slow', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '200' });
+  });
+  after(() => stack.close());
+
+  it('answers 504 when the upstream does not answer within UPSTREAM_TIMEOUT_MS', async () => {
+    stack.standIn.answerWith(() => ({ delayMs: 5_000 }));
+    const reply = await stack.call(...SEND);
+    assert.equal(reply.status, 504);
+    assert.equal(reply.json.code, 'upstream-timeout');
+  });
+});
+
+describe('upstream gone', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+    await stack.standIn.close();
+  });
+  after(() => stack.close());
+
+  it('answers 503 when the upstream refuses connections', async () => {
+    const reply = await stack.call(...SEND);
+    assert.equal(reply.status, 503);
+    assert.equal(reply.json.code, 'upstream-unavailable');
+  });
+});
