@@ -96,7 +96,7 @@ async function connect(token) {
       accessTokenFactory: () => currentToken() ?? Promise.reject(new Error('The SSO session has expired; sign in again.')),
     })
     .withAutomaticReconnect()
-    .configureLogging(new PageLogger())
+    .configureLogging({ log: logToPage })
     .build();
 
   for (const target of TARGETS) connection.on(target, (...args) => showMessage(target, args));
@@ -117,13 +117,11 @@ async function connect(token) {
   }
 }
 
-/** SignalR's log, in the console; a message for a target nobody listens to is shown on the page too. */
-class PageLogger {
-  log(level, message) {
-    if (level >= signalR.LogLevel.Warning) console.warn(message);
-    const unhandled = /^No client method with the name '(.*)' found\.$/.exec(message);
-    if (unhandled) showMessage(unhandled[1], undefined);
-  }
+/** SignalR's warnings, in the console; a message for a target nobody listens to is shown on the page too. */
+function logToPage(level, message) {
+  if (level >= signalR.LogLevel.Warning) console.warn(message);
+  const unhandled = /^No client method with the name '(.*)' found\.$/.exec(message);
+  if (unhandled) showMessage(unhandled[1], undefined);
 }
 
 // --- Rendering -----------------------------------------------------------------------------------------------

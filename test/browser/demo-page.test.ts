@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
+import { launchChromium, logInAtSso, newPage, screenshot } from './browser.js';
+
+/** Signs `user` in on the demo page at `origin` and waits until it is connected. */
+async function openDemo(browser: Browser, origin: string, user: string): Promise<Page> {
+  const page = await newPage(browser);
+  await page.goto(`${origin}/demo/`);
+  await page.locator('#sign-in').click();
+  await logInAtSso(page, user);
+  await page.waitForURL(`${origin}/demo/`);
+  await connected(page);
+  return page;
+}
+
+const connected = (page: Page) => page.locator('#state[data-state="Connected"]').waitFor();
+const messages = (page: Page) => page.locator('#messages li .text').allTextContents();
+const hasMessage = (page: Page, text: string) => page.locator('#messages li .text', { hasText: text }).waitFor();
+
+describe('the demo page in Chromium', () => {
+  let stack: FullStack;
+  let browser: Browser;
+  let alice: Page;
+  let bob: Page;
+
+  before(async () => {
+    stack = await startFullStack();
+    browser = await launchChromium();
+    alice = await openDemo(browser, stack.gatewayUrl, 'alice');
+    bob = await openDemo(browser, stack.gatewayUrl, 'bob');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  /** A broadcast after a targeted send: once it has arrived, the targeted message would have arrived before it. */
+  async function marker(pages: Page[], text: string): Promise<void> {
+    assert.equal((await stack.api('POST', '/api/hubs/chat/:send', { body: { target: 'broadcastMessage', arguments: ['marker', text] } })).status, 202);
+    for (const page of pages) await hasMessage(page, `marker: ${text}`);
+  }
+
+  test('shows the signed-in user and the connection', async () => {
+    assert.equal(await alice.locator('#user').textContent(), 'alice');
+    assert.equal(await bob.locator('#user').textContent(), 'bob');
+    assert.notEqual(await alice.locator('#connection-id').textContent(), '–');
+  });
+
+  test('a broadcast sent through the API with a service token appears on every page', async () => {
+    const sent = await stack.api('POST', '/api/hubs/chat/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hello everyone'] } });
+    assert.equal(sent.status, 202);
+    await hasMessage(alice, 'server: hello everyone');
+    await hasMessage(bob, 'server: hello everyone');
+  });
+
+  test('a send to user bob appears on bob\'s page only', async () => {
+    const sent = await stack.api('POST', '/api/hubs/chat/users/bob/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'just for bob'] } });
+    assert.equal(sent.status, 202);
+    await hasMessage(bob, 'server: just for bob');
+    await marker([alice], 'after the send to bob');
+    assert.ok(!(await messages(alice)).includes('server: just for bob'));
+  });
+
+  test('a group send reaches only the group\'s members', async () => {
+    assert.equal((await stack.api('PUT', '/api/hubs/chat/users/alice/groups/readers')).status, 200);
+    const sent = await stack.api('POST', '/api/hubs/chat/groups/readers/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'for readers'] } });
+    assert.equal(sent.status, 202);
+    await hasMessage(alice, 'server: for readers');
+    await marker([bob], 'after the group send');
+    assert.ok(!(await messages(bob)).includes('server: for readers'));
+  });
+
+  test('any target is shown, with its arguments', async () => {
+    await stack.api('POST', '/api/hubs/chat/users/alice/:send', { body: { target: 'newMessage', arguments: [{ id: 7 }, 'x'] } });
+    await hasMessage(alice, '[{"id":7},"x"]');
+    await stack.api('POST', '/api/hubs/chat/users/alice/:send', { body: { target: 'somethingElse', arguments: [] } });
+    await hasMessage(alice, 'no handler: add "somethingElse"');
+  });
+
+  test('survives a reconnect: negotiates again and keeps receiving', async () => {
+    const before = await alice.locator('#connection-id').textContent();
+    assert.equal((await stack.api('POST', '/api/hubs/chat/users/alice/:closeConnections?reason=maintenance')).status, 204);
+    await alice.waitForFunction((previous) => {
+      const state = document.getElementById('state')!.dataset['state'];
+      return state === 'Connected' && document.getElementById('connection-id')!.textContent !== previous;
+    }, before);
+    await stack.api('POST', '/api/hubs/chat/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'after the reconnect'] } });
+    await hasMessage(alice, 'server: after the reconnect');
+  });
+
+  test('works from a second origin listed in CORS_ORIGINS: negotiate crosses origins', async () => {
+    const carol = await openDemo(browser, stack.secondOrigin, 'carol');
+    assert.equal(await carol.locator('#gateway').textContent(), stack.gatewayUrl);
+    await stack.api('POST', '/api/hubs/chat/users/carol/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hello carol'] } });
+    await hasMessage(carol, 'server: hello carol');
+    await screenshot(carol, 'demo-page-second-origin');
+    await screenshot(alice, 'demo-page');
+  });
+});
