@@ -43,13 +43,15 @@ export function requestIdOf(response: Response): string {
   return id ? ` (request id ${id})` : '';
 }
 
-/** `ECONNREFUSED`, `ENOTFOUND`, ...: the code fetch hides in `cause`. */
+/** `ECONNREFUSED`, `ENOTFOUND`, ...: the code fetch hides in `cause`; else the innermost message ("bad port"). */
 function networkReason(error: unknown): string {
   let current: unknown = error;
+  let message = String(error);
   while (current instanceof Error) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string') return code;
+    message = current.message;
     current = current.cause;
   }
-  return error instanceof Error ? error.message : String(error);
+  return message;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ACTIONS, COMMAND_GROUPS, type Action, type ActionOptions } from './commands.js';
+import { CliError, ExitCode } from './exit-codes.js';
 
 export type ActionRunner = (action: Action, args: readonly string[], options: ActionOptions) => Promise<void>;
 
@@ -37,6 +38,9 @@ export function addActions(program: Command, run: ActionRunner): void {
       const self = params.at(-1) as Command;
       // A variadic last argument (`<message...>`) is the rest of the line: words joined as they were typed apart.
       const args = self.processedArgs.map((value: unknown) => (Array.isArray(value) ? value.join(' ') : (value as string)));
+      // A name given as "" would make a path without its segment: say so rather than let the gateway answer 404.
+      const empty = self.registeredArguments.findIndex((argument, index) => argument.required && !argument.variadic && args[index] === '');
+      if (empty >= 0) throw new CliError(ExitCode.BadInput, `<${self.registeredArguments[empty].name()}> must not be empty`);
       await run(action, args, self.opts<ActionOptions>());
     });
   }

@@ -49,7 +49,8 @@ async function runLine(line: string, session: Session, terminal: Terminal): Prom
     if (words.length === 0) return ExitCode.Success;
     if (EXIT_WORDS.has(words[0])) return 'exit';
     let outcome: Outcome | undefined;
-    const program = newProgram('').usage('<command> [arguments] [options]');
+    // Named as the prompt, so help reads "Usage: chat> send user ...", what is typed there.
+    const program = newProgram(`${session.gateway.hub}>`).usage('<command> [arguments] [options]');
     addActions(program, async (action, args, options) => {
       outcome = await action.run(session, args, options);
     });
