@@ -1,0 +1,100 @@
+import cors from '@fastify/cors';
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { AccessTokenVerifier } from './auth.js';
+import type { ClientSettings } from './client/client-endpoint.js';
+import { clientRoutes } from './client/client-routes.js';
+import { serveWebSockets } from './client/websocket-upgrade.js';
+import { HubStore } from './hub-store.js';
+import { restRoutes } from './rest/rest-routes.js';
+
+/** Azure's well-known emulator key (Microsoft.Azure.SignalR.Emulator). */
+export const WELL_KNOWN_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+
+/** The subset of a pino logger the emulator uses. */
+export interface EmulatorLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+export interface EmulatorOptions {
+  host?: string;
+  /** 0 picks a free port; the running emulator reports the real one. */
+  port?: number;
+  accessKey?: string;
+  logger?: EmulatorLogger;
+  /** Ping WebSocket and SSE clients that heard nothing for this long (ASP.NET Core: 15 s). */
+  keepAliveIntervalMs?: number;
+  /** Close WebSocket and SSE clients that sent nothing for this long (ASP.NET Core: 30 s). */
+  clientTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  /** How long a long poll is held before it returns empty (ASP.NET Core: 90 s). */
+  longPollTimeoutMs?: number;
+  /** A long-polling client that does not poll again within this is gone (ASP.NET Core: 15 s). */
+  disconnectTimeoutMs?: number;
+  /** `allowReconnect` in the Close message sent when the REST API closes connections (Azure's emulator: true). */
+  closeAllowsReconnect?: boolean;
+}
+
+export interface RunningEmulator {
+  /** e.g. `http://127.0.0.1:8888`, with the real port. */
+  url: string;
+  port: number;
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT_BYTES = 1024 * 1024; // Azure's REST limit; larger bodies get 413
+
+function endpointHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts a local service that behaves like Azure SignalR Service in serverless mode. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const accessKey = options.accessKey ?? WELL_KNOWN_ACCESS_KEY;
+  const keepAliveMs = options.keepAliveIntervalMs ?? 15_000;
+  const clientTimeoutMs = options.clientTimeoutMs ?? 30_000;
+  const settings: ClientSettings = {
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
+    longPollTimeoutMs: options.longPollTimeoutMs ?? 90_000,
+    disconnectTimeoutMs: options.disconnectTimeoutMs ?? 15_000,
+  };
+  const store = new HubStore(options.closeAllowsReconnect ?? true);
+  const verifier = new AccessTokenVerifier(accessKey);
+
+  // Fastify's own request logging would print URLs, and browsers put tokens in `access_token`.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+  app.setErrorHandler((error, _request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) options.logger?.error({ err: { message: (error as Error).message } }, 'emulator request failed');
+    return reply.code(status).send({ message: status < 500 ? (error as Error).message : 'Internal server error.' });
+  });
+  // Browsers on other origins connect: reflect the origin and allow credentials, as Azure's emulator does.
+  await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
+  await app.register(clientRoutes({ store, verifier, settings }));
+  await app.register(restRoutes(store, verifier));
+
+  const stopWebSockets = serveWebSockets(app.server, { store, verifier, settings });
+  const keepAlive = setInterval(() => store.keepAlive(keepAliveMs, clientTimeoutMs), keepAliveMs / 2).unref();
+
+  await app.listen({ host, port: options.port ?? 8888 });
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${endpointHost(host)}:${port}`;
+  options.logger?.info({ url }, 'SignalR emulator listening');
+
+  return {
+    url,
+    port,
+    connectionString: `Endpoint=${url};AccessKey=${accessKey};Version=1.0;`,
+    async close() {
+      clearInterval(keepAlive);
+      store.closeEverything();
+      stopWebSockets();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { pino } from 'pino';
+import { startEmulator, WELL_KNOWN_ACCESS_KEY } from './emulator.js';
+
+/** `npm run emulator`: the emulator on its own, configured by EMULATOR_HOST, EMULATOR_PORT and EMULATOR_ACCESS_KEY. */
+async function main(): Promise<void> {
+  const port = Number(process.env['EMULATOR_PORT'] ?? 8888);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('EMULATOR_PORT must be a port number (0-65535).');
+  const accessKey = process.env['EMULATOR_ACCESS_KEY'] || WELL_KNOWN_ACCESS_KEY;
+  const emulator = await startEmulator({
+    host: process.env['EMULATOR_HOST'] || '127.0.0.1',
+    port,
+    accessKey,
+    logger: pino({ name: 'signalr-emulator' }),
+  });
+  // The well-known key is public; a key of your own is shown only as the variable it came from.
+  const shown = accessKey === WELL_KNOWN_ACCESS_KEY ? emulator.connectionString : emulator.connectionString.replace(accessKey, '<EMULATOR_ACCESS_KEY>');
+  console.log(shown);
+
+  const stop = (): void => {
+    emulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

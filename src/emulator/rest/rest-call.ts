@@ -1,0 +1,80 @@
+import type { FastifyRequest } from 'fastify';
+import { OutboundMessage } from '../protocol/outbound-message.js';
+
+export class BadRequest extends Error {}
+
+// The swagger's patterns: hub and application names, and group names that are not only whitespace.
+const HUB_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
+const MAX_NAME_LENGTH = 1024;
+
+function fieldOf(body: Record<string, unknown>, name: string): unknown {
+  // The .NET SDK sends `Target`/`Arguments`; the spec says `target`/`arguments`.
+  const key = Object.keys(body).find((candidate) => candidate.toLowerCase() === name);
+  return key === undefined ? undefined : body[key];
+}
+
+/** One REST request, read the way the data-plane API defines it. */
+export class RestCall {
+  readonly query: URLSearchParams;
+  private readonly params: Record<string, string>;
+
+  constructor(private readonly request: FastifyRequest) {
+    this.query = new URL(request.url, 'http://query').searchParams;
+    this.params = request.params as Record<string, string>;
+  }
+
+  get hubKey(): string {
+    const hub = this.params['hub'] ?? '';
+    const application = this.query.get('application');
+    if (!HUB_PATTERN.test(hub)) throw new BadRequest('Invalid hub name.');
+    if (application !== null && !HUB_PATTERN.test(application)) throw new BadRequest('Invalid application name.');
+    // Azure's hub key: lower(application)_lower(hub), which is also what clients negotiate with.
+    return application ? `${application.toLowerCase()}_${hub.toLowerCase()}` : hub.toLowerCase();
+  }
+
+  get connectionId(): string {
+    return this.name('connectionId');
+  }
+
+  get group(): string {
+    const group = this.name('group');
+    if (group.trim() === '') throw new BadRequest('Invalid group name.');
+    return group;
+  }
+
+  get user(): string {
+    return this.name('user');
+  }
+
+  get excluded(): Set<string> {
+    return new Set(this.query.getAll('excluded'));
+  }
+
+  get reason(): string | undefined {
+    return this.query.get('reason') ?? undefined;
+  }
+
+  /** Seconds, a non-negative int32; undefined when absent. */
+  get ttl(): number | undefined {
+    const ttl = this.query.get('ttl');
+    if (ttl === null) return undefined;
+    if (!/^\d+$/.test(ttl) || Number(ttl) > 2 ** 31 - 1) throw new BadRequest('ttl must be a non-negative integer number of seconds.');
+    return Number(ttl);
+  }
+
+  message(): OutboundMessage {
+    const body = this.request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('The body must be a JSON object.');
+    const target = fieldOf(body as Record<string, unknown>, 'target');
+    const args = fieldOf(body as Record<string, unknown>, 'arguments') ?? [];
+    if (typeof target !== 'string' || target === '') throw new BadRequest('target is required.');
+    if (!Array.isArray(args)) throw new BadRequest('arguments must be an array.');
+    return OutboundMessage.invocation(target, args);
+  }
+
+  private name(param: string): string {
+    const value = this.params[param] ?? '';
+    if (value.length < 1 || value.length > MAX_NAME_LENGTH) throw new BadRequest(`Invalid ${param}.`);
+    return value;
+  }
+}

@@ -1,0 +1,139 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { bearerToken, restAudience, type AccessTokenVerifier } from '../auth.js';
+import type { HubStore } from '../hub-store.js';
+import { BadRequest, RestCall } from './rest-call.js';
+
+/** A status, or a 404 with the `x-ms-error-code` that Azure's SDK uses to tell "absent" from "broken". */
+type Outcome = number | { status: 404; code: string };
+
+const notFound = (code: string): Outcome => ({ status: 404, code });
+const CONNECTION_NOT_EXISTED = notFound('Warning.Connection.NotExisted');
+const CONNECTION_NOT_EXISTED_ERROR = notFound('Error.Connection.NotExisted');
+const USER_NOT_EXISTED = notFound('Warning.User.NotExisted');
+const GROUP_NOT_EXISTED = notFound('Warning.Group.NotExisted');
+const USER_NOT_IN_GROUP = notFound('Info.User.NotInGroup');
+
+type Operation = (call: RestCall) => Outcome;
+type Route = [method: HTTPMethods, url: string, operation: Operation];
+
+/**
+ * Fastify reads `:name` as a parameter, so Azure's literal `:send` is written `::send`.
+ * GET routes also answer HEAD (Fastify's exposeHeadRoutes), which existence checks need.
+ */
+function operations(store: HubStore): Route[] {
+  const exists = (found: boolean, absent: Outcome): Outcome => (found ? 200 : absent);
+  const hub = '/api/hubs/:hub';
+  const v1 = '/api/v1/hubs/:hub';
+
+  const broadcast: Operation = (call) => (store.broadcast(call.hubKey, call.message(), call.excluded), 202);
+  const sendToUser: Operation = (call) => (store.sendToUser(call.hubKey, call.user, call.message()), 202);
+  const sendToConnection: Operation = (call) => (store.sendToConnection(call.hubKey, call.connectionId, call.message()), 202);
+  const sendToGroup: Operation = (call) => (store.sendToGroup(call.hubKey, call.group, call.message(), call.excluded), 202);
+  const connectionExists: Operation = (call) => exists(!!store.connection(call.hubKey, call.connectionId), CONNECTION_NOT_EXISTED);
+  const groupExists: Operation = (call) => exists(store.groupExists(call.hubKey, call.group), GROUP_NOT_EXISTED);
+  const userExists: Operation = (call) => exists(store.userExists(call.hubKey, call.user), USER_NOT_EXISTED);
+  const userInGroup: Operation = (call) => exists(store.isUserInGroup(call.hubKey, call.user, call.group), USER_NOT_IN_GROUP);
+  const addToGroup: Operation = (call) =>
+    exists(store.addToGroup(call.hubKey, call.group, call.connectionId), CONNECTION_NOT_EXISTED_ERROR);
+  const removeFromGroup: Operation = (call) =>
+    exists(store.removeFromGroup(call.hubKey, call.group, call.connectionId), CONNECTION_NOT_EXISTED_ERROR);
+  const addUserToGroup = (status: number): Operation => (call) =>
+    (store.addUserToGroup(call.hubKey, call.user, call.group, call.ttl), status);
+  const removeUserFromGroup = (status: number): Operation => (call) =>
+    (store.removeUserFromGroup(call.hubKey, call.user, call.group), status);
+  const removeUserFromAllGroups = (status: number): Operation => (call) =>
+    (store.removeUserFromAllGroups(call.hubKey, call.user), status);
+
+  return [
+    // 2022-06-01: all 19 operations with the swagger's success codes.
+    ['GET', '/api/health', () => 200],
+    ['POST', `${hub}/::closeConnections`, (call) => (store.closeHub(call.hubKey, call.reason, call.excluded), 204)],
+    ['POST', `${hub}/::send`, broadcast],
+    ['DELETE', `${hub}/connections/:connectionId`, (call) =>
+      exists(store.closeConnection(call.hubKey, call.connectionId, call.reason), CONNECTION_NOT_EXISTED)],
+    ['GET', `${hub}/connections/:connectionId`, connectionExists],
+    ['POST', `${hub}/connections/:connectionId/::send`, sendToConnection],
+    ['DELETE', `${hub}/connections/:connectionId/groups`, (call) => (store.removeFromAllGroups(call.hubKey, call.connectionId), 200)],
+    ['GET', `${hub}/groups/:group`, groupExists],
+    ['POST', `${hub}/groups/:group/::closeConnections`, (call) =>
+      (store.closeGroup(call.hubKey, call.group, call.reason, call.excluded), 204)],
+    ['POST', `${hub}/groups/:group/::send`, sendToGroup],
+    ['DELETE', `${hub}/groups/:group/connections/:connectionId`, removeFromGroup],
+    ['PUT', `${hub}/groups/:group/connections/:connectionId`, addToGroup],
+    ['GET', `${hub}/users/:user`, userExists],
+    ['POST', `${hub}/users/:user/::closeConnections`, (call) =>
+      (store.closeUser(call.hubKey, call.user, call.reason, call.excluded), 204)],
+    ['POST', `${hub}/users/:user/::send`, sendToUser],
+    ['DELETE', `${hub}/users/:user/groups`, removeUserFromAllGroups(204)],
+    ['DELETE', `${hub}/users/:user/groups/:group`, removeUserFromGroup(204)],
+    ['GET', `${hub}/users/:user/groups/:group`, userInGroup],
+    ['PUT', `${hub}/users/:user/groups/:group`, addUserToGroup(200)],
+
+    // v1: no `:send` suffix, user groups addressed as groups/{group}/users/{user}.
+    ['GET', '/api/v1/health', () => 200],
+    ['POST', v1, broadcast],
+    ['POST', `${v1}/users/:user`, sendToUser],
+    ['POST', `${v1}/connections/:connectionId`, sendToConnection],
+    ['GET', `${v1}/connections/:connectionId`, connectionExists],
+    ['DELETE', `${v1}/connections/:connectionId`, (call) => (store.closeConnection(call.hubKey, call.connectionId, call.reason), 202)],
+    ['POST', `${v1}/groups/:group`, sendToGroup],
+    ['GET', `${v1}/groups/:group`, groupExists],
+    ['GET', `${v1}/users/:user`, userExists],
+    ['PUT', `${v1}/groups/:group/connections/:connectionId`, addToGroup],
+    ['DELETE', `${v1}/groups/:group/connections/:connectionId`, removeFromGroup],
+    ['GET', `${v1}/groups/:group/users/:user`, userInGroup],
+    ['PUT', `${v1}/groups/:group/users/:user`, addUserToGroup(202)],
+    ['DELETE', `${v1}/groups/:group/users/:user`, removeUserFromGroup(202)],
+    ['DELETE', `${v1}/users/:user/groups`, removeUserFromAllGroups(200)],
+  ];
+}
+
+const HEALTH_PATHS = new Set(['/api/health', '/api/v1/health']);
+
+function problem(reply: FastifyReply, status: number, code: string | undefined, message: string): FastifyReply {
+  if (code) reply.header('x-ms-error-code', code);
+  return reply.code(status).send({ code: code ?? String(status), message });
+}
+
+/** The data-plane REST API (2022-06-01 and v1), authenticated like Azure: HS256, `aud` = the request URL. */
+export function restRoutes(store: HubStore, verifier: AccessTokenVerifier) {
+  return async (app: FastifyInstance): Promise<void> => {
+    // Bodies are JSON; an empty body (as on :closeConnections) is no body at all.
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, body === '' ? undefined : JSON.parse(body as string));
+      } catch {
+        done(new BadRequest('The body is not valid JSON.'), undefined);
+      }
+    });
+
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      // Health is anonymous: the SDK's background health check sends no token.
+      if (HEALTH_PATHS.has(request.routeOptions.url ?? '')) return;
+      const target = { protocol: request.protocol, host: request.host, url: request.url };
+      const claims = await verifier.verify(bearerToken(request.headers.authorization), restAudience(target));
+      if (!claims) {
+        reply.header('www-authenticate', 'Bearer');
+        return problem(reply, 401, undefined, 'Unauthorized.');
+      }
+    });
+
+    app.setErrorHandler((error, _request, reply) => {
+      if (error instanceof BadRequest) return problem(reply, 400, undefined, error.message);
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      return problem(reply, status, undefined, status < 500 ? (error as Error).message : 'Internal server error.');
+    });
+
+    for (const [method, url, operation] of operations(store)) {
+      app.route({
+        method,
+        url,
+        handler: async (request, reply) => {
+          const outcome = operation(new RestCall(request));
+          if (typeof outcome === 'number') return reply.code(outcome).send();
+          return problem(reply, outcome.status, outcome.code, 'Not found.');
+        },
+      });
+    }
+  };
+}

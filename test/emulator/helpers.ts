@@ -1,0 +1,149 @@
+import * as signalR from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { EventSource } from 'eventsource';
+import { SignJWT, type JWTPayload } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
+import { startEmulator, WELL_KNOWN_ACCESS_KEY, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/emulator.js';
+
+export const KEY = WELL_KNOWN_ACCESS_KEY;
+export const HUB = 'chat';
+const WAIT_MS = 10_000;
+
+/** Short timings so keep-alive, long polling and expiry happen within a test. */
+export function startTestEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  return startEmulator({
+    port: 0,
+    keepAliveIntervalMs: 500,
+    handshakeTimeoutMs: 3_000,
+    longPollTimeoutMs: 1_000,
+    disconnectTimeoutMs: 3_000,
+    ...options,
+  });
+}
+
+export async function mintToken(claims: JWTPayload, options: { key?: string; expiresIn?: number | null; notBefore?: number } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now);
+  if (options.expiresIn !== null) jwt.setExpirationTime(now + (options.expiresIn ?? 3600));
+  if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
+  return jwt.sign(new TextEncoder().encode(options.key ?? KEY));
+}
+
+/** The audience an Azure SDK signs for a REST call: scheme, host (no port) and path. */
+export function restAudienceOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.hostname}${parsed.pathname}`;
+}
+
+/** Calls the emulator's REST API with a token signed the way Azure's SDK signs it (unless `token` is given). */
+export async function rest(
+  emulator: RunningEmulator,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const url = `${emulator.url}${path}`;
+  const token = options.token ?? (await mintToken({ aud: restAudienceOf(url) }));
+  const hasBody = options.body !== undefined;
+  return fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    body: hasBody ? (typeof options.body === 'string' ? options.body : JSON.stringify(options.body)) : undefined,
+  });
+}
+
+export const clientUrl = (emulator: RunningEmulator, hub = HUB): string => `${emulator.url}/client/?hub=${hub}`;
+
+/** The client token Azure's SDK mints: aud = `{scheme}://{host}/client/?hub={hub}` without the port. */
+export function clientToken(emulator: RunningEmulator, userId: string | undefined, hub = HUB): Promise<string> {
+  const aud = `${new URL(emulator.url).protocol}//${new URL(emulator.url).hostname}/client/?hub=${hub}`;
+  return mintToken({ aud, ...(userId ? { nameid: userId } : {}) });
+}
+
+/** A stand-in for the app's negotiate endpoint: answers `{url, accessToken}`, as the gateway would. */
+export async function startNegotiateServer(emulator: RunningEmulator): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const user = new URL(request.url ?? '/', 'http://x').searchParams.get('user') ?? undefined;
+    void clientToken(emulator, user).then((accessToken) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ url: clientUrl(emulator), accessToken }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type ProtocolName = 'json' | 'messagepack';
+
+/** The real client, with `ws` and `eventsource` passed explicitly so no transport silently falls back. */
+export async function connectClient(
+  negotiateUrl: string,
+  transport: signalR.HttpTransportType,
+  protocol: ProtocolName,
+  user: string,
+): Promise<signalR.HubConnection> {
+  // WebSocket and EventSource are honoured by the client but left out of its published typings.
+  const options = { transport, WebSocket, EventSource };
+  let builder = new signalR.HubConnectionBuilder()
+    .withUrl(`${negotiateUrl}?user=${encodeURIComponent(user)}`, options)
+    .configureLogging(signalR.LogLevel.None);
+  if (protocol === 'messagepack') builder = builder.withHubProtocol(new MessagePackHubProtocol());
+  const connection = builder.build();
+  await withTimeout(connection.start(), 'start');
+  return connection;
+}
+
+export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Everything a client receives, by lower-cased target, in order. */
+export class Inbox {
+  private readonly received: Array<{ target: string; args: unknown[] }> = [];
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(connection: signalR.HubConnection, targets: string[]) {
+    for (const target of targets) {
+      connection.on(target, (...args: unknown[]) => {
+        this.received.push({ target: target.toLowerCase(), args });
+        for (const wake of this.waiters.splice(0)) wake();
+      });
+    }
+  }
+
+  /** Waits for a message on `target`; the messages before it are returned too, for "not received" checks. */
+  async next(target: string): Promise<{ args: unknown[]; before: string[] }> {
+    for (;;) {
+      const index = this.received.findIndex((message) => message.target === target.toLowerCase());
+      if (index !== -1) {
+        const taken = this.received.splice(0, index + 1);
+        return { args: taken[index]!.args, before: taken.slice(0, index).map((message) => message.target) };
+      }
+      await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), `message ${target}`);
+    }
+  }
+}
+
+export function closedWith(connection: signalR.HubConnection): Promise<Error | undefined> {
+  return withTimeout(new Promise((resolve) => connection.onclose(resolve)), 'close');
+}
+
+export async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
