@@ -45,6 +45,11 @@ export class GatewayClient {
     return this.options.hub;
   }
 
+  /** Obtains the bearer token now (from the SSO unless a fixed one was given), so bad credentials show early. */
+  async authenticate(): Promise<void> {
+    await this.options.token();
+  }
+
   async call({ method, path, action, query = {}, body, notFoundIsAnswer = false }: GatewayRequest): Promise<GatewayAnswer> {
     const url = this.url([...path.map(escapeSegment), ...(action ? [`:${action}`] : [])], query);
     const token = await this.options.token();

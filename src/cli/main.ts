@@ -76,9 +76,9 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
     .option('--sender <name>', 'first argument of every message', DEFAULT_SENDER)
     .action(async ({ target, sender }: { target: string; sender: string }) => {
       const { terminal, gateway, options } = context();
-      // Credentials are checked now, not at the first command.
       const session: Session = { gateway, target, sender };
-      await gateway.call({ method: 'GET', path: ['users', sender], notFoundIsAnswer: true });
+      // Credentials are checked now rather than at the first command.
+      await gateway.authenticate();
       terminal.status(`hub "${options.hub}" at ${options.gateway}; messages invoke "${target}" with ("${sender}", text). Type help, or exit.`);
       setExitCode(await runPrompt(session, terminal));
     });

@@ -128,6 +128,11 @@ describe('signalr-gateway CLI against a running development stack', () => {
     assert.match(badToken.stderr, /error: the gateway answered 401 Unauthorized/);
     assert.doesNotMatch(badToken.stdout + badToken.stderr, /eyJhbGciOiJub25lIn0|c2VjcmV0/);
 
+    // The prompt checks the credentials before it reads a line.
+    const server = await runCli(['server'], { ...env, SSO_CLIENT_SECRET: 'not-the-secret' }, 'broadcast never sent\n');
+    assert.equal(server.code, 3);
+    assertOneLineError(server, /^error: the SSO refused a token/);
+
     // No secret and an issuer that is not the local development one: nothing to authenticate with.
     const { SSO_CLIENT_SECRET: _secret, ...withoutSecret } = env;
     const missing = await runCli(['send', 'user', 'alice', 'hi', '--json'], withoutSecret);
@@ -191,7 +196,7 @@ describe('signalr-gateway CLI against a running development stack', () => {
   });
 
   test('a client reconnects by itself after the service closes its connection', { timeout: 60_000 }, async () => {
-    const alice = await startClient('alice', env, []);
+    const alice = await startClient('alice', env, ['--verbose']);
     try {
       const closed = await runCli(['close', 'connection', alice.connectionId, 'maintenance'], env);
       assert.equal(closed.code, 0, closed.stderr);
@@ -200,6 +205,9 @@ describe('signalr-gateway CLI against a running development stack', () => {
       assert.notEqual(newId, alice.connectionId);
       assert.equal((await runCli(['send', 'user', 'alice', 'after the reconnect'], env)).code, 0);
       await alice.process.waitFor('stdout', /"after the reconnect"/);
+      // The SignalR client's own trace (--verbose) is shown, with every token left out.
+      assert.ok(alice.process.stderr.some((line) => line.startsWith('[verbose] signalr ')));
+      assert.doesNotMatch(alice.process.stderr.join('\n'), /eyJ/);
     } finally {
       await alice.process.stop();
     }
