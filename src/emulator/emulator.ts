@@ -67,7 +67,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const verifier = new AccessTokenVerifier(accessKey);
 
   // Fastify's own request logging would print URLs, and browsers put tokens in `access_token`.
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+  // On close, long-lived client requests (polls, event streams) are cut rather than waited for.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true });
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) options.logger?.error({ err: { message: (error as Error).message } }, 'emulator request failed');

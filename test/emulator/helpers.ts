@@ -147,3 +147,18 @@ export async function eventually(check: () => Promise<boolean>, what: string): P
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A bare JSON-protocol WebSocket client: negotiate, connect with the token in the query (the browser path), handshake. */
+export async function rawClient(emulator: RunningEmulator, hub: string, user: string): Promise<{ connectionId: string; socket: WebSocket }> {
+  const token = await clientToken(emulator, user, hub);
+  const response = await fetch(`${emulator.url}/client/negotiate?hub=${hub}&negotiateVersion=1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const { connectionId, connectionToken } = (await response.json()) as { connectionId: string; connectionToken: string };
+  const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}&access_token=${token}`);
+  await withTimeout(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 'open');
+  socket.send('{"protocol":"json","version":1}\x1e');
+  await withTimeout(new Promise((resolve) => socket.once('message', resolve)), 'handshake');
+  return { connectionId, socket };
+}
