@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { ProblemValidationPipe } from './common/validation.pipe.js';
 import { ConfigModule } from './config/config.module.js';
@@ -16,7 +17,7 @@ export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(env), SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, HealthModule],
+      imports: [ConfigModule.forRoot(env), AuthModule, SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, HealthModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },

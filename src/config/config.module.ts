@@ -1,10 +1,11 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ServerConfig } from './server.config.js';
+import { SsoConfig } from './sso.config.js';
 import { SignalRConfig } from './signalr.config.js';
 import type { Env } from './validate-env.js';
 
 /** Each concern's typed config, validated from the environment once, injectable by its class. */
-const CONFIGS = [ServerConfig, SignalRConfig];
+const CONFIGS = [ServerConfig, SsoConfig, SignalRConfig];
 
 @Global()
 @Module({})

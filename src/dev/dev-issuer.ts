@@ -26,6 +26,8 @@ export interface DevIssuerOptions {
   redirectUris?: readonly string[];
   /** Lifetime of access tokens in seconds (default 3600). */
   accessTokenTtlSeconds?: number;
+  /** Private RS256 JWKs (with `kid`) to sign with, the first one first; default: one fresh key. Tests use it to forge claims. */
+  signingKeys?: JWK[];
 }
 
 export interface DevIssuer {
@@ -63,7 +65,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   const audience = options.audience ?? DEV_AUDIENCE;
   const redirectUris = options.redirectUris ?? [];
   const service = { clientId: DEV_SERVICE_CLIENT_ID, clientSecret: options.serviceClientSecret ?? randomBytes(24).toString('base64url') };
-  let keys: JWK[] = [await newSigningKey()];
+  let keys: JWK[] = options.signingKeys ?? [await newSigningKey()];
   let handle: (request: IncomingMessage, response: ServerResponse) => void = () => {};
 
   const server = createServer((request, response) => handle(request, response));
@@ -172,7 +174,8 @@ function createProvider({ issuer, audience, redirectUris, service, ttl }: Settin
   });
 }
 
-async function newSigningKey(): Promise<JWK> {
+/** A private RS256 signing key as a JWK with a random `kid`. */
+export async function newSigningKey(): Promise<JWK> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
 }

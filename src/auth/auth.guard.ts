@@ -1,0 +1,59 @@
+import { Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { HUB_PATTERN } from '../common/names.js';
+import { AUTHENTICATED_KEY, PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators.js';
+import { insufficientScope, missingToken, undeclaredRoute } from './auth.problems.js';
+import { allows, type Permission } from './permissions.js';
+import { SSO_STRATEGY } from './sso.strategy.js';
+import type { Principal } from './token-verifier.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified SSO principal, set by the auth guard on every non-public route. */
+    user?: Principal;
+  }
+}
+
+const HUB = new RegExp(HUB_PATTERN);
+
+/**
+ * The global guard: every route is closed unless it is `@Public()`, and open only to a valid SSO token that holds the
+ * route's `@RequirePermission` (on the route's hub when it has one) or, for `@Authenticated()`, any valid token.
+ */
+@Injectable()
+export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
+  private readonly logger = new Logger('SsoAuthGuard');
+
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    await super.canActivate(context);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = request.user!;
+    request.caller = principal.caller;
+
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
+    if (permission === undefined) {
+      if (this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets)) return true;
+      this.logger.error(`${request.routeOptions.url} declares no permission; closed by default`);
+      throw undeclaredRoute();
+    }
+    // An unvalidated path segment never reaches a header; a name that is not a hub cannot match a hub grant anyway.
+    const hub = (request.params as Record<string, string> | undefined)?.hub;
+    const validHub = hub !== undefined && HUB.test(hub) ? hub : undefined;
+    if (!allows(principal.grants, permission, validHub)) throw insufficientScope(permission, validHub);
+    return true;
+  }
+
+  override handleRequest<T>(error: unknown, user: T): T {
+    if (error) throw error;
+    if (!user) throw missingToken();
+    return user;
+  }
+}

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { type JWK, type JWTPayload } from 'jose';
+import { newSigningKey } from '../../src/dev/dev-issuer.js';
+import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
+import { ACCESS_KEY, logLines, startProbeGateway } from './harness.js';
+import { bearer, call, compact, now, publicPem, sign, type Answer } from './helpers.js';
+
+describe('SSO tokens at the gateway (real issuer, real guard)', () => {
+  let sso: TestIssuer;
+  let trusted: JWK;
+  let gateway: Awaited<ReturnType<typeof startProbeGateway>>;
+  let url: string;
+  let token: string;
+  const issuedTokens: string[] = [];
+
+  /** Claims as the issuer would sign them for a service client. */
+  const claims = (overrides: JWTPayload = {}): JWTPayload => ({
+    iss: sso.issuer, aud: sso.env.SSO_AUDIENCE, client_id: 'forger', scope: 'signalr.send signalr.read', iat: now(), exp: now() + 300, ...overrides,
+  });
+  const send = (headers: Record<string, string | string[]>, path = '/probe/hubs/chat/:send') => call(`${url}${path}`, 'POST', headers, '{}');
+
+  before(async () => {
+    trusted = await newSigningKey();
+    sso = await startTestIssuer({ signingKeys: [trusted] });
+    gateway = await startProbeGateway({ ...sso.env, SSO_TOKEN_TYPE: 'at+jwt' });
+    url = gateway.url;
+    token = await sso.token();
+    issuedTokens.push(token);
+  });
+  after(async () => {
+    await gateway.app.close();
+    await sso.close();
+  });
+
+  it('accepts a valid service token from the issuer (2xx), and again from its cache', async () => {
+    for (let i = 0; i < 2; i++) {
+      const answer = await send(bearer(token));
+      assert.equal(answer.status, 202, answer.body);
+      assert.deepEqual(JSON.parse(answer.body), { hub: 'chat' });
+    }
+  });
+
+  it('accepts the scheme name in any case (RFC 7235)', async () => {
+    assert.equal((await send({ authorization: `bearer ${token}` })).status, 202);
+  });
+
+  it('answers a request without a token with 401 and a bare Bearer challenge (RFC 6750 §3.1)', async () => {
+    const answer = await send({});
+    assert.equal(answer.status, 401);
+    assert.equal(answer.headers['www-authenticate'], 'Bearer realm="signalr-gateway"');
+    assert.match(String(answer.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(JSON.parse(answer.body).code, 'unauthenticated');
+  });
+
+  const forgeries: Array<[string, () => Promise<Record<string, string | string[]>>, string?]> = [
+    ['alg none', async () => bearer(compact({ alg: 'none', typ: 'at+jwt' }, claims()))],
+    ['alg none with the trusted kid', async () => bearer(compact({ alg: 'none', typ: 'at+jwt', kid: trusted.kid }, claims()))],
+    ['HS256 signed with the issuer\'s public key', async () => {
+      const header = { alg: 'HS256', typ: 'at+jwt', kid: trusted.kid };
+      const unsigned = compact(header, claims()).slice(0, -1);
+      return bearer(`${unsigned}.${createHmac('sha256', publicPem(trusted)).update(unsigned).digest('base64url')}`);
+    }],
+    ['wrong issuer', async () => bearer(await sign(trusted, claims({ iss: 'https://evil.example' })))],
+    ['wrong audience', async () => bearer(await sign(trusted, claims({ aud: 'api://another-api' })))],
+    ['expired beyond the clock tolerance', async () => bearer(await sign(trusted, claims({ iat: now() - 3600, exp: now() - 120 })))],
+    ['nbf in the future', async () => bearer(await sign(trusted, claims({ nbf: now() + 600 })))],
+    ['missing exp', async () => { const { exp: _exp, ...rest } = claims(); return bearer(await sign(trusted, rest)); }],
+    ['unknown kid', async () => bearer(await sign(trusted, claims(), { kid: 'no-such-key' }))],
+    ['tampered payload (scope added)', async () => {
+      const [header, , signature] = (await sign(trusted, claims({ scope: 'signalr.read' }))).split('.');
+      return bearer(`${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.${signature}`);
+    }],
+    ['tampered signature', async () => {
+      const signed = await sign(trusted, claims());
+      const flipped = signed.at(-5) === 'A' ? 'B' : 'A';
+      return bearer(`${signed.slice(0, -5)}${flipped}${signed.slice(-4)}`);
+    }],
+    ['stripped signature', async () => bearer(`${(await sign(trusted, claims())).split('.').slice(0, 2).join('.')}.`)],
+    ['truncated', async () => bearer(token.slice(0, -20))],
+    ['not a JWT', async () => bearer('not-a-jwt')],
+    ['only two segments', async () => bearer(token.split('.').slice(0, 2).join('.'))],
+    ['another issuer\'s key with the same kid', async () => bearer(await sign({ ...(await newSigningKey()), kid: trusted.kid }, claims()))],
+    ['attacker key announced in a jwk header', async () => {
+      const attacker = await newSigningKey();
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = attacker;
+      return bearer(await sign(attacker, claims(), { jwk: publicJwk, kid: undefined }));
+    }],
+    ['attacker key set announced in a jku header', async () => bearer(await sign(await newSigningKey(), claims(), { jku: 'http://127.0.0.1:1/jwks' }))],
+    ['wrong typ (SSO_TOKEN_TYPE=at+jwt)', async () => bearer(await sign(trusted, claims(), { typ: 'JWT' }))],
+    ['an unknown critical header', async () => bearer(await sign(trusted, claims(), { crit: ['x-must-understand'], 'x-must-understand': 1 }))],
+    ['oversized token (10 KB)', async () => bearer(await sign(trusted, claims({ padding: 'x'.repeat(10_000) })))],
+    ['Bearer scheme missing', async () => ({ authorization: token }), 'no-error'],
+    ['Basic credentials', async () => ({ authorization: `Basic ${Buffer.from('signalr-gateway-service:secret').toString('base64')}` }), 'no-error'],
+    ['Bearer with nothing after it', async () => ({ authorization: 'Bearer ' })],
+    ['two tokens in one header', async () => ({ authorization: `Bearer ${token} ${token}` })],
+    ['two Authorization headers', async () => ({ authorization: [`Bearer ${token}`, `Bearer ${token}`] }), 'invalid_request'],
+  ];
+
+  for (const [name, headers, expected = 'invalid_token'] of forgeries) {
+    it(`rejects ${name} with 401`, async () => {
+      const sent = await headers();
+      const answer = await send(sent);
+      assert.equal(answer.status, 401, answer.body);
+      const challenge = String(answer.headers['www-authenticate']);
+      assert.match(challenge, /^Bearer realm="signalr-gateway"/);
+      if (expected === 'no-error') assert.doesNotMatch(challenge, /error=/);
+      else assert.match(challenge, new RegExp(`error="${expected}", error_description="[^"]+"`));
+      assertNoTokenIn(answer, sent);
+    });
+  }
+
+  it('never accepts a token in the query string, even a valid one', async () => {
+    const answer = await call(`${url}/probe/hubs/chat/:send?access_token=${token}`, 'POST', {}, '{}');
+    assert.equal(answer.status, 401);
+    assert.match(String(answer.headers['www-authenticate']), /error="invalid_request"/);
+    assert.ok(!answer.body.includes(token));
+  });
+
+  it('answers 403 insufficient_scope, naming the permission, to a valid token without it', async () => {
+    const readOnly = await sso.token(['signalr.read']);
+    issuedTokens.push(readOnly);
+    const answer = await send(bearer(readOnly), '/probe/hubs/Chat/:send');
+    assert.equal(answer.status, 403);
+    assert.equal(answer.headers['www-authenticate'],
+      'Bearer realm="signalr-gateway", error="insufficient_scope", error_description="This route needs the signalr.send permission (or signalr.send:chat).", scope="signalr.send signalr.send:chat"');
+    assert.equal(JSON.parse(answer.body).code, 'insufficient-scope');
+    assert.equal((await call(`${url}/probe/hubs/chat/groups/g1`, 'GET', bearer(readOnly))).status, 200);
+  });
+
+  it('lets a hub-qualified permission act on its hub only, whatever the hub\'s case', async () => {
+    const orders = await sign(trusted, claims({ scope: 'signalr.send:Orders' }));
+    assert.equal((await send(bearer(orders), '/probe/hubs/orders/:send')).status, 202);
+    assert.equal((await send(bearer(orders), '/probe/hubs/ORDERS/:send')).status, 202);
+    assert.equal((await send(bearer(orders), '/probe/hubs/chat/:send')).status, 403);
+  });
+
+  it('reads permissions from scp (string or array) and roles', async () => {
+    for (const grant of [{ scp: 'signalr.send' }, { scp: ['signalr.send'] }, { roles: ['signalr.send'] }]) {
+      const answer = await send(bearer(await sign(trusted, claims({ scope: undefined, ...grant }))));
+      assert.equal(answer.status, 202, JSON.stringify(grant));
+    }
+    assert.equal((await send(bearer(await sign(trusted, claims({ scope: undefined, roles: 'signalr.send signalr.read' /* a role is never split */ }))))).status, 403);
+  });
+
+  it('lets any valid token call an @Authenticated route and exposes the caller and user', async () => {
+    const user = await sign(trusted, claims({ scope: '', client_id: undefined, azp: 'demo-page', sub: 'alice' }));
+    const answer = await call(`${url}/me`, 'GET', bearer(user));
+    assert.equal(answer.status, 200);
+    assert.deepEqual(JSON.parse(answer.body), { caller: 'demo-page', user: 'alice' });
+    assert.equal((await call(`${url}/me`, 'GET')).status, 401);
+  });
+
+  it('opens @Public routes to anyone and closes routes that declare nothing', async () => {
+    assert.equal((await call(`${url}/open`, 'GET')).status, 200);
+    const answer = await call(`${url}/undeclared`, 'GET', bearer(token));
+    assert.equal(answer.status, 403);
+    assert.equal(JSON.parse(answer.body).code, 'route-not-authorized');
+  });
+
+  it('logs the caller on the request line, and no token or AccessKey anywhere', () => {
+    const lines = logLines.join('');
+    assert.match(lines, /"caller":"signalr-gateway-service"/);
+    for (const secret of [...issuedTokens, ACCESS_KEY]) {
+      assert.ok(!lines.includes(secret), 'a credential reached the logs');
+      assert.ok(!lines.includes(secret.split('.')[2] ?? secret), 'a token signature reached the logs');
+    }
+  });
+});
+
+function assertNoTokenIn(answer: Answer, sent: Record<string, string | string[]>): void {
+  for (const value of [sent.authorization ?? []].flat()) {
+    const credential = value.replace(/^\w+ /, '');
+    if (credential.length > 8) assert.ok(!answer.body.includes(credential) && !String(answer.headers['www-authenticate']).includes(credential));
+  }
+}
