@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import { ServerConfig } from '../config/server.config.js';
+import type { Env } from '../config/validate-env.js';
+import { startEmulator } from '../emulator/emulator.js';
+import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
+
+/** Where `npm start` puts its embedded parts, so the CLI and the README can rely on them. */
+export const DEV_SSO_PORT = 3001;
+export const DEV_EMULATOR_PORT = 8888;
+/**
+ * The development service client's secret. It is public on purpose, like Azure's emulator key: the development
+ * issuer listens on loopback only and is refused in production, and a fixed value lets the CLI work with no flags.
+ */
+export const DEV_SERVICE_CLIENT_SECRET = 'signalr-gateway-development-secret';
+
+export interface DevelopmentStack {
+  /** The environment with the embedded parts filled in. */
+  env: Env;
+  close(): Promise<void>;
+}
+
+/**
+ * For a newcomer's `npm start`: whatever is not configured (SignalR upstream, SSO issuer) is started in-process
+ * on loopback, and the gateway is pointed at it, with a loud warning. Never used in production (main.ts refuses).
+ */
+export async function startDevelopmentStack(env: Env, log: Logger): Promise<DevelopmentStack> {
+  const server = ServerConfig.fromEnv(env);
+  const gatewayUrl = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${server.port}`;
+  const filled: Env = { ...env };
+  const closers: Array<() => Promise<void>> = [];
+
+  if (!env.SIGNALR_CONNECTION_STRING) {
+    const emulator = await startEmulator({ host: '127.0.0.1', port: Number(env.EMULATOR_PORT ?? DEV_EMULATOR_PORT), logger: log.child({ component: 'emulator' }) });
+    filled.SIGNALR_CONNECTION_STRING = emulator.connectionString;
+    closers.push(() => emulator.close());
+    log.warn(`SIGNALR_CONNECTION_STRING is not set: using the embedded SignalR emulator at ${emulator.url} (development only).`);
+  }
+
+  if (!env.SSO_ISSUER) {
+    const sso = await startDevIssuer({
+      port: Number(env.DEV_SSO_PORT ?? DEV_SSO_PORT),
+      serviceClientSecret: DEV_SERVICE_CLIENT_SECRET,
+      redirectUris: [`${gatewayUrl}/demo/`, `${gatewayUrl}/docs/oauth2-redirect.html`],
+    });
+    filled.SSO_ISSUER = sso.issuer;
+    filled.SSO_AUDIENCE = sso.audience;
+    closers.push(() => sso.close());
+    log.warn(`SSO_ISSUER is not set: using the embedded DEVELOPMENT issuer at ${sso.issuer}; anyone can sign in as anyone. Never use it in production.`);
+    // A banner for the person at the terminal, not a log record: it must stay copy-pasteable.
+    process.stdout.write(`\nTry it: obtain a service token and broadcast to hub "chat":\n\n${serviceTokenCurl(sso, gatewayUrl)}\n\n`);
+  }
+
+  return { env: filled, close: async () => { await Promise.all(closers.map((close) => close())); } };
+}
