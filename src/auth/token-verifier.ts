@@ -75,6 +75,13 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
     return this.keys ? { ready: true } : { ready: false, reason: this.lastError };
   }
 
+  /** For readiness: resolves once discovery and keys are loaded (trying now if they are not), else says why. */
+  async ready(): Promise<void> {
+    await this.load();
+    const status = this.status();
+    if (!status.ready) throw new Error(status.reason);
+  }
+
   /** Loads discovery and keys now unless loaded or loading; the background retry keeps going on failure. */
   load(): Promise<void> {
     if (this.keys || this.stopped) return Promise.resolve();

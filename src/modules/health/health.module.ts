@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '../../auth/auth.module.js';
 import { SignalRModule } from '../../signalr/signalr.module.js';
 import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
@@ -7,7 +8,7 @@ import { ReadinessChecks } from './readiness.js';
 
 /** Probes (`/healthz`, `/readyz`) and Azure's health operation. Exports ReadinessChecks for other modules' checks. */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), SignalRModule],
+  imports: [TerminusModule.forRoot({ logger: false }), SignalRModule, AuthModule],
   controllers: [HealthController],
   providers: [HealthService, ReadinessChecks],
   exports: [ReadinessChecks],

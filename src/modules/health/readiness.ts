@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { TokenVerifier } from '../../auth/token-verifier.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 
 /**
@@ -10,8 +11,9 @@ import { SignalRClient } from '../../signalr/signalr.client.js';
 export class ReadinessChecks {
   private readonly checks: HealthIndicatorFunction[] = [];
 
-  constructor(indicators: HealthIndicatorService, signalr: SignalRClient) {
+  constructor(indicators: HealthIndicatorService, signalr: SignalRClient, sso: TokenVerifier) {
     this.add(() => indicators.check('signalr').attempt(async () => void (await signalr.health())));
+    this.add(() => indicators.check('sso').attempt(() => sso.ready()));
   }
 
   add(check: HealthIndicatorFunction): void {
