@@ -230,7 +230,7 @@ describe('REST API', () => {
     assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/users/${capped}/groups/g0?ttl=-1`)).status, 400);
   });
 
-  test('a REST close without reconnect permission is final, and its reason reaches the client', async () => {
+  test('closing a user’s connections delivers the reason to the client', async () => {
     const connection = await connect('closer');
     const closed = closedWith(connection);
     await rest(emulator, 'POST', '/api/hubs/chat/users/closer/:closeConnections?reason=maintenance');
