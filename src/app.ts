@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
-import { renderProblem, sendProblem } from './common/problem.filter.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
 import { ServerConfig } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
@@ -44,8 +43,6 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  // Errors raised by Fastify before Nest sees the request (body too large, malformed JSON) get the same shape.
-  fastify.setErrorHandler((error, request, reply) => sendProblem(reply, renderProblem(error, request.id)));
   app.enableCors(corsOptions(server.corsOrigins));
   setupOpenApi(app);
   if (!server.production) await app.register(demoPage(demoPageConfig(app)));
