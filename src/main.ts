@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const log = createLogger(server.logLevel);
   let env: Env = process.env;
   let closeStack = async (): Promise<void> => {};
+  let banner = '';
   if (server.production) {
     requireProductionSettings(env);
   } else {
@@ -25,9 +26,12 @@ async function main(): Promise<void> {
     const stack = await startDevelopmentStack(env, log);
     env = stack.env;
     closeStack = stack.close;
+    banner = stack.banner;
   }
   const app = await createGateway(env, log);
   await app.listen({ port: server.port, host: server.host });
+  // For the person at the terminal, not a log record: it must stay copy-pasteable.
+  if (banner) process.stdout.write(`\n${banner}\n\n`);
   // Drain in-flight requests, close the upstream pool, then the embedded parts; the process then ends by itself.
   const shutdown = (): void => void app.close().then(closeStack);
   process.once('SIGINT', shutdown);
@@ -35,7 +39,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A configuration error is the operator's to fix: say what is wrong, without a stack trace.
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Configuration and busy ports are the operator's to fix: say what is wrong, without a stack trace.
+  console.error(describeStartupError(error));
   process.exit(1);
 });
+
+function describeStartupError(error: unknown): unknown {
+  if (error instanceof ConfigError) return error.message;
+  const { code, address, port } = error as { code?: string; address?: string; port?: number };
+  if (code === 'EADDRINUSE') return `Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or choose another port (PORT, EMULATOR_PORT, DEV_SSO_PORT).`;
+  return error;
+}

@@ -16,6 +16,8 @@ export const DEV_SERVICE_CLIENT_SECRET = 'signalr-gateway-development-secret';
 export interface DevelopmentStack {
   /** The environment with the embedded parts filled in. */
   env: Env;
+  /** What to tell the person at the terminal once the gateway listens. */
+  banner: string;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
   const gatewayUrl = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${server.port}`;
   const filled: Env = { ...env };
   const closers: Array<() => Promise<void>> = [];
+  let banner = '';
 
   if (!env.SIGNALR_CONNECTION_STRING) {
     const emulator = await startEmulator({ host: '127.0.0.1', port: Number(env.EMULATOR_PORT ?? DEV_EMULATOR_PORT), logger: log.child({ component: 'emulator' }) });
@@ -46,9 +49,8 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
     filled.SSO_AUDIENCE = sso.audience;
     closers.push(() => sso.close());
     log.warn(`SSO_ISSUER is not set: using the embedded DEVELOPMENT issuer at ${sso.issuer}; anyone can sign in as anyone. Never use it in production.`);
-    // A banner for the person at the terminal, not a log record: it must stay copy-pasteable.
-    process.stdout.write(`\nTry it: obtain a service token and broadcast to hub "chat":\n\n${serviceTokenCurl(sso, gatewayUrl)}\n\n`);
+    banner = `Try it: obtain a service token and broadcast to hub "chat":\n\n${serviceTokenCurl(sso, gatewayUrl)}\n\nDemo page: ${gatewayUrl}/demo/   Swagger UI: ${gatewayUrl}/docs`;
   }
 
-  return { env: filled, close: async () => { await Promise.all(closers.map((close) => close())); } };
+  return { env: filled, banner, close: async () => { await Promise.all(closers.map((close) => close())); } };
 }
