@@ -1,4 +1,4 @@
-import type { SecuritySchemeObject } from '@nestjs/swagger';
+import type { OpenAPIObject, SecuritySchemeObject } from '@nestjs/swagger';
 import { PERMISSIONS } from './permissions.js';
 
 /** The security schemes every protected route refers to (see RequirePermission). */
@@ -19,10 +19,25 @@ export function ssoOAuth2Scheme({ authorizationEndpoint, tokenEndpoint }: SsoEnd
   const scopes = Object.fromEntries(PERMISSIONS.map((permission) => [permission, `${permission} on every hub`]));
   return {
     type: 'oauth2',
-    description: 'Company SSO. Permissions may also be hub-qualified, e.g. `signalr.send:orders`.',
+    description: 'Company SSO (Swagger UI at /docs uses the endpoints from the issuer\'s discovery document). Permissions may also be hub-qualified, e.g. `signalr.send:orders`.',
     flows: {
       clientCredentials: { tokenUrl: tokenEndpoint, scopes },
       authorizationCode: { authorizationUrl: authorizationEndpoint, tokenUrl: tokenEndpoint, scopes },
     },
   };
+}
+
+/**
+ * Endpoints of the published contract, which must not depend on the deployment: the real ones come from discovery
+ * and are given to Swagger UI when it loads (see withSsoEndpoints).
+ */
+export const PLACEHOLDER_SSO_ENDPOINTS: SsoEndpoints = {
+  authorizationEndpoint: 'https://sso.example.com/authorize',
+  tokenEndpoint: 'https://sso.example.com/token',
+};
+
+/** `document` with the OAuth2 scheme's endpoints as the issuer now announces them (Swagger UI asks on every load). */
+export function withSsoEndpoints(document: OpenAPIObject, endpoints: SsoEndpoints): OpenAPIObject {
+  const securitySchemes = { ...document.components?.securitySchemes, [SSO_OAUTH2_SCHEME]: ssoOAuth2Scheme(endpoints) };
+  return { ...document, components: { ...document.components, securitySchemes } };
 }

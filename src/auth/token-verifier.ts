@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { createRemoteJWKSet, errors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload, type RemoteJWKSet } from 'jose';
 import { createHash } from 'node:crypto';
 import { SsoConfig } from '../config/sso.config.js';
+import type { SsoEndpoints } from './openapi-security.js';
 import { grantsOf } from './permissions.js';
 
 /** Who called, as the guard and the handlers see it. */
@@ -58,6 +59,7 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
   private lastError = 'discovery not attempted yet';
   private kids: { uat?: number; set: ReadonlySet<string> } = { set: new Set() };
   private stopped = false;
+  private discovered?: SsoEndpoints;
 
   constructor(private readonly config: SsoConfig) {}
 
@@ -73,6 +75,15 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
   /** Ready once discovery and keys are loaded; otherwise why not (never secret). */
   status(): { ready: true } | { ready: false; reason: string } {
     return this.keys ? { ready: true } : { ready: false, reason: this.lastError };
+  }
+
+  /**
+   * The issuer's authorization and token endpoints, for Swagger UI's Authorize button: from discovery once loaded,
+   * until then (or with SSO_JWKS_URI, which skips discovery) the conventional `{issuer}/authorize` and `{issuer}/token`.
+   */
+  endpoints(): SsoEndpoints {
+    const issuer = this.config.issuer.replace(/\/$/, '');
+    return this.discovered ?? { authorizationEndpoint: `${issuer}/authorize`, tokenEndpoint: `${issuer}/token` };
   }
 
   /** For readiness: resolves once discovery and keys are loaded (trying now if they are not), else says why. */
@@ -173,10 +184,13 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
     const issuer = this.config.issuer.replace(/\/$/, '');
     const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
     if (!response.ok) throw new Error(`discovery answered ${response.status}`);
-    const discovery = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    const discovery = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown; authorization_endpoint?: unknown; token_endpoint?: unknown };
     // OpenID Connect Discovery 1.0 §4.3: the document must name exactly the issuer we asked.
     if (discovery.issuer !== this.config.issuer) throw new Error('discovery names another issuer');
     if (typeof discovery.jwks_uri !== 'string') throw new Error('discovery has no jwks_uri');
+    if (typeof discovery.authorization_endpoint === 'string' && typeof discovery.token_endpoint === 'string') {
+      this.discovered = { authorizationEndpoint: discovery.authorization_endpoint, tokenEndpoint: discovery.token_endpoint };
+    }
     return discovery.jwks_uri;
   }
 }

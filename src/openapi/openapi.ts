@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { SSO_BEARER_SCHEME } from '../auth/openapi-security.js';
+import { PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME, ssoOAuth2Scheme, withSsoEndpoints } from '../auth/openapi-security.js';
+import { TokenVerifier } from '../auth/token-verifier.js';
 
 /** The contract's version: changes when the API does, not with every release of the package. */
 export const API_VERSION = '1.0.0';
@@ -17,13 +18,22 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion(API_VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from the company SSO.' }, SSO_BEARER_SCHEME)
+    .addOAuth2(ssoOAuth2Scheme(PLACEHOLDER_SSO_ENDPOINTS), SSO_OAUTH2_SCHEME)
     .build();
   return sortKeys(SwaggerModule.createDocument(app, config));
 }
 
 /** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
 export function setupOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  const verifier = app.get(TokenVerifier);
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'openapi.json',
+    raw: ['json'],
+    // Swagger UI (not the published /openapi.json) gets the endpoints the issuer's discovery announces now.
+    patchDocumentOnRequest: (request, _response, document) =>
+      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? withSsoEndpoints(document, verifier.endpoints()) : document,
+    swaggerOptions: { initOAuth: { usePkceWithAuthorizationCodeGrant: true } },
+  });
 }
 
 /** The committed form of the document: sorted, two-space indented, one trailing newline. */
