@@ -34,7 +34,7 @@ export class SsoStrategy extends PassportStrategy(Strategy, SSO_STRATEGY) {
 
 function bearerToken(request: FastifyRequest): string {
   // Node keeps only the first of repeated Authorization headers; a second one means a confused or crafted request.
-  if (request.raw.rawHeaders.filter((_, index) => index % 2 === 0 && /^authorization$/i.test(_)).length > 1) {
+  if (request.raw.rawHeaders.filter((name, index) => index % 2 === 0 && /^authorization$/i.test(name)).length > 1) {
     throw invalidRequest('Send exactly one Authorization header.');
   }
   if (new URLSearchParams(request.url.split('?')[1] ?? '').has('access_token')) {
