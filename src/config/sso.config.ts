@@ -70,6 +70,11 @@ export class SsoConfig {
         : 'Invalid configuration:\n  - SSO_ISSUER: required (the company OpenID issuer URL; `npm start` starts a development issuer when it is unset)');
     }
     const e = validateEnv(SsoEnv, env);
+    // Keys fetched over plain HTTP could be swapped on the way: production trusts only an https issuer.
+    const insecure = [e.SSO_ISSUER, e.SSO_JWKS_URI].filter((url) => url !== undefined && new URL(url).protocol !== 'https:');
+    if (e.NODE_ENV === 'production' && insecure.length > 0) {
+      throw new ConfigError('Invalid configuration:\n  - SSO_ISSUER / SSO_JWKS_URI: must be https:// when NODE_ENV=production');
+    }
     return new SsoConfig(
       e.SSO_ISSUER, e.SSO_AUDIENCE, e.SSO_JWKS_URI, e.SSO_ALGORITHMS, e.SSO_CLOCK_TOLERANCE_S, e.SSO_USER_CLAIM,
       e.SSO_TOKEN_TYPE, e.SSO_JWKS_COOLDOWN_S, e.SSO_JWKS_MAX_AGE_S,

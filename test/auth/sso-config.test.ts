@@ -29,4 +29,11 @@ describe('SsoConfig', () => {
     assert.throws(() => SsoConfig.fromEnv({ SSO_ISSUER: base.SSO_ISSUER }), /SSO_AUDIENCE/);
     assert.throws(() => SsoConfig.fromEnv({ ...base, SSO_ISSUER: 'not a url' }), /SSO_ISSUER/);
   });
+
+  it('trusts only an https issuer and key set in production', () => {
+    const production = { NODE_ENV: 'production', SSO_AUDIENCE: 'api://gateway' };
+    assert.throws(() => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'http://sso.example.com' }), /must be https/);
+    assert.throws(() => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com', SSO_JWKS_URI: 'http://sso.example.com/keys' }), /must be https/);
+    assert.equal(SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com' }).issuer, 'https://sso.example.com');
+  });
 });
