@@ -9,6 +9,7 @@ import { BroadcastModule } from './modules/broadcast/broadcast.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { NegotiateModule } from './modules/negotiate/negotiate.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { SignalRModule } from './signalr/signalr.module.js';
 
@@ -17,7 +18,7 @@ export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(env), AuthModule, SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, HealthModule],
+      imports: [ConfigModule.forRoot(env), AuthModule, SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, NegotiateModule, HealthModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },

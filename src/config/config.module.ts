@@ -1,11 +1,12 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { NegotiateConfig } from './negotiate.config.js';
 import { ServerConfig } from './server.config.js';
 import { SsoConfig } from './sso.config.js';
 import { SignalRConfig } from './signalr.config.js';
 import type { Env } from './validate-env.js';
 
 /** Each concern's typed config, validated from the environment once, injectable by its class. */
-const CONFIGS = [ServerConfig, SsoConfig, SignalRConfig];
+const CONFIGS = [ServerConfig, SsoConfig, SignalRConfig, NegotiateConfig];
 
 @Global()
 @Module({})
