@@ -30,6 +30,8 @@ export function addActions(program: Command, run: ActionRunner): void {
     const [first, second] = action.words;
     const parent = second === undefined ? program : groupOf(first);
     const command = parent.command(`${second ?? first} ${action.args}`).description(action.description);
+    // Connection ids are base64url and may start with "-": such a word is an argument, not an unknown option.
+    if (action.args.includes('<connectionId>')) command.allowUnknownOption();
     for (const option of action.options ?? []) {
       if (option.parse) command.option(option.flags, option.description, option.parse);
       else command.option(option.flags, option.description);

@@ -97,6 +97,13 @@ describe('signalr-gateway CLI against a running development stack', () => {
       assert.equal(no.code, 5);
       assert.equal(no.stdout.trim(), 'user nobody is not connected');
       assert.equal((await runCli(['exists', 'group', 'empty-room'], env)).code, 5);
+
+      // Connection ids are base64url: one starting with "-" is still an argument. Other names take "--" first.
+      const dashed = await runCli(['exists', 'connection', '-n4jEPQT-xZoQ8flYhi5eg'], env);
+      assert.equal(dashed.code, 5, dashed.stderr);
+      assert.equal(dashed.stdout.trim(), 'connection -n4jEPQT-xZoQ8flYhi5eg does not exist');
+      const dashedUser = await runCli(['exists', 'user', '--', '-dash'], env);
+      assert.equal(dashedUser.stdout.trim(), 'user -dash is not connected');
     } finally {
       await alice.process.stop();
     }
