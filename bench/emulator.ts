@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+export const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const HUB = 'bench';
 const MAX_CLIENTS = 10_000;
 const CONNECT_BATCH = 200;
@@ -21,8 +21,7 @@ const FD_MARGIN = 256; // sockets, pipes and files besides the clients
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function clientCount(): { clients: number; note?: string } {
-  const requested = Number(process.env['BENCH_CLIENTS'] ?? 2_000);
+function clientCount(requested: number): { clients: number; note?: string } {
   const fdLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
   const byFds = Number.isFinite(fdLimit) ? fdLimit - FD_MARGIN : MAX_CLIENTS;
   const clients = Math.max(1, Math.min(requested, MAX_CLIENTS, byFds));
@@ -37,13 +36,13 @@ const residentBytes = (pid: number): number => {
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 };
 
-const token = (aud: string): Promise<string> =>
+export const token = (aud: string): Promise<string> =>
   new SignJWT({ aud })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(KEY));
 
-async function startEmulatorProcess(): Promise<{ url: string; pid: number; stop(): void }> {
+export async function startEmulatorProcess(): Promise<{ url: string; pid: number; stop(): void }> {
   const main = fileURLToPath(new URL('../src/emulator/main.js', import.meta.url));
   const child = spawn(process.execPath, [main], { env: { ...process.env, EMULATOR_PORT: '0', EMULATOR_ACCESS_KEY: KEY }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
@@ -57,14 +56,37 @@ async function startEmulatorProcess(): Promise<{ url: string; pid: number; stop(
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-async function main(): Promise<void> {
-  const { clients: wanted, note } = clientCount();
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 30);
+/**
+ * A raw WebSocket client of the emulator (JSON protocol): negotiate, connect, handshake. Every hub record after the
+ * handshake goes to `onRecord`; the caller pings.
+ */
+export async function connectClient(emulatorUrl: string, hub: string, clientToken: string, onRecord: (record: string) => void): Promise<{ socket: WebSocket; connectionId: string }> {
+  const negotiated = await fetch(`${emulatorUrl}/client/negotiate?hub=${hub}&negotiateVersion=1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${clientToken}` },
+  });
+  const { connectionId, connectionToken } = (await negotiated.json()) as { connectionId: string; connectionToken: string };
+  const socket = new WebSocket(`${emulatorUrl.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}`, { headers: { authorization: `Bearer ${clientToken}` } });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('open', () => socket.send('{"protocol":"json","version":1}\x1e'));
+    socket.once('message', () => resolve()); // handshake response
+  });
+  socket.on('message', (data) => {
+    for (const record of String(data).split('\x1e')) if (record !== '') onRecord(record);
+  });
+  return { socket, connectionId };
+}
+
+export type EmulatorBenchResults = Awaited<ReturnType<typeof runEmulatorBench>>;
+
+/** Connects `clients` raw clients to an emulator process of its own and times `rounds` REST broadcasts. */
+export async function runEmulatorBench({ clients, rounds }: { clients: number; rounds: number }) {
+  const { clients: wanted, note } = clientCount(clients);
   if (note) console.log(note);
   const emulator = await startEmulatorProcess();
-  const wsBase = emulator.url.replace('http', 'ws');
   const clientAud = `http://127.0.0.1/client/?hub=${HUB}`;
   const clientToken = await token(clientAud);
   await sleep(200);
@@ -76,24 +98,11 @@ async function main(): Promise<void> {
   const sockets: WebSocket[] = [];
 
   async function connectOne(): Promise<void> {
-    const negotiated = await fetch(`${emulator.url}/client/negotiate?hub=${HUB}&negotiateVersion=1`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${clientToken}` },
-    });
-    const { connectionToken } = (await negotiated.json()) as { connectionToken: string };
-    const socket = new WebSocket(`${wsBase}/client/?hub=${HUB}&id=${connectionToken}`, { headers: { authorization: `Bearer ${clientToken}` } });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.once('open', () => socket.send('{"protocol":"json","version":1}\x1e'));
-      socket.once('message', () => resolve()); // handshake response
-    });
-    socket.on('message', (data) => {
-      for (const record of String(data).split('\x1e')) {
-        if (!record.includes('"target":"bench"')) continue;
-        const round = (JSON.parse(record) as { arguments: [number] }).arguments[0];
-        received.set(round, (received.get(round) ?? 0) + 1);
-        lastReceipt.set(round, performance.now());
-      }
+    const { socket } = await connectClient(emulator.url, HUB, clientToken, (record) => {
+      if (!record.includes('"target":"bench"')) return;
+      const round = (JSON.parse(record) as { arguments: [number] }).arguments[0];
+      received.set(round, (received.get(round) ?? 0) + 1);
+      lastReceipt.set(round, performance.now());
     });
     sockets.push(socket);
   }
@@ -149,6 +158,15 @@ async function main(): Promise<void> {
     messagesPerSecond: Math.round(delivered / phaseSeconds),
     restToLastReceiptMs: { p50: Number(percentile(sorted, 50).toFixed(2)), p99: Number(percentile(sorted, 99).toFixed(2)) },
   };
+  clearInterval(pinger);
+  for (const socket of sockets) socket.terminate();
+  emulator.stop();
+  return results;
+}
+
+async function main(): Promise<void> {
+  const results = await runEmulatorBench({ clients: Number(process.env['BENCH_CLIENTS'] ?? 2_000), rounds: Number(process.env['BENCH_ROUNDS'] ?? 30) });
+  const { connectionsHeld: held, clientsRequested: wanted, connectFailures: failures, broadcasts: rounds, messagesDelivered: delivered } = results;
   console.log(`Node ${results.node}, ${results.cores} cores`);
   console.log(`connections held: ${held} of ${wanted} (${failures} failed) in ${results.connectSeconds} s`);
   console.log(`emulator RSS: ${results.emulatorRssBaselineMB} MB idle → ${results.emulatorRssLoadedMB} MB loaded, ${results.rssPerConnectionKB} KB per connection`);
@@ -157,13 +175,12 @@ async function main(): Promise<void> {
 
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/emulator.json', JSON.stringify(results, null, 2) + '\n');
-
-  clearInterval(pinger);
-  for (const socket of sockets) socket.terminate();
-  emulator.stop();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Run on its own (`npm run bench:emulator`); `npm run bench` imports runEmulatorBench instead.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

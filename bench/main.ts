@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: the three scenarios in a fixed order, on loopback, each printing its parameters with the machine's
+ * facts, then one table per scenario and everything in bench-results/bench.json. Scaled by BENCH_* variables:
+ *   BENCH_CONNECTIONS (32), BENCH_DURATION_S (10), BENCH_WARMUP_S (3)   gateway overhead, per target
+ *   BENCH_E2E_CLIENTS (100,1000), BENCH_E2E_ROUNDS (20)                 end to end
+ *   BENCH_CLIENTS (2000), BENCH_ROUNDS (30)                              emulator capacity
+ *   BENCH_SCENARIOS (overhead,end-to-end,emulator)                       which to run
+ *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { startDevIssuer } from '../src/dev/dev-issuer.js';
+import { runEmulatorBench } from './emulator.js';
+import { runEndToEnd } from './end-to-end.js';
+import { runOverhead, type OverheadResults } from './overhead.js';
+import { printProfile, summarizeProfile } from './profile.js';
+
+const RESULTS_DIR = 'bench-results';
+const SCENARIOS = ['overhead', 'end-to-end', 'emulator'] as const;
+
+const number = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+};
+
+const machine = {
+  node: process.version,
+  cores: availableParallelism(),
+  cpu: cpus()[0]?.model.trim() ?? 'unknown',
+  memoryGB: Number((totalmem() / 2 ** 30).toFixed(1)),
+  platform: `${process.platform} ${process.arch}`,
+};
+
+function printParameters(title: string, parameters: object): void {
+  console.log(`\n## ${title}\nNode ${machine.node}, ${machine.cores} cores (${machine.cpu}); ${JSON.stringify(parameters)}`);
+}
+
+/** A Markdown table, so the output can go into docs/performance.md as it is. */
+function printTable(header: string[], rows: (string | number)[][]): void {
+  const line = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  console.log([line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n'));
+}
+
+function printOverhead(results: OverheadResults): void {
+  const { targets, ratios, goal } = results;
+  printTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'failures'], (['direct', 'hop', 'gateway'] as const).map((name) => {
+    const { requestsPerSecond, latencyMs, failures } = targets[name];
+    return [name, requestsPerSecond, latencyMs.p50, latencyMs.p99, failures];
+  }));
+  console.log();
+  printTable(['ratio', 'throughput', 'p50', 'p99'], [
+    ['gateway / hop', ratios.gatewayToHop.throughput, ratios.gatewayToHop.p50, ratios.gatewayToHop.p99],
+    ['gateway / direct', ratios.gatewayToDirect.throughput, ratios.gatewayToDirect.p50, ratios.gatewayToDirect.p99],
+  ]);
+  console.log(`Goal (≥ 70% of the hop's throughput, p99 ≤ 2× the hop's): ${goal.met ? 'met' : 'NOT met'}`);
+}
+
+async function main(): Promise<void> {
+  const selected = (process.env['BENCH_SCENARIOS'] ?? SCENARIOS.join(',')).split(',').map((name) => name.trim());
+  const unknown = selected.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  const began = performance.now();
+  console.log(`# signalr-gateway benchmark — Node ${machine.node}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGB} GB, ${machine.platform}`);
+
+  // The SSO issuer lives in this process: the gateway fetches its keys once, and the token is fetched once.
+  const sso = await startDevIssuer();
+  const results: Record<string, unknown> = { machine, startedAt: new Date().toISOString() };
+  try {
+    const ssoEnv = { SSO_ISSUER: sso.issuer, SSO_AUDIENCE: sso.audience };
+    const token = await sso.serviceToken();
+
+    if (selected.includes('overhead')) {
+      const profileFile = process.env['BENCH_PROFILE'] === '1' ? join(RESULTS_DIR, 'gateway.cpuprofile') : undefined;
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      const options = {
+        connections: number('BENCH_CONNECTIONS', 32),
+        durationSeconds: number('BENCH_DURATION_S', 10),
+        warmupSeconds: number('BENCH_WARMUP_S', 3),
+      };
+      printParameters('1. Gateway overhead: POST /api/hubs/bench/:send, upstream answers 202', { ...options, profiled: profileFile !== undefined });
+      const overhead = await runOverhead({ ...options, profileFile, ssoEnv, token });
+      printOverhead(overhead);
+      results['overhead'] = overhead;
+      if (profileFile) {
+        const profile = summarizeProfile(profileFile);
+        printProfile(profile);
+        results['profile'] = profile;
+      }
+    }
+
+    if (selected.includes('end-to-end')) {
+      const options = {
+        clientCounts: (process.env['BENCH_E2E_CLIENTS'] ?? '100,1000').split(',').map(Number),
+        rounds: number('BENCH_E2E_ROUNDS', 20),
+      };
+      printParameters('2. End to end: API call through the gateway → last WebSocket client on the emulator', options);
+      const endToEnd = await runEndToEnd({ ...options, ssoEnv, token });
+      printTable(['clients', 'send', 'p50 ms', 'p99 ms', 'messages/s', 'incomplete rounds'], endToEnd.runs.flatMap(({ clients, broadcast, group }) => [
+        [clients, 'broadcast', broadcast.toLastReceiptMs.p50, broadcast.toLastReceiptMs.p99, broadcast.messagesPerSecond, broadcast.incompleteRounds],
+        [clients, 'group', group.toLastReceiptMs.p50, group.toLastReceiptMs.p99, group.messagesPerSecond, group.incompleteRounds],
+      ]));
+      results['endToEnd'] = endToEnd;
+    }
+
+    if (selected.includes('emulator')) {
+      const options = { clients: number('BENCH_CLIENTS', 2_000), rounds: number('BENCH_ROUNDS', 30) };
+      printParameters('3. Emulator capacity: raw WebSocket clients, REST broadcasts straight to the emulator', options);
+      const emulator = await runEmulatorBench(options);
+      printTable(['connections held', 'connect s', 'RSS idle MB', 'RSS loaded MB', 'KB / connection', 'messages/s', 'p50 ms', 'p99 ms'], [[
+        `${emulator.connectionsHeld} / ${emulator.clientsRequested}`, emulator.connectSeconds, emulator.emulatorRssBaselineMB, emulator.emulatorRssLoadedMB,
+        emulator.rssPerConnectionKB, emulator.messagesPerSecond, emulator.restToLastReceiptMs.p50, emulator.restToLastReceiptMs.p99,
+      ]]);
+      results['emulator'] = emulator;
+    }
+  } finally {
+    await sso.close();
+  }
+
+  results['seconds'] = Math.round((performance.now() - began) / 1000);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nDone in ${results['seconds']} s; figures in ${join(RESULTS_DIR, 'bench.json')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

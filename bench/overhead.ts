@@ -1,0 +1,120 @@
+/**
+ * Scenario 1, gateway overhead: the same `POST /api/hubs/bench/:send` against a minimal upstream that answers 202,
+ * reached directly, through a bare @fastify/http-proxy hop, and through the gateway (SSO token verified, permission
+ * checked, DTOs validated, REST token signed, one log line). Each server runs in its own process; autocannon runs here.
+ */
+import autocannon, { type Result } from 'autocannon';
+import { KEY } from './emulator.js';
+import { startServer, type ServerProcess } from './processes.js';
+
+export interface OverheadOptions {
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** The gateway runs under the CPU profiler, its profile written to this file. */
+  profileFile?: string;
+  /** SSO_ISSUER and SSO_AUDIENCE of the issuer that signed `token`. */
+  ssoEnv: Record<string, string>;
+  token: string;
+}
+
+export interface TargetFigures {
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p99: number };
+  requests: number;
+  /** Connection errors, timeouts and answers other than 2xx; any of them makes the figures suspect. */
+  failures: number;
+}
+
+export type Target = 'direct' | 'hop' | 'gateway';
+
+export interface OverheadResults {
+  parameters: Omit<OverheadOptions, 'ssoEnv' | 'token' | 'profileFile'> & { path: string; body: string; gatewayLog: string; profiled: boolean };
+  targets: Record<Target, TargetFigures>;
+  ratios: { gatewayToHop: Ratios; gatewayToDirect: Ratios };
+  goal: { throughputAtLeast70PercentOfHop: boolean; p99AtMostTwiceHop: boolean; met: boolean };
+}
+
+interface Ratios {
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+const PATH = '/api/hubs/bench/:send';
+const BODY = JSON.stringify({ target: 'bench', arguments: ['payload of a typical chat message'] });
+const READY_TIMEOUT_MS = 15_000;
+
+export async function runOverhead(options: OverheadOptions): Promise<OverheadResults> {
+  const { connections, durationSeconds, warmupSeconds, profileFile, ssoEnv, token } = options;
+  const started: ServerProcess[] = [];
+  try {
+    const upstream = await startServer('upstream', {});
+    started.push(upstream);
+    const hop = await startServer('hop', { UPSTREAM_URL: upstream.url });
+    started.push(hop);
+    const { port } = new URL(upstream.url);
+    const gateway = await startServer('gateway', {
+      ...ssoEnv,
+      NODE_ENV: 'test', // production would require an https SSO issuer; the code path per request is the same
+      LOG_LEVEL: 'info',
+      SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`,
+      ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}),
+    });
+    started.push(gateway);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    await untilAccepted(gateway.url + PATH, headers);
+
+    // Fixed order; every target gets the same warm-up, connections, duration, headers and body.
+    const urls: Record<Target, string> = { direct: upstream.url, hop: hop.url, gateway: gateway.url };
+    const targets = {} as Record<Target, TargetFigures>;
+    for (const target of ['direct', 'hop', 'gateway'] as const) {
+      const load = { url: urls[target] + PATH, method: 'POST', headers, body: BODY, connections };
+      await autocannon({ ...load, duration: warmupSeconds });
+      targets[target] = figures(await autocannon({ ...load, duration: durationSeconds }));
+    }
+
+    const ratios = { gatewayToHop: ratiosOf(targets.gateway, targets.hop), gatewayToDirect: ratiosOf(targets.gateway, targets.direct) };
+    const goal = { throughputAtLeast70PercentOfHop: ratios.gatewayToHop.throughput >= 0.7, p99AtMostTwiceHop: ratios.gatewayToHop.p99 <= 2 };
+    return {
+      parameters: {
+        connections, durationSeconds, warmupSeconds, path: PATH, body: BODY, profiled: profileFile !== undefined,
+        gatewayLog: 'LOG_LEVEL=info as in production: one JSON line per request, written synchronously to stdout = /dev/null',
+      },
+      targets,
+      ratios,
+      goal: { ...goal, met: goal.throughputAtLeast70PercentOfHop && goal.p99AtMostTwiceHop },
+    };
+  } finally {
+    for (const server of started.reverse()) await server.stop();
+  }
+}
+
+/** The gateway serves once its SSO keys are loaded; until then it answers 503. */
+async function untilAccepted(url: string, headers: Record<string, string>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const response = await fetch(url, { method: 'POST', headers, body: BODY });
+    if (response.status === 202) return;
+    if (Date.now() > deadline) throw new Error(`the gateway answered ${response.status} instead of 202`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function figures(result: Result): TargetFigures {
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+    requests: result.requests.total,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+function ratiosOf(subject: TargetFigures, base: TargetFigures): Ratios {
+  const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
+  return {
+    throughput: ratio(subject.requestsPerSecond, base.requestsPerSecond),
+    p50: ratio(subject.latencyMs.p50, base.latencyMs.p50),
+    p99: ratio(subject.latencyMs.p99, base.latencyMs.p99),
+  };
+}

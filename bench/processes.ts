@@ -1,0 +1,32 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** SIGTERM, then waits for the exit (a profiled process writes its profile on the way out). */
+  stop(): Promise<void>;
+}
+
+const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
+
+/** Starts one server of bench/servers.ts in its own Node process and resolves once it listens. */
+export async function startServer(name: 'upstream' | 'hop' | 'gateway', env: Record<string, string>): Promise<ServerProcess> {
+  // stdout (the gateway's log) goes to /dev/null; errors stay visible.
+  const child = spawn(process.execPath, [SERVERS, name], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const exited = once(child, 'exit');
+  const url = await new Promise<string>((resolve, reject) => {
+    void exited.then(([code]) => reject(new Error(`the ${name} process exited (${code}) before listening`)));
+    child.once('message', (message: { listening: string }) => resolve(message.listening));
+  });
+  child.disconnect();
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * One server of the benchmark per process, so that the load generator, the gateway and its upstream never share an
+ * event loop: `node servers.js <upstream|hop|gateway>`. Settings come from the environment; the process sends
+ * `{ listening: url }` to its parent (IPC) once it accepts connections and exits cleanly on SIGTERM. With CPU_PROFILE_FILE set, the V8 CPU
+ * profiler runs from then on (startup left out, unlike `--cpu-prof`) and the profile is written there on SIGTERM.
+ */
+import 'reflect-metadata';
+import proxy from '@fastify/http-proxy';
+import Fastify from 'fastify';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { Session } from 'node:inspector/promises';
+import type { AddressInfo } from 'node:net';
+import { createGateway } from '../src/app.js';
+
+const HOST = '127.0.0.1';
+
+interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The least an upstream can do: read the body, answer 202 with no body, keep the connection alive. */
+async function upstream(): Promise<Running> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(202, { 'content-length': '0' }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  return {
+    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** A bare reverse-proxy hop to UPSTREAM_URL: no checks, no logging, pooled keep-alive connections. */
+async function hop(): Promise<Running> {
+  const app = Fastify({ logger: false });
+  await app.register(proxy, { upstream: required('UPSTREAM_URL') });
+  return { url: await app.listen({ port: 0, host: HOST }), close: () => app.close() };
+}
+
+/**
+ * The real gateway, configured from the environment and logging exactly as in production (its own logger, LOG_LEVEL,
+ * one line per request written synchronously to stdout); the parent points stdout at /dev/null.
+ */
+async function gateway(): Promise<Running> {
+  const app = await createGateway(process.env);
+  await app.listen({ port: 0, host: HOST });
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { url: `http://${HOST}:${port}`, close: () => app.close() };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
+/** Starts the CPU profiler; the returned function stops it and writes the `.cpuprofile` to `file`. */
+async function startProfiling(file: string | undefined): Promise<() => Promise<void>> {
+  if (!file) return async () => {};
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+const servers: Record<string, () => Promise<Running>> = { upstream, hop, gateway };
+
+async function main(): Promise<void> {
+  const name = process.argv[2] ?? '';
+  const start = servers[name];
+  if (!start) throw new Error(`usage: servers.js <${Object.keys(servers).join('|')}>`);
+  const running = await start();
+  const stopProfiling = await startProfiling(process.env['CPU_PROFILE_FILE']);
+  process.once('SIGTERM', () => void stopProfiling().then(() => running.close()).finally(() => process.exit(0)));
+  process.send!({ listening: running.url });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
