@@ -1,0 +1,176 @@
+import fc from 'fast-check';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startStack, type Stack } from '../e2e/harness.js';
+
+/**
+ * Generated from the served OpenAPI: for every forwarded operation, requests whose every part follows the documented
+ * schema (pattern, limits) and requests with exactly one part broken. Invalid ones must get a 4xx and cause no upstream
+ * request; valid ones must be forwarded with a path that decodes back to the same names; nothing may get a 5xx.
+ */
+interface Schema {
+  type?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  items?: Schema;
+}
+interface Parameter {
+  name: string;
+  in: 'path' | 'query';
+  required: boolean;
+  schema: Schema;
+}
+interface Operation {
+  id: string;
+  method: string;
+  template: string;
+  parameters: Parameter[];
+  body?: { properties: Record<string, Schema & { minItems?: number; maxItems?: number }>; required: string[] };
+  success: number;
+}
+
+/** Characters that break most rules (controls, white space, dots) next to ones that keep them, so both come up often. */
+/** Printable ASCII, for values at the length limits (random ASCII would almost surely hold a control character). */
+const PRINTABLE = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code));
+const TRICKY = fc.constantFrom(...'\u0000\u0001\u001f\u007f\u0085\u009f \t.aZ0_/%?#&=+é😀'.split(/(?:)/u));
+
+function validString(schema: Schema, cap = 24): fc.Arbitrary<string> {
+  const pattern = new RegExp(schema.pattern ?? '^[\\s\\S]*$');
+  const { minLength = 0, maxLength = 1024 } = schema;
+  // A plain character class (Azure's hub pattern) is generated from; the name patterns (lookaheads) are filtered by.
+  if (schema.pattern && !schema.pattern.includes('(?')) return fc.stringMatching(pattern);
+  const random = fc.string({ unit: 'binary', minLength, maxLength: Math.min(maxLength, cap) }).filter((value) => pattern.test(value));
+  const longest = fc.string({ unit: PRINTABLE, minLength: maxLength, maxLength }).filter((value) => pattern.test(value));
+  return fc.oneof({ arbitrary: random, weight: 9 }, { arbitrary: longest, weight: 1 });
+}
+
+function invalidString(schema: Schema): fc.Arbitrary<string> {
+  const pattern = new RegExp(schema.pattern ?? '^[\\s\\S]*$');
+  const tooLong = fc.string({ unit: PRINTABLE, minLength: (schema.maxLength ?? 1024) + 1, maxLength: (schema.maxLength ?? 1024) + 3 });
+  const breaking = fc.string({ unit: TRICKY, minLength: 1, maxLength: 12 }).filter((value) => !pattern.test(value));
+  return fc.oneof(tooLong, breaking);
+}
+
+function invalidTtl(schema: Schema): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.integer({ max: (schema.minimum ?? 0) - 1 }).map(String),
+    fc.integer({ min: (schema.maximum ?? 0) + 1 }).map(String),
+    fc.constantFrom('1.5', '1e3', '', 'abc', '0x10', ' 1'),
+  );
+}
+
+const json = fc.jsonValue({ maxDepth: 2 }).filter((value) => !/"(__proto__|constructor)"/.test(JSON.stringify(value)));
+
+const encode = (value: string): string => encodeURIComponent(value);
+
+interface Request {
+  path: string;
+  names: Record<string, string>;
+  body?: Record<string, unknown>;
+}
+
+/** A request built from one value per part, with `broken` (if any) replaced by an invalid value. */
+function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Request> {
+  const parts: Record<string, fc.Arbitrary<unknown>> = {};
+  for (const parameter of operation.parameters) {
+    const key = `${parameter.in}.${parameter.name}`;
+    const schema = parameter.schema;
+    if (key === breakPart) parts[key] = schema.type === 'integer' ? invalidTtl(schema) : invalidString(schema.items ?? schema);
+    else if (schema.type === 'integer') parts[key] = fc.option(fc.integer({ min: schema.minimum ?? 0, max: schema.maximum ?? 0 }).map(String), { nil: undefined });
+    else if (schema.type === 'array') parts[key] = fc.array(validString(schema.items!), { maxLength: 3 });
+    else parts[key] = parameter.required ? validString(schema) : fc.option(validString(schema), { nil: undefined });
+  }
+  if (operation.body) {
+    const { properties } = operation.body;
+    parts['body.target'] = breakPart === 'body.target' ? fc.oneof(fc.constant(''), fc.integer(), fc.constant(null)) : fc.string({ minLength: 1, maxLength: 20 });
+    parts['body.arguments'] = breakPart === 'body.arguments' ? fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.integer())) : fc.array(json, { maxLength: 3 });
+    for (const list of ['users', 'groups'].filter((name) => properties[name])) {
+      const items = properties[list]!.items!;
+      parts[`body.${list}`] = breakPart === `body.${list}`
+        ? fc.oneof(fc.constant([]), fc.array(invalidString(items), { minLength: 1, maxLength: 2 }), fc.constant('x'))
+        : fc.uniqueArray(validString(items), { minLength: 1, maxLength: 4 });
+    }
+    if (breakPart === 'body.extra') parts['body.extra'] = fc.jsonValue();
+  }
+  if (breakPart === 'query.extra') parts['query.extra'] = fc.string();
+  return fc.record(parts).map((values) => {
+    const names: Record<string, string> = {};
+    const query: string[] = [];
+    const body: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) {
+      const [where, name] = key.split(/\.(.*)/s) as [string, string];
+      if (value === undefined) continue;
+      if (where === 'path') names[name] = value as string;
+      if (where === 'query') for (const item of [value].flat()) query.push(`${encode(name)}=${encode(String(item))}`);
+      if (where === 'body') body[name] = value;
+    }
+    const path = operation.template.replace(/\{(\w+)\}/g, (_, name: string) => encode(names[name]!)).replace(/\/:/g, '/:');
+    return { path: path + (query.length > 0 ? `?${query.join('&')}` : ''), names, body: operation.body ? body : undefined };
+  });
+}
+
+describe('generated requests, from the served OpenAPI', () => {
+  let stack: Stack;
+  let operations: Operation[];
+  before(async () => {
+    stack = await startStack();
+    const document = (await stack.call('GET', '/openapi.json', { anonymous: true })).json;
+    const schemas = document.components.schemas;
+    operations = Object.entries<any>(document.paths).flatMap(([template, item]) =>
+      Object.entries<any>(item)
+        .filter(([, operation]) => ['hubs', 'groups', 'users', 'connections'].includes(operation.tags?.[0]))
+        .map(([method, operation]) => {
+          const ref = operation.requestBody?.content['application/json'].schema.$ref as string | undefined;
+          const body = ref ? schemas[ref.split('/').pop()!] : undefined;
+          const success = Number(Object.keys(operation.responses).find((status) => status.startsWith('2')));
+          return { id: operation.operationId, method: method.toUpperCase(), template, parameters: operation.parameters, body, success };
+        }),
+    );
+    assert.equal(operations.length, 24);
+  });
+  after(() => stack.close());
+
+  it('valid requests are forwarded, with names that decode back to themselves', async () => {
+    for (const operation of operations) {
+      const fanOut = operation.body?.properties['users'] ? 'users' : operation.body?.properties['groups'] ? 'groups' : undefined;
+      await fc.assert(
+        fc.asyncProperty(requests(operation), async ({ path, names, body }) => {
+          stack.resetUpstream();
+          const reply = await stack.call(operation.method, path, { body });
+          assert.equal(reply.status, operation.success, `${operation.id} ${path}: ${reply.text}`);
+          const upstream = stack.standIn.requests;
+          assert.equal(upstream.length, fanOut ? (body![fanOut] as string[]).length : 1);
+          if (fanOut) return;
+          const template = new RegExp(`^${operation.template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, '([^/]+)')}$`);
+          const decoded = template.exec(upstream[0]!.rawPath)?.slice(1).map(decodeURIComponent);
+          const expected = Object.entries(names).map(([name, value]) => (name === 'hub' ? value.toLowerCase() : value));
+          assert.deepEqual(decoded, expected, upstream[0]!.rawPath);
+          if (body) assert.deepEqual(JSON.parse(upstream[0]!.body), JSON.parse(JSON.stringify({ target: body['target'], arguments: body['arguments'] })));
+        }),
+        { numRuns: 40 },
+      );
+    }
+  });
+
+  it('invalid requests get a 4xx and go nowhere', async () => {
+    for (const operation of operations) {
+      const parts = [
+        ...operation.parameters.map((parameter) => `${parameter.in}.${parameter.name}`),
+        'query.extra',
+        ...(operation.body ? ['body.target', 'body.arguments', 'body.extra', ...['users', 'groups'].filter((name) => operation.body!.properties[name]).map((name) => `body.${name}`)] : []),
+      ];
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...parts).chain((part) => requests(operation, part).map((request) => ({ part, request }))), async ({ part, request }) => {
+          stack.resetUpstream();
+          const reply = await stack.call(operation.method, request.path, { body: request.body });
+          assert.ok(reply.status >= 400 && reply.status < 500, `${operation.id} with bad ${part} (${request.path}) got ${reply.status} ${reply.text}`);
+          assert.equal(stack.standIn.requests.length, 0, `${operation.id} with bad ${part} went upstream`);
+        }),
+        { numRuns: 60 },
+      );
+    }
+  });
+});
