@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME, ssoOAuth2Scheme, withSsoEndpoints } from '../auth/openapi-security.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
+import { NegotiateConfig } from '../config/negotiate.config.js';
 
 /** The contract's version: changes when the API does, not with every release of the package. */
 export const API_VERSION = '1.0.0';
@@ -32,7 +33,11 @@ export function setupOpenApi(app: INestApplication): void {
     // Swagger UI (not the published /openapi.json) gets the endpoints the issuer's discovery announces now.
     patchDocumentOnRequest: (request, _response, document) =>
       (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? withSsoEndpoints(document, verifier.endpoints()) : document,
-    swaggerOptions: { initOAuth: { usePkceWithAuthorizationCodeGrant: true } },
+    // Authorize signs people in with the frontend client (authorization code + PKCE), as the demo page does.
+    swaggerOptions: { initOAuth: { clientId: app.get(NegotiateConfig).frontendClientId, usePkceWithAuthorizationCodeGrant: true } },
+    // Swagger UI takes its OAuth2 redirect URI from the page's folder: at `/docs` that would be `/oauth2-redirect.html`,
+    // which is not served. Shown as `/docs/`, it is `/docs/oauth2-redirect.html`, the URI registered with the SSO.
+    customJsStr: "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);",
   });
 }
 

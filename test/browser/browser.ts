@@ -30,9 +30,9 @@ export async function logInAtSso(page: Page, user: string): Promise<void> {
   await page.locator('button[type="submit"]').click();
 }
 
-/** Saves a screenshot under `test-artifacts/` (gitignored) for a human to look at. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** Saves a screenshot under `test-artifacts/` (gitignored) for a human to look at: the whole page, or what is in view. */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<void> {
   const folder = join(process.cwd(), 'test-artifacts');
   mkdirSync(folder, { recursive: true });
-  await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(folder, `${name}.png`), fullPage });
 }

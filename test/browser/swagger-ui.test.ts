@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
+import { launchChromium, logInAtSso, newPage, screenshot } from './browser.js';
+
+describe('Swagger UI at /docs in Chromium', () => {
+  let stack: FullStack;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    stack = await startFullStack();
+    browser = await launchChromium();
+    page = await newPage(browser);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  test('loads the gateway\'s API, shown at /docs/ so that its OAuth2 redirect URI is /docs/oauth2-redirect.html', async () => {
+    await page.goto(`${stack.gatewayUrl}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'SignalR Gateway' }).waitFor();
+    await page.locator('#operations-negotiate-negotiate').waitFor();
+    assert.equal(page.url(), `${stack.gatewayUrl}/docs/`);
+  });
+
+  test('Authorize signs in with the SSO (authorization code + PKCE)', async () => {
+    await page.locator('.auth-wrapper button.authorize').click();
+    const flow = page.locator('.auth-container', { hasText: 'Flow: authorizationCode with PKCE' });
+    assert.equal(await flow.locator('input#client_id_authorizationCode').inputValue(), stack.sso.frontend.clientId);
+    await flow.getByText('select all', { exact: true }).click();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), flow.locator('button.authorize').click()]);
+    const closed = popup.waitForEvent('close');
+    await logInAtSso(popup, 'alice');
+    // The development SSO asks to confirm the API permissions Swagger UI requested; once confirmed, the popup closes.
+    // (If it ever stops asking, the popup closes first and the click has nothing to do.)
+    await Promise.race([closed, popup.locator('button', { hasText: 'Continue' }).click().catch(() => undefined)]);
+    await closed;
+    await flow.locator('button', { hasText: 'Logout' }).waitFor();
+    await page.locator('.dialog-ux button.close-modal').click();
+  });
+
+  test('Try it out on broadcast answers 202', async () => {
+    const operation = page.locator('#operations-hubs-broadcast');
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('button.try-out__btn').click();
+    await operation.locator('input[placeholder="hub"]').fill('chat');
+    await operation.locator('textarea.body-param__text').fill(JSON.stringify({ target: 'broadcastMessage', arguments: ['swagger', 'hello'] }));
+    await operation.locator('button.execute').click();
+    const status = operation.locator('.live-responses-table .response .response-col_status');
+    await status.waitFor();
+    assert.equal((await status.textContent())?.trim(), '202');
+    await operation.locator('.live-responses-table').scrollIntoViewIfNeeded();
+    await screenshot(page, 'swagger-ui', { fullPage: false });
+  });
+});
