@@ -8,7 +8,7 @@
  *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
 import { runEmulatorBench } from './emulator.js';
@@ -45,9 +45,9 @@ function printTable(header: string[], rows: (string | number)[][]): void {
 
 function printOverhead(results: OverheadResults): void {
   const { targets, ratios, goal } = results;
-  printTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'failures'], (['direct', 'hop', 'gateway'] as const).map((name) => {
-    const { requestsPerSecond, latencyMs, failures } = targets[name];
-    return [name, requestsPerSecond, latencyMs.p50, latencyMs.p99, failures];
+  printTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs / request', 'failures'], (['direct', 'hop', 'gateway'] as const).map((name) => {
+    const { requestsPerSecond, latencyMs, cpuMicrosPerRequest, failures } = targets[name];
+    return [name, requestsPerSecond, latencyMs.p50, latencyMs.p99, cpuMicrosPerRequest, failures];
   }));
   console.log();
   printTable(['ratio', 'throughput', 'p50', 'p99'], [
@@ -63,10 +63,13 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
   const began = performance.now();
   console.log(`# signalr-gateway benchmark — Node ${machine.node}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGB} GB, ${machine.platform}`);
+  // Anything else running shares the cores with the three processes under test; the figures are only as quiet as the machine.
+  const loadAtStart = Number(loadavg()[0]!.toFixed(2));
+  if (loadAtStart > machine.cores / 2) console.log(`Warning: load average ${loadAtStart} on ${machine.cores} cores at start; other work will skew the figures.`);
 
   // The SSO issuer lives in this process: the gateway fetches its keys once, and the token is fetched once.
   const sso = await startDevIssuer();
-  const results: Record<string, unknown> = { machine, startedAt: new Date().toISOString() };
+  const results: Record<string, unknown> = { machine, loadAverageAtStart: loadAtStart, startedAt: new Date().toISOString() };
   try {
     const ssoEnv = { SSO_ISSUER: sso.issuer, SSO_AUDIENCE: sso.audience };
     const token = await sso.serviceToken();

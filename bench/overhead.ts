@@ -4,6 +4,7 @@
  * checked, DTOs validated, REST token signed, one log line). Each server runs in its own process; autocannon runs here.
  */
 import autocannon, { type Result } from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { KEY } from './emulator.js';
 import { startServer, type ServerProcess } from './processes.js';
 
@@ -24,6 +25,11 @@ export interface TargetFigures {
   requests: number;
   /** Connection errors, timeouts and answers other than 2xx; any of them makes the figures suspect. */
   failures: number;
+  /**
+   * CPU time (user + system) of the process that answers the load (the upstream, the hop, the gateway) per request:
+   * far steadier than throughput on a shared 2-core machine, so it is what before/after comparisons use.
+   */
+  cpuMicrosPerRequest: number;
 }
 
 export type Target = 'direct' | 'hop' | 'gateway';
@@ -66,12 +72,14 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
     await untilAccepted(gateway.url + PATH, headers);
 
     // Fixed order; every target gets the same warm-up, connections, duration, headers and body.
-    const urls: Record<Target, string> = { direct: upstream.url, hop: hop.url, gateway: gateway.url };
+    const fronts: Record<Target, ServerProcess> = { direct: upstream, hop, gateway };
     const targets = {} as Record<Target, TargetFigures>;
     for (const target of ['direct', 'hop', 'gateway'] as const) {
-      const load = { url: urls[target] + PATH, method: 'POST', headers, body: BODY, connections };
+      const load = { url: fronts[target].url + PATH, method: 'POST', headers, body: BODY, connections };
       await autocannon({ ...load, duration: warmupSeconds });
-      targets[target] = figures(await autocannon({ ...load, duration: durationSeconds }));
+      const cpuBefore = cpuMicros(fronts[target].pid);
+      const result = await autocannon({ ...load, duration: durationSeconds });
+      targets[target] = figures(result, cpuMicros(fronts[target].pid) - cpuBefore);
     }
 
     const ratios = { gatewayToHop: ratiosOf(targets.gateway, targets.hop), gatewayToDirect: ratiosOf(targets.gateway, targets.direct) };
@@ -101,13 +109,20 @@ async function untilAccepted(url: string, headers: Record<string, string>): Prom
   }
 }
 
-function figures(result: Result): TargetFigures {
+function figures(result: Result, cpuMicrosUsed: number): TargetFigures {
   return {
     requestsPerSecond: Math.round(result.requests.average),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
     requests: result.requests.total,
     failures: result.errors + result.timeouts + result.non2xx,
+    cpuMicrosPerRequest: Math.round(cpuMicrosUsed / Math.max(result.requests.total, 1)),
   };
+}
+
+/** User + system CPU time of a process so far (Linux), from /proc/<pid>/stat in clock ticks of 10 ms. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 function ratiosOf(subject: TargetFigures, base: TargetFigures): Ratios {
