@@ -1,16 +1,7 @@
 import { PERMISSIONS } from '../auth/permissions.js';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes.js';
+import { DEV_SERVICE_CLIENT_SECRET, DEV_SSO_ISSUER } from '../dev/dev-defaults.js';
 import { jsonBody, send, type HttpOptions } from './http.js';
-
-/**
- * Where `npm start` puts its parts (src/dev/development-stack.ts). Repeated here rather than imported: that module
- * loads the emulator and oidc-provider, which a production install does not have. A test keeps the two in step.
- */
-export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:3000';
-export const DEV_SSO_ISSUER = 'http://127.0.0.1:3001';
-export const DEV_SERVICE_CLIENT_ID = 'signalr-gateway-service';
-/** Public on purpose (see DEV_SERVICE_CLIENT_SECRET in development-stack.ts); used only against DEV_SSO_ISSUER. */
-export const DEV_SERVICE_CLIENT_SECRET = 'signalr-gateway-development-secret';
 
 /** Gives a bearer token for the gateway, fetching or renewing it when needed. */
 export type TokenSource = () => Promise<string>;

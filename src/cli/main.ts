@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runClient } from './client.js';
 import { DEFAULT_SENDER, DEFAULT_TARGET, type Session } from './commands.js';
-import { clientCredentials, DEFAULT_GATEWAY_URL, DEV_SERVICE_CLIENT_ID, DEV_SSO_ISSUER, fixedToken } from './credentials.js';
+import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID, DEV_SSO_ISSUER } from '../dev/dev-defaults.js';
+import { clientCredentials, fixedToken } from './credentials.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { GatewayClient } from './gateway-client.js';
 import { addActions, newProgram } from './program.js';
@@ -40,7 +41,7 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
   const program = newProgram('signalr-gateway')
     .description('Send messages through the signalr-gateway and watch them arrive: one-shot commands for scripts, an interactive server prompt, and a client that connects as a user.')
     .version(packageVersion())
-    .addOption(new Option('--gateway <url>', 'gateway base URL').env('SIGNALR_GATEWAY_URL').default(DEFAULT_GATEWAY_URL))
+    .addOption(new Option('--gateway <url>', 'gateway base URL').env('SIGNALR_GATEWAY_URL').default(DEV_GATEWAY_URL))
     .addOption(new Option('--hub <hub>', 'hub name').env('SIGNALR_GATEWAY_HUB').default('chat'))
     .addOption(new Option('--application <name>', 'application prefix of the hub').env('SIGNALR_GATEWAY_APPLICATION'))
     .addOption(new Option('--token <token>', 'bearer token for the gateway; skips the SSO (prefer the variable: arguments show in ps)').env('SIGNALR_GATEWAY_TOKEN'))

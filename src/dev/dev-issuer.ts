@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { PERMISSIONS } from '../auth/permissions.js';
+import { DEV_AUDIENCE, DEV_FRONTEND_CLIENT_ID, DEV_SERVICE_CLIENT_ID } from './dev-defaults.js';
 
-export const DEV_AUDIENCE = 'api://signalr-gateway';
-export const DEV_SERVICE_CLIENT_ID = 'signalr-gateway-service';
-export const DEV_FRONTEND_CLIENT_ID = 'signalr-gateway-frontend';
 
 export interface DevIssuerOptions {
   /** Interface to listen on (default 127.0.0.1). */

@@ -2,16 +2,9 @@ import type { Logger } from 'pino';
 import { ServerConfig } from '../config/server.config.js';
 import type { Env } from '../config/validate-env.js';
 import { startEmulator } from '../emulator/emulator.js';
+import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_PORT } from './dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
-/** Where `npm start` puts its embedded parts, so the CLI and the README can rely on them. */
-export const DEV_SSO_PORT = 3001;
-export const DEV_EMULATOR_PORT = 8888;
-/**
- * The development service client's secret. It is public on purpose, like Azure's emulator key: the development
- * issuer listens on loopback only and is refused in production, and a fixed value lets the CLI work with no flags.
- */
-export const DEV_SERVICE_CLIENT_SECRET = 'signalr-gateway-development-secret';
 
 export interface DevelopmentStack {
   /** The environment with the embedded parts filled in. */

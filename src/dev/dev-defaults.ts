@@ -1,0 +1,16 @@
+/**
+ * Where `npm start` puts its embedded parts and who may call them. Kept free of imports so the CLI can rely on
+ * these values without loading the development stack (which is not installed in production).
+ */
+export const DEV_GATEWAY_URL = 'http://127.0.0.1:3000';
+export const DEV_SSO_PORT = 3001;
+export const DEV_SSO_ISSUER = `http://127.0.0.1:${DEV_SSO_PORT}`;
+export const DEV_EMULATOR_PORT = 8888;
+export const DEV_AUDIENCE = 'api://signalr-gateway';
+export const DEV_SERVICE_CLIENT_ID = 'signalr-gateway-service';
+export const DEV_FRONTEND_CLIENT_ID = 'signalr-gateway-frontend';
+/**
+ * The development service client's secret. It is public on purpose, like Azure's emulator key: the development
+ * issuer listens on loopback only and is refused in production, and a fixed value lets the CLI work with no flags.
+ */
+export const DEV_SERVICE_CLIENT_SECRET = 'signalr-gateway-development-secret';
