@@ -15,6 +15,11 @@ async function openDemo(browser: Browser, origin: string, user: string): Promise
   return page;
 }
 
+/** What a browser page's own fetch of negotiate ends in: the status, or the browser's refusal. */
+const negotiateFrom = (page: Page, gatewayUrl: string) => page.evaluate((url) => fetch(url, {
+  method: 'POST', credentials: 'include', headers: { authorization: 'Bearer not-a-token', 'x-requested-with': 'XMLHttpRequest' },
+}).then((response) => `status ${response.status}`, (error: Error) => `refused: ${error.message}`), `${gatewayUrl}/hubs/chat/negotiate`);
+
 const connected = (page: Page) => page.locator('#state[data-state="Connected"]').waitFor();
 const messages = (page: Page) => page.locator('#messages li .text').allTextContents();
 const hasMessage = (page: Page, text: string) => page.locator('#messages li .text', { hasText: text }).waitFor();
@@ -98,5 +103,14 @@ describe('the demo page in Chromium', () => {
     await hasMessage(carol, 'server: hello carol');
     await screenshot(carol, 'demo-page-second-origin');
     await screenshot(alice, 'demo-page');
+  });
+
+  test('the browser lets a listed origin read negotiate\'s answer and refuses it to others', async () => {
+    const listed = await newPage(browser);
+    await listed.goto(`${stack.secondOrigin}/demo/config.json`);
+    assert.equal(await negotiateFrom(listed, stack.gatewayUrl), 'status 401');
+    const unlisted = await newPage(browser);
+    await unlisted.goto(`${stack.sso.issuer}/.well-known/openid-configuration`);
+    assert.match(await negotiateFrom(unlisted, stack.gatewayUrl), /^refused: /);
   });
 });

@@ -11,8 +11,8 @@ const key = new TextEncoder().encode(WELL_KNOWN_ACCESS_KEY);
 /** The emulator's endpoint without its port: Azure's client `aud` never carries one (notes §d.1). */
 const audienceOf = (hub: string) => `http://127.0.0.1/client/?hub=${hub}`;
 
-async function negotiate(url: string, token: string, hub = 'chat') {
-  const response = await fetch(`${url}/hubs/${hub}/negotiate?negotiateVersion=1`, {
+async function negotiate(url: string, token: string, hub = 'chat', query = '') {
+  const response = await fetch(`${url}/hubs/${hub}/negotiate?negotiateVersion=1${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'x-requested-with': 'XMLHttpRequest' },
   });
@@ -64,6 +64,12 @@ describe('negotiate and :generateToken tokens', () => {
     });
     assert.equal(payload.exp! - payload.iat!, json.tokenLifetimeSeconds);
     assert.ok(payload.exp! <= sso.exp! && payload.exp! >= sso.exp! - 2, 'the client token expires with the SSO token');
+  });
+
+  test('an application prefixes the client hub, in url and aud alike', async () => {
+    const { json } = await negotiate(stack.gatewayUrl, alice, 'Chat', '&application=Shop');
+    assert.equal(json.url, `${stack.emulator.url}/client/?hub=shop_chat`);
+    assert.equal(decodeJwt(json.accessToken).aud, audienceOf('shop_chat'));
   });
 
   test('the lifetime is SIGNALR_TOKEN_LIFETIME_S when the SSO token lives longer, and capped by the SSO token otherwise', async () => {
