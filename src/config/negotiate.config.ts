@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsString, Matches } from 'class-validator';
+import { DEV_FRONTEND_CLIENT_ID } from '../dev/dev-defaults.js';
 import { validateEnv, type Env } from './validate-env.js';
 
 const list = ({ value }: { value: unknown }): string[] => String(value).split(',').map((item) => item.trim()).filter(Boolean);
@@ -15,7 +16,7 @@ class NegotiateEnv {
    * and Swagger UI's Authorize button use it. The default is the development issuer's frontend client.
    */
   @IsString() @IsNotEmpty()
-  SSO_FRONTEND_CLIENT_ID = 'signalr-gateway-frontend';
+  SSO_FRONTEND_CLIENT_ID = DEV_FRONTEND_CLIENT_ID;
 }
 
 /** How frontends obtain SignalR client tokens through the gateway. */
