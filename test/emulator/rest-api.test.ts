@@ -273,6 +273,26 @@ describe('client protocol details', () => {
     }
   });
 
+  test('DELETE on a long-polling connection answers the poll still waiting with 204 at once', async () => {
+    // A poll that waited out its full timeout would hold shutdown and the client's stop() for 90 s.
+    const emulator = await startTestEmulator({ longPollTimeoutMs: 60_000 });
+    try {
+      const token = await clientToken(emulator, 'poller');
+      const headers = { authorization: `Bearer ${token}` };
+      const { connectionToken } = (await (
+        await fetch(`${emulator.url}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers })
+      ).json()) as { connectionToken: string };
+      const pollUrl = `${emulator.url}/client/?hub=chat&id=${connectionToken}`;
+      assert.equal((await fetch(pollUrl, { headers })).status, 200, 'the first poll activates the connection');
+      const waiting = fetch(pollUrl, { headers, signal: AbortSignal.timeout(10_000) });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal((await fetch(pollUrl, { method: 'DELETE', headers })).status, 202);
+      assert.equal((await waiting).status, 204);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   test('the well-known key is the default and appears in the connection string', async () => {
     const emulator = await startTestEmulator();
     try {

@@ -87,7 +87,8 @@ export class LongPollingTransport implements Transport {
         this.armAbandonTimer();
         resolve(result);
       };
-      const timer = setTimeout(() => finish(Buffer.alloc(0)), this.pollTimeoutMs);
+      // A waiting poll must never keep the process alive on its own (shutdown, tests).
+      const timer = setTimeout(() => finish(Buffer.alloc(0)), this.pollTimeoutMs).unref();
       this.waiting = finish;
       gone(() => {
         if (this.waiting === finish) finish(Buffer.alloc(0));
