@@ -4,8 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
 
-/** Anything that could carry a credential is censored, wherever it appears in a log record. */
-const REDACT = ['req.headers.authorization', 'headers.authorization', '*.authorization', '*.accessKey', '*.AccessKey', '*.token', '*.access_token', '*.client_secret', '*.connectionString'];
+/**
+ * Defence in depth: the code never hands a credential to the logger (a test checks the logs of the whole run without
+ * redaction), but a header or config object logged by mistake is censored. Exact paths only: wildcard paths made
+ * every request line about 10 % more expensive in `npm run bench`.
+ */
+const REDACT = ['authorization', 'headers.authorization', 'req.headers.authorization', 'err.headers.authorization', 'accessKey', 'token', 'connectionString'];
 
 /**
  * Buffered, asynchronous writes to stdout: a synchronous write per request line cost about a third of the gateway's
