@@ -87,7 +87,7 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
     return {
       parameters: {
         connections, durationSeconds, warmupSeconds, path: PATH, body: BODY, profiled: profileFile !== undefined,
-        gatewayLog: 'LOG_LEVEL=info as in production: one JSON line per request, written synchronously to stdout = /dev/null',
+        gatewayLog: 'LOG_LEVEL=info as in production: one JSON line per request, buffered and written asynchronously to stdout = /dev/null',
       },
       targets,
       ratios,

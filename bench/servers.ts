@@ -42,7 +42,7 @@ async function hop(): Promise<Running> {
 
 /**
  * The real gateway, configured from the environment and logging exactly as in production (its own logger, LOG_LEVEL,
- * one line per request written synchronously to stdout); the parent points stdout at /dev/null.
+ * one line per request, buffered and written asynchronously to stdout); the parent points stdout at /dev/null.
  */
 async function gateway(): Promise<Running> {
   const app = await createGateway(process.env);
