@@ -102,7 +102,7 @@ export function serviceTokenCurl(sso: DevIssuer, gatewayUrl: string, hub = 'chat
   const { clientId, clientSecret } = sso.service;
   return [
     `TOKEN=$(curl -s -u '${clientId}:${clientSecret}' -d grant_type=client_credentials -d 'scope=${PERMISSIONS.join(' ')}' ${sso.tokenEndpoint} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
-    `curl -i -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"target":"message","arguments":["hello"]}' ${gatewayUrl}/api/hubs/${hub}/:send`,
+    `curl -i -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"target":"broadcastMessage","arguments":["curl","hello"]}' ${gatewayUrl}/api/hubs/${hub}/:send`,
   ].join('\n');
 }
 
