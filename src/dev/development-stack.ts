@@ -1,10 +1,20 @@
+import { Type } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
 import type { Logger } from 'pino';
 import { ServerConfig } from '../config/server.config.js';
-import type { Env } from '../config/validate-env.js';
+import { validateEnv, type Env } from '../config/validate-env.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_PORT } from './dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
+/** Ports of the embedded parts, for when the defaults are taken. */
+class DevelopmentEnv {
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  EMULATOR_PORT = DEV_EMULATOR_PORT;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  DEV_SSO_PORT = DEV_SSO_PORT;
+}
 
 export interface DevelopmentStack {
   /** The environment with the embedded parts filled in. */
@@ -20,13 +30,14 @@ export interface DevelopmentStack {
  */
 export async function startDevelopmentStack(env: Env, log: Logger): Promise<DevelopmentStack> {
   const server = ServerConfig.fromEnv(env);
+  const ports = validateEnv(DevelopmentEnv, env);
   const gatewayUrl = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${server.port}`;
   const filled: Env = { ...env };
   const closers: Array<() => Promise<void>> = [];
   let banner = '';
 
   if (!env.SIGNALR_CONNECTION_STRING) {
-    const emulator = await startEmulator({ host: '127.0.0.1', port: Number(env.EMULATOR_PORT ?? DEV_EMULATOR_PORT), logger: log.child({ component: 'emulator' }) });
+    const emulator = await startEmulator({ host: '127.0.0.1', port: ports.EMULATOR_PORT, logger: log.child({ component: 'emulator' }) });
     filled.SIGNALR_CONNECTION_STRING = emulator.connectionString;
     closers.push(() => emulator.close());
     log.warn(`SIGNALR_CONNECTION_STRING is not set: using the embedded SignalR emulator at ${emulator.url} (development only).`);
@@ -34,7 +45,7 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
 
   if (!env.SSO_ISSUER) {
     const sso = await startDevIssuer({
-      port: Number(env.DEV_SSO_PORT ?? DEV_SSO_PORT),
+      port: ports.DEV_SSO_PORT,
       serviceClientSecret: DEV_SERVICE_CLIENT_SECRET,
       redirectUris: [`${gatewayUrl}/demo/`, `${gatewayUrl}/docs/oauth2-redirect.html`],
     });
