@@ -12,6 +12,15 @@ class InvalidValue extends Error {
   }
 }
 
+/** A key Nest's pipe would silently delete (prototype-pollution guard), found at `path` inside the value. */
+class ForbiddenKey extends Error {
+  constructor(readonly path: string, readonly key: string) {
+    super('forbidden key');
+  }
+}
+
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * The gateway's one validation pipe: DTOs only, unknown properties rejected, values transformed.
  * A failure becomes a 400 problem (code `validation`) listing every field error with its source; the
@@ -27,8 +36,29 @@ export class ProblemValidationPipe extends ValidationPipe {
     try {
       return await super.transform(value, metadata);
     } catch (error) {
+      const source = SOURCES[metadata.type];
+      if (error instanceof ForbiddenKey) {
+        throw validationProblem([{ field: `${source}${error.path}`, message: `must not contain the key "${error.key}" (refused as a prototype-pollution guard)` }]);
+      }
       if (!(error instanceof InvalidValue)) throw error;
-      throw validationProblem(fieldErrors(error.errors, SOURCES[metadata.type]));
+      throw validationProblem(fieldErrors(error.errors, source));
+    }
+  }
+
+  /**
+   * Nest deletes `__proto__`, `constructor` and `prototype` keys at any depth without a word, which would change a
+   * message's arguments on the way: a message arrives whole or is refused, so such a key is refused, by its path.
+   */
+  override stripProtoKeys(value: unknown): void {
+    const pending: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+    while (pending.length > 0) {
+      const { value: current, path } = pending.pop()!;
+      if (current === null || typeof current !== 'object') continue;
+      for (const [key, child] of Object.entries(current)) {
+        const childPath = Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`;
+        if (PROTOTYPE_KEYS.has(key)) throw new ForbiddenKey(childPath, key);
+        pending.push({ value: child, path: childPath });
+      }
     }
   }
 }

@@ -56,6 +56,13 @@ describe('validation, before anything goes upstream', () => {
     assert.deepEqual(await rejected('POST', '/api/hubs/chat/users/u1/:send', { body: { target: 't', arguments: [], extra: 1 } }), invalid(`body.extra: ${message}`, [{ field: 'body.extra', message }]));
   });
 
+  it('a prototype key inside the arguments: refused by its path, never silently dropped', async () => {
+    const message = 'must not contain the key "prototype" (refused as a prototype-pollution guard)';
+    const body = { target: 't', arguments: [1, { nested: { prototype: [] } }] };
+    const field = 'body.arguments[1].nested.prototype';
+    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send', { body }), invalid(`${field}: ${message}`, [{ field, message }]));
+  });
+
   it('an unknown query parameter, named', async () => {
     const message = 'property api-version should not exist';
     assert.deepEqual(await rejected('DELETE', '/api/hubs/chat/users/u1/groups?api-version=2022-06-01'), invalid(`query.api-version: ${message}`, [{ field: 'query.api-version', message }]));
