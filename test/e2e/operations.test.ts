@@ -20,6 +20,14 @@ describe('every operation, forwarded exactly', () => {
     });
   }
 
+  it('forwards arguments exactly as sent, keys like toString and valueOf included', async () => {
+    stack.resetUpstream();
+    const payload = { target: 'newMessage', arguments: [{ toString: 0, valueOf: 'v' }, [{ nested: { hasOwnProperty: true } }], null, 1.5, 'text'] };
+    const reply = await stack.call('POST', '/api/hubs/chat/:send', { body: payload });
+    assert.equal(reply.status, 202, reply.text);
+    assert.deepEqual(JSON.parse(stack.standIn.requests[0]!.body), payload);
+  });
+
   it('sends one message to several users, in parallel, one result each', async () => {
     stack.resetUpstream();
     stack.standIn.answerWith(({ rawPath }) => (rawPath.includes('/users/bob/') ? { status: 429, headers: { 'retry-after': '7' } } : undefined));
