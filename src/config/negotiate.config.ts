@@ -1,13 +1,11 @@
-import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsString, Matches } from 'class-validator';
 import { DEV_FRONTEND_CLIENT_ID } from '../dev/dev-defaults.js';
-import { validateEnv, type Env } from './validate-env.js';
+import { CommaSeparated, validateEnv, type Env } from './validate-env.js';
 
-const list = ({ value }: { value: unknown }): string[] => String(value).split(',').map((item) => item.trim()).filter(Boolean);
 
 class NegotiateEnv {
   /** SSO claims copied into client tokens, comma-separated (e.g. `roles,name`); the hub sees them on `Context.User`. */
-  @Transform(list)
+  @CommaSeparated()
   @Matches(/^[A-Za-z0-9_.:/-]{1,128}$/, { each: true, message: 'NEGOTIATE_FORWARD_CLAIMS lists claim names: letters, digits and _ . : / - only' })
   NEGOTIATE_FORWARD_CLAIMS: string[] = [];
 

@@ -1,6 +1,6 @@
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
-import { validateEnv, type Env } from './validate-env.js';
+import { CommaSeparated, validateEnv, type Env } from './validate-env.js';
 
 class ServerEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
@@ -14,7 +14,7 @@ class ServerEnv {
 
   /** Comma-separated browser origins allowed by CORS (negotiate, demo page). */
   @IsOptional()
-  @Transform(({ value }) => String(value).split(',').map((origin) => origin.trim()).filter(Boolean))
+  @CommaSeparated()
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { each: true })
   CORS_ORIGINS: string[] = [];
 

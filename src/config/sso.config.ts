@@ -1,12 +1,11 @@
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
-import { ConfigError, validateEnv, type Env } from './validate-env.js';
+import { CommaSeparated, ConfigError, validateEnv, type Env } from './validate-env.js';
 
 /** Asymmetric signature algorithms only: HS* would let anyone holding the issuer's public key forge tokens. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
 const URL_RULE = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
-const list = ({ value }: { value: unknown }): string[] => String(value).split(',').map((item) => item.trim()).filter(Boolean);
 
 class SsoEnv {
   /** The company OpenID issuer; its discovery document is `{issuer}/.well-known/openid-configuration`. */
@@ -21,7 +20,7 @@ class SsoEnv {
   @IsOptional() @IsUrl(URL_RULE)
   SSO_JWKS_URI?: string;
 
-  @Transform(list)
+  @CommaSeparated()
   @IsIn(ASYMMETRIC_ALGORITHMS, { each: true, message: `SSO_ALGORITHMS accepts only ${ASYMMETRIC_ALGORITHMS.join(', ')} (never HS* or none)` })
   @IsNotEmpty()
   SSO_ALGORITHMS: string[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];

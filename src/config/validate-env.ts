@@ -1,4 +1,4 @@
-import { plainToInstance } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
 export type Env = Record<string, string | undefined>;
@@ -24,3 +24,7 @@ export function validateEnv<T extends object>(schema: new () => T, env: Env): T 
 function describe(error: ValidationError): string {
   return `  - ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`;
 }
+
+/** A comma-separated variable as a list: items trimmed, empty ones dropped (`a, b,` is `['a', 'b']`). */
+export const CommaSeparated = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) => String(value).split(',').map((item) => item.trim()).filter(Boolean));
