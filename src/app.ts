@@ -12,7 +12,7 @@ import type { Env } from './config/validate-env.js';
 import { demoPage } from './dev/demo-page.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
-/** Azure's REST limits (notes §g): we enforce them before anything goes upstream. */
+/** Azure's REST limits (docs/azure-compatibility.md#limits): we enforce them before anything goes upstream. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const HEADER_LIMIT_BYTES = 16 * 1024;
 

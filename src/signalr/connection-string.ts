@@ -25,7 +25,7 @@ export class Secret {
   }
 }
 
-/** An Azure SignalR connection string, resolved to what the gateway uses (notes §c). */
+/** An Azure SignalR connection string, resolved to what the gateway uses (docs/azure-compatibility.md#connection-string). */
 export interface SignalRConnection {
   /** `Endpoint`, trailing slash trimmed; its `scheme://host` (no port) is the base of every token's `aud`. */
   endpoint: URL;

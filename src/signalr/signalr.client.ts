@@ -35,7 +35,7 @@ export interface UpstreamResult {
 
 /**
  * Azure SignalR Service's data-plane REST API (2022-06-01), one method per operation, called exactly as
- * Azure's Management SDK calls it (notes §b). Knows nothing of the gateway's HTTP controllers.
+ * Azure's Management SDK calls it (docs/azure-compatibility.md#urls). Knows nothing of the gateway's HTTP controllers.
  * Failures are thrown as UpstreamError; a 404 is returned, not thrown, only by the existence checks and
  * addConnectionToGroup.
  */

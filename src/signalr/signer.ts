@@ -6,7 +6,7 @@ export type Clock = () => number;
 
 /** Azure caps REST tokens at an hour in its SDK; a longer configured lifetime applies to client tokens only. */
 export const REST_TOKEN_MAX_LIFETIME_S = 3600;
-/** Azure refuses longer tokens (notes §b.4, §g). */
+/** Azure's SDKs refuse longer tokens (docs/azure-compatibility.md#token-size). */
 export const MAX_TOKEN_LENGTH = 4096;
 /** Bounds the REST token cache: audiences carry user, group and connection ids, so they are unbounded. */
 const REST_CACHE_SIZE = 10_000;
@@ -41,7 +41,7 @@ interface CachedToken {
 }
 
 /**
- * Signs the HS256 JWTs Azure SignalR accepts with an AccessKey (notes §b.4, §d): REST tokens, whose `aud` is the
+ * Signs the HS256 JWTs Azure SignalR accepts with an AccessKey (docs/azure-compatibility.md#rest-tokens, #client-tokens): REST tokens, whose `aud` is the
  * request path on the Endpoint's host, and client tokens for negotiate. The key is the AccessKey's UTF-8 bytes.
  */
 export class SignalRSigner {

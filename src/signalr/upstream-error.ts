@@ -8,7 +8,7 @@ import type { RestCall } from './urls.js';
  */
 export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport';
 
-/** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (notes §a.0). */
+/** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (docs/azure-compatibility.md#responses). */
 export const NOT_EXISTED_CODES = new Set(['Warning.Connection.NotExisted', 'Warning.User.NotExisted', 'Warning.Group.NotExisted', 'Info.User.NotInGroup', 'Error.Connection.NotExisted']);
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

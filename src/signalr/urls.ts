@@ -1,6 +1,6 @@
 import type { CloseOptions, HubScope, SendOptions } from './signalr.client.js';
 
-/** The data-plane API version the gateway speaks, as the Management SDK 1.25 sends it (notes §b.1). */
+/** The data-plane API version the gateway speaks, as the Management SDK 1.25 sends it (docs/azure-compatibility.md#api-versions). */
 export const API_VERSION = '2022-06-01';
 
 /** One REST operation, ready to be signed and sent. */
@@ -51,7 +51,7 @@ function onHub(method: RestCall['method'], { hub, application }: HubScope, rest:
 
 const answering404 = (call: RestCall): RestCall => ({ ...call, notFoundIsAnswer: true });
 
-/** The 19 operations of API 2022-06-01 (notes §a.1), one builder each, named as SignalRClient's methods. */
+/** The 19 operations of API 2022-06-01 (docs/azure-compatibility.md#operations), one builder each, named as SignalRClient's methods. */
 export const restCalls = {
   health: (): RestCall => ({ method: 'HEAD', path: '/api/health', query: queryOf(undefined, {}) }),
 

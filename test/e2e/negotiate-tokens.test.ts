@@ -8,7 +8,7 @@ import { startFullStack, type FullStack } from '../fixtures/stack.js';
 const SSO_TTL_S = 600;
 const key = new TextEncoder().encode(WELL_KNOWN_ACCESS_KEY);
 
-/** The emulator's endpoint without its port: Azure's client `aud` never carries one (notes §d.1). */
+/** The emulator's endpoint without its port: Azure's client `aud` never carries one (docs/azure-compatibility.md#client-tokens). */
 const audienceOf = (hub: string) => `http://127.0.0.1/client/?hub=${hub}`;
 
 async function negotiate(url: string, token: string, hub = 'chat', query = '') {

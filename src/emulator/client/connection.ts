@@ -22,7 +22,7 @@ export interface ConnectionLifecycle {
   released(connection: ClientConnection): void;
 }
 
-// Azure in serverless mode without upstream: clients may only listen (see the protocol notes §5.4).
+// Azure in serverless mode without upstream: clients may only listen (docs/azure-compatibility.md#serverless-mode).
 const SERVERLESS_REJECTION = 'No server available';
 const PROTOCOL_ERROR = 'Connection closed with an error.';
 
