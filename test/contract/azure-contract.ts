@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { referenceFile } from '../fixtures/repository.js';
 import type { RecordedRequest } from '../fixtures/upstream-stand-in.js';
 
-/** Azure's published 2022-06-01 contract, read at test time from `../shared/reference/` beside the repository (tests run from its root). */
-export const SWAGGER_PATH = resolve('../shared/reference/azure-signalr-V20220601.json');
+/** Azure's published 2022-06-01 contract, read at test time from `../shared/reference/` beside the repository, whatever the working directory. */
+export const SWAGGER_PATH = referenceFile('azure-signalr-V20220601.json');
 
 interface SwaggerParameter {
   name: string;

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NAME_RULES } from '../../src/common/names.js';
 import { serialiseOpenApi } from '../../src/openapi/openapi.js';
+import { repositoryRoot } from '../fixtures/repository.js';
 import { startStack, type Stack } from './harness.js';
 
-/** The committed contract (`npm run openapi`), read from the repository root the tests run in. */
-const COMMITTED = 'openapi/openapi.json';
+/** The committed contract (`npm run openapi`), found from this file's location, whatever the working directory. */
+const COMMITTED = join(repositoryRoot(), 'openapi', 'openapi.json');
 
 describe('the OpenAPI document', () => {
   let stack: Stack;
