@@ -1,4 +1,5 @@
 import { SignJWT, type JWTPayload } from 'jose';
+import { addressedHub } from '../common/names.js';
 import type { SignalRConfig } from '../config/signalr.config.js';
 
 /** Milliseconds since the epoch; injectable so tests can sign golden tokens. */
@@ -81,14 +82,14 @@ export class SignalRSigner {
 
   /** Where a SignalR client connects: `{ClientEndpoint or Endpoint with Port}/client/?hub={hub}` (the hub is not escaped, as in the SDK). */
   clientUrl(hub: string, application?: string): string {
-    return `${this.#clientBase}/client/?hub=${clientHub(hub, application)}`;
+    return `${this.#clientBase}/client/?hub=${addressedHub(hub, application)}`;
   }
 
   /** A client token for negotiate; throws TokenTooLongError rather than hand out a token Azure would refuse. */
   async signClientToken({ hub, application, userId, lifetimeSeconds = this.#lifetimeSeconds, claims = {} }: ClientTokenOptions): Promise<string> {
     const payload: JWTPayload = userId === undefined ? {} : { 'asrs.s.uid': userId, nameid: userId };
     for (const [name, value] of Object.entries(claims)) payload[isReserved(name) ? `asrs.u.${name}` : name] = value;
-    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${clientHub(hub, application)}`, this.now(), lifetimeSeconds);
+    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${addressedHub(hub, application)}`, this.now(), lifetimeSeconds);
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length);
     return token;
   }
@@ -105,10 +106,6 @@ export class SignalRSigner {
 /** An endpoint as a base to append `/api/...` or `/client/...` to: origin (port included) and path, no trailing slash. */
 export function baseOf(url: URL): string {
   return url.origin + url.pathname.replace(/\/$/, '');
-}
-
-function clientHub(hub: string, application: string | undefined): string {
-  return application === undefined ? hub.toLowerCase() : `${application.toLowerCase()}_${hub.toLowerCase()}`;
 }
 
 function isReserved(name: string): boolean {

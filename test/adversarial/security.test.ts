@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeJwt, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { Client } from 'undici';
+import { newSigningKey } from '../../src/dev/dev-issuer.js';
+import { startGateway, type RunningGateway } from '../fixtures/gateway.js';
+import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
+import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
+
+/**
+ * The gateway tried as an attacker would: every request here is one a caller can send. Real sockets, the real
+ * development SSO (tokens with claims it never issues are signed with its own key), and the upstream stand-in,
+ * which counts every call that reaches "Azure".
+ */
+
+const FORWARDED = [
+  'role',
+  'NameID',
+  'Nameid',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
+  'HTTP://SCHEMAS.XMLSOAP.ORG/WS/2005/05/IDENTITY/CLAIMS/NAMEIDENTIFIER',
+  'AUD',
+  'Exp',
+  'ISS',
+  'http://schemas.xmlsoap.org/ws/2009/09/identity/claims/actor',
+  'http://schemas.microsoft.com/claims/authnclassreference',
+  'ASRS.S.UID',
+];
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: any;
+}
+
+interface Operation {
+  method: string;
+  /** `/api/hubs/{hub}/...` as the OpenAPI document lists it. */
+  template: string;
+  permission: string;
+  body?: unknown;
+}
+
+describe('adversarial: security', () => {
+  let sso: TestIssuer;
+  let signingKey: JWK;
+  let upstream: UpstreamStandIn;
+  let gateway: RunningGateway;
+  let client: Client;
+
+  before(async () => {
+    signingKey = await newSigningKey();
+    [sso, upstream] = await Promise.all([startTestIssuer({ signingKeys: [signingKey] }), startUpstreamStandIn()]);
+    gateway = await startGateway({ ...sso.env, SIGNALR_CONNECTION_STRING: upstream.connectionString, NEGOTIATE_FORWARD_CLAIMS: FORWARDED.join(',') });
+    client = new Client(gateway.url);
+  });
+
+  after(async () => {
+    await client.close();
+    await gateway.close();
+    await Promise.all([upstream.close(), sso.close()]);
+  });
+
+  /** A token of the development SSO with exactly these claims (plus iss, aud, iat, exp), as a company SSO could issue. */
+  async function token(claims: JWTPayload): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid!, typ: 'at+jwt' })
+      .setIssuer(sso.issuer).setAudience(sso.dev.audience).setIssuedAt().setExpirationTime('5m')
+      .sign(await importJWK(signingKey, 'RS256'));
+  }
+
+  /** Sends `path` exactly as given; `upstreamCalls` is how many requests reached the stand-in meanwhile. */
+  async function call(method: string, path: string, bearer: string, body?: unknown): Promise<Reply & { upstreamCalls: number }> {
+    const before = upstream.requests.length + upstream.rejected.length;
+    const response = await client.request({
+      method: method as 'GET',
+      path,
+      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      json: text === '' ? undefined : JSON.parse(text),
+      upstreamCalls: upstream.requests.length + upstream.rejected.length - before,
+    };
+  }
+
+  function assertProblem(reply: Reply, status: number, code: string): void {
+    assert.equal(reply.status, status, JSON.stringify(reply.json));
+    assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(reply.json.code, code);
+  }
+
+  /** Every hub-scoped operation the gateway documents, with the permission it needs and a valid body. */
+  async function hubOperations(): Promise<Operation[]> {
+    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const payload = { target: 't', arguments: [] };
+    const operations: Operation[] = [];
+    for (const [template, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const permission = operation['x-permission'] as string | undefined;
+        if (permission === undefined) continue;
+        const body = operation['requestBody'] === undefined ? undefined
+          : template.endsWith(':sendToGroups') ? { ...payload, groups: ['g1'] }
+            : template.endsWith(':sendToUsers') ? { ...payload, users: ['u1'] } : payload;
+        operations.push({ method: method.toUpperCase(), template, permission, body });
+      }
+    }
+    return operations;
+  }
+
+  const pathOf = (template: string, hub: string, query = ''): string =>
+    template.replace('{hub}', hub).replace(/\{(\w+)\}/g, (_, name: string) => `${name}1`) + query;
+
+  describe('hub grants apply to the hub the upstream addresses ({application}_{hub})', () => {
+    it('covers every operation: at least the 19 upstream ones, the fan-outs and :generateToken', async () => {
+      const operations = await hubOperations();
+      assert.ok(operations.length >= 25, String(operations.length));
+      assert.ok(operations.every((operation) => operation.template.startsWith('/api/hubs/{hub}/')));
+    });
+
+    it('a grant on hub b does not reach hub a_b through ?application=a, on any operation', async () => {
+      for (const { method, template, permission, body } of await hubOperations()) {
+        const onB = await token({ sub: 'svc', scope: `${permission}:b` });
+        const name = `${method} ${template}`;
+        const reply = await call(method, pathOf(template, 'b', '?application=a'), onB, body);
+        assert.equal(reply.status, 403, name);
+        assert.equal(reply.upstreamCalls, 0, name);
+        if (method !== 'HEAD') assertProblem(reply, 403, 'insufficient-scope');
+        // The path hub alone is what the grant names: still allowed.
+        assert.ok((await call(method, pathOf(template, 'b'), onB, body)).status < 300, name);
+      }
+    });
+
+    it('a grant on a_b covers hub b with ?application=a, whatever the case, and the upstream addresses a_b', async () => {
+      for (const { method, template, permission, body } of await hubOperations()) {
+        const onAB = await token({ sub: 'svc', scope: `${permission}:A_b` });
+        const name = `${method} ${template}`;
+        const before = upstream.requests.length;
+        const reply = await call(method, pathOf(template, 'B', '?application=a'), onAB, body);
+        assert.ok(reply.status < 300, `${name}: ${reply.status} ${JSON.stringify(reply.json)}`);
+        for (const request of upstream.requests.slice(before)) {
+          assert.ok(request.rawPath.startsWith('/api/hubs/b/'), name);
+          assert.deepEqual(request.query['application'], ['a'], name);
+        }
+        if (template.endsWith(':generateToken')) assert.equal(decodeJwt(reply.json.token).aud, 'http://127.0.0.1/client/?hub=a_b');
+        // Hub b itself is another hub: not covered.
+        assert.equal((await call(method, pathOf(template, 'b'), onAB, body)).status, 403, name);
+      }
+    });
+
+    it('an application that is not a valid name widens nothing and is a 4xx, never a 5xx or an upstream call', async () => {
+      const onB = await token({ sub: 'svc', scope: 'signalr.send:b' });
+      const everything = await token({ sub: 'svc', scope: 'signalr.send' });
+      const body = { target: 't', arguments: [] };
+      for (const query of ['?application=', '?application=1a', '?application=a%00', '?application=a&application=c', `?application=${'a'.repeat(129)}`, '?application=a_b%2F..']) {
+        const scoped = await call('POST', `/api/hubs/b/:send${query}`, onB, body);
+        assert.ok(scoped.status >= 400 && scoped.status < 500, `${query}: ${scoped.status}`);
+        assert.equal(scoped.upstreamCalls, 0, query);
+        const unscoped = await call('POST', `/api/hubs/b/:send${query}`, everything, body);
+        assertProblem(unscoped, 400, 'validation');
+        assert.equal(unscoped.json.errors[0].field, 'query.application', query);
+        assert.equal(unscoped.upstreamCalls, 0, query);
+      }
+    });
+  });
+});
