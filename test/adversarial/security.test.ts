@@ -166,4 +166,26 @@ describe('adversarial: security', () => {
       }
     });
   });
+
+  describe('negotiate refuses SSO users the API itself would refuse', () => {
+    const negotiate = async (user: unknown) => call('POST', '/hubs/chat/negotiate?negotiateVersion=1', await token({ sub: user as string }));
+
+    for (const [name, user] of [['..', '..'], ['.', '.'], ['a control character', 'ali\u0000ce'], ['DEL', 'bob\u007F'], ['a C1 control', 'x\u0085y'], ['a lone surrogate', 'u\uD800'], ['1,025 characters', 'u'.repeat(1025)]]) {
+      it(`a user id with ${name}: 403 invalid-user, no client token`, async () => {
+        const reply = await negotiate(user);
+        assertProblem(reply, 403, 'invalid-user');
+        // The rule, and not the refused value.
+        assert.equal(reply.json.detail, 'The SSO token\'s sub claim is not a user id SignalR accepts (it must be 1-1024 characters without control characters, and not . or ..).');
+        assert.equal(reply.upstreamCalls, 0);
+      });
+    }
+
+    it('the longest and oddest ids the API accepts still negotiate', async () => {
+      for (const user of ['u'.repeat(1024), '...', ' a b ', 'ü/ß?#%']) {
+        const reply = await negotiate(user);
+        assert.equal(reply.status, 200, JSON.stringify(reply.json));
+        assert.equal(decodeJwt(reply.json.accessToken)['asrs.s.uid'], user);
+      }
+    });
+  });
 });

@@ -3,6 +3,7 @@ import type { JWTPayload } from 'jose';
 import { invalidToken } from '../../auth/auth.problems.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { HubParams } from '../../common/hub.dto.js';
+import { isValidName, NAME_RULES } from '../../common/names.js';
 import { ProblemException } from '../../common/problem.js';
 import { NegotiateConfig } from '../../config/negotiate.config.js';
 import { SignalRConfig } from '../../config/signalr.config.js';
@@ -29,6 +30,14 @@ export class NegotiateService {
       throw new ProblemException({
         status: 403, code: 'no-user',
         detail: `The SSO token has no ${this.ssoConfig.userClaim} claim naming a user; negotiate is for user tokens.`,
+      });
+    }
+    // The API refuses such ids: a client token for one would connect a user no REST call can address. The value is
+    // not echoed, as it may be anything.
+    if (!isValidName('user', principal.user)) {
+      throw new ProblemException({
+        status: 403, code: 'invalid-user',
+        detail: `The SSO token's ${this.ssoConfig.userClaim} claim is not a user id SignalR accepts (it ${NAME_RULES.user.requirement}).`,
       });
     }
     const ssoSecondsLeft = principal.claims.exp! - Math.floor(Date.now() / 1000);
