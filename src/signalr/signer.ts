@@ -12,8 +12,18 @@ export const MAX_TOKEN_LENGTH = 4096;
 /** Bounds the REST token cache: audiences carry user, group and connection ids, so they are unbounded. */
 const REST_CACHE_SIZE = 10_000;
 
-/** Claim names Azure reserves, plus the ones this signer sets itself; custom claims with these names get `asrs.u.`. */
-const RESERVED_CLAIMS = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid']);
+/**
+ * Claim names Azure reserves (its SDK's system claims), `nameid` (set here), and the long .NET ClaimTypes of the three
+ * that JWT handlers map (`actort`, `acr`, `nameid`), lowercased: the service looks claims up case-insensitively
+ * (ClaimsIdentity.FindFirst), so `NameID` or the long NameIdentifier would pass for the user. Custom claims with any
+ * of these names, in any case, get `asrs.u.`.
+ */
+const RESERVED_CLAIMS = new Set([
+  'aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid',
+  'http://schemas.xmlsoap.org/ws/2009/09/identity/claims/actor',
+  'http://schemas.microsoft.com/claims/authnclassreference',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
+]);
 
 export interface ClientTokenOptions {
   hub: string;
@@ -109,5 +119,6 @@ export function baseOf(url: URL): string {
 }
 
 function isReserved(name: string): boolean {
-  return RESERVED_CLAIMS.has(name) || name.startsWith('asrs.');
+  const lower = name.toLowerCase();
+  return RESERVED_CLAIMS.has(lower) || lower.startsWith('asrs.');
 }

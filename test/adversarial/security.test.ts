@@ -188,4 +188,20 @@ describe('adversarial: security', () => {
       }
     });
   });
+
+  describe('forwarded SSO claims never pass for reserved ones', () => {
+    it('clashes are found case-insensitively and in their long ClaimTypes form, and renamed asrs.u.', async () => {
+      const claims = Object.fromEntries(FORWARDED.map((name) => [name, `forged-${name}`]));
+      const reply = await call('POST', '/hubs/chat/negotiate', await token({ ...claims, sub: 'alice' }));
+      assert.equal(reply.status, 200, JSON.stringify(reply.json));
+      const payload = decodeJwt(reply.json.accessToken);
+      assert.equal(payload['asrs.s.uid'], 'alice');
+      assert.equal(payload['nameid'], 'alice');
+      assert.equal(payload['role'], 'forged-role', 'an ordinary claim passes as is');
+      for (const name of FORWARDED.filter((name) => name !== 'role')) {
+        assert.equal(payload[name], undefined, `${name} is not forwarded as is`);
+        assert.equal(payload[`asrs.u.${name}`], `forged-${name}`, name);
+      }
+    });
+  });
 });
