@@ -37,12 +37,15 @@ export interface ClientTokenOptions {
   claims?: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** A client token over Azure's 4 KB limit: too many or too long claims. Negotiate answers it with 413, as Azure's SDK does. */
+/**
+ * A token over Azure's 4 KB limit, which Azure would refuse: a client token with too many or too long claims, or a
+ * REST token whose audience (the escaped path) is too long. Callers get 413, as negotiate in Azure's SDK answers.
+ */
 export class TokenTooLongError extends Error {
   override readonly name = 'TokenTooLongError';
 
-  constructor(readonly length: number) {
-    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_TOKEN_LENGTH}-character limit; send fewer or shorter claims.`);
+  constructor(readonly length: number, remedy: string) {
+    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_TOKEN_LENGTH}-character limit; ${remedy}.`);
   }
 }
 
@@ -76,6 +79,7 @@ export class SignalRSigner {
   /**
    * The bearer token for a REST call to `path` (`/api/...`, escaped as sent, no query). Tokens are cached per
    * audience and renewed once three quarters of their lifetime have passed, so a hot path signs rarely.
+   * Throws TokenTooLongError rather than send a token Azure would refuse.
    */
   async restToken(path: string): Promise<string> {
     const audience = this.#audienceBase + path;
@@ -85,6 +89,8 @@ export class SignalRSigner {
 
     const lifetime = Math.min(this.#lifetimeSeconds, REST_TOKEN_MAX_LIFETIME_S);
     const token = await this.sign({}, audience, now, lifetime);
+    // Valid ids can do it: 1,024 characters escaped take up to 12 times as many in the audience.
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'its audience is the escaped request path, so use shorter names');
     if (!cached && this.#restTokens.size >= REST_CACHE_SIZE) this.#restTokens.delete(this.#restTokens.keys().next().value!);
     this.#restTokens.set(audience, { token, refreshAt: now + lifetime * 750 });
     return token;
@@ -100,7 +106,7 @@ export class SignalRSigner {
     const payload: JWTPayload = userId === undefined ? {} : { 'asrs.s.uid': userId, nameid: userId };
     for (const [name, value] of Object.entries(claims)) payload[isReserved(name) ? `asrs.u.${name}` : name] = value;
     const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${addressedHub(hub, application)}`, this.now(), lifetimeSeconds);
-    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length);
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'send fewer or shorter claims');
     return token;
   }
 

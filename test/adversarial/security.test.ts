@@ -204,4 +204,37 @@ describe('adversarial: security', () => {
       }
     });
   });
+
+  describe('REST tokens over Azure\'s 4 KB are refused before anything goes upstream', () => {
+    // Valid ids (1,024 characters), whose escaped form makes the REST token's `aud` far longer than 4 KB.
+    const euros = '€'.repeat(1024);
+    const bangs = '!'.repeat(1024);
+    const payload = { target: 't', arguments: [] };
+
+    it('a single operation: 413 token-too-long naming the limit, zero upstream calls', async () => {
+      const everything = await sso.token();
+      for (const [method, path, body] of [
+        ['POST', `/api/hubs/chat/users/${encodeURIComponent(euros)}/:send`, payload],
+        ['POST', `/api/hubs/chat/groups/${encodeURIComponent(bangs)}/:closeConnections`, undefined],
+        ['HEAD', `/api/hubs/chat/connections/${encodeURIComponent(euros)}`, undefined],
+        ['PUT', `/api/hubs/chat/users/u1/groups/${encodeURIComponent(euros)}`, undefined],
+      ] as const) {
+        const reply = await call(method, path, everything, body);
+        assert.equal(reply.status, 413, `${method} ${path.slice(0, 40)}`);
+        assert.equal(reply.upstreamCalls, 0);
+        if (method === 'HEAD') continue;
+        assertProblem(reply, 413, 'token-too-long');
+        assert.match(reply.json.detail, /4096-character limit/);
+        assert.doesNotMatch(JSON.stringify(reply.json), /eyJ/, 'no token in the error');
+      }
+    });
+
+    it('a fan-out: the too-long recipient gets its own 413, the others go upstream', async () => {
+      const reply = await call('POST', '/api/hubs/chat/:sendToUsers', await sso.token(), { ...payload, users: ['u1', euros, 'u2'] });
+      assert.equal(reply.status, 207);
+      assert.deepEqual(reply.json.results.map((result: { status: number }) => result.status), [202, 413, 202]);
+      assert.equal(reply.json.results[1].problem.code, 'token-too-long');
+      assert.equal(reply.upstreamCalls, 2);
+    });
+  });
 });

@@ -45,6 +45,16 @@ describe('SignalRSigner: REST tokens', () => {
     assert.equal(decodeJwt(await azure(600).restToken('/api/health')).exp, IAT + 600);
   });
 
+  it(`refuses a token over ${MAX_TOKEN_LENGTH} characters, which valid but long escaped names make, without the token in the error`, async () => {
+    await assert.rejects(azure().restToken(`/api/hubs/chat/users/${'%E2%82%AC'.repeat(1024)}/:send`), (error: unknown) => {
+      assert.ok(error instanceof TokenTooLongError);
+      assert.ok(error.length > MAX_TOKEN_LENGTH);
+      assert.match(error.message, /escaped request path/);
+      assert.doesNotMatch(error.message, /eyJ/);
+      return true;
+    });
+  });
+
   it('reuses a token per audience until three quarters of its lifetime have passed', async () => {
     let now = NOW;
     const s = azure(3600, () => now);

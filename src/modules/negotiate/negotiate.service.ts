@@ -8,7 +8,7 @@ import { ProblemException } from '../../common/problem.js';
 import { NegotiateConfig } from '../../config/negotiate.config.js';
 import { SignalRConfig } from '../../config/signalr.config.js';
 import { SsoConfig } from '../../config/sso.config.js';
-import { SignalRSigner, TokenTooLongError, type ClientTokenOptions } from '../../signalr/signer.js';
+import { SignalRSigner } from '../../signalr/signer.js';
 import type { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
 
 /** Client tokens: for the signed-in user (negotiate) and for any user a trusted service names (`:generateToken`). */
@@ -44,12 +44,13 @@ export class NegotiateService {
     const lifetimeSeconds = Math.min(this.signalrConfig.tokenLifetimeSeconds, ssoSecondsLeft);
     // Possible within the verifier's clock tolerance: a token that would be born expired is worth nothing.
     if (lifetimeSeconds < 1) throw invalidToken('The token has expired.');
-    const accessToken = await this.sign({ hub, application, userId: principal.user, lifetimeSeconds, claims: this.forwardedClaims(principal.claims) });
+    const claims = this.forwardedClaims(principal.claims);
+    const accessToken = await this.signer.signClientToken({ hub, application, userId: principal.user, lifetimeSeconds, claims });
     return { url: this.signer.clientUrl(hub, application), accessToken, tokenLifetimeSeconds: lifetimeSeconds };
   }
 
   async generateToken({ hub }: HubParams, { application, userId, minutesToExpire }: GenerateTokenQuery): Promise<ClientTokenDto> {
-    const token = await this.sign({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
+    const token = await this.signer.signClientToken({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
     return { token, url: this.signer.clientUrl(hub, application) };
   }
 
@@ -62,14 +63,5 @@ export class NegotiateService {
       else if (Array.isArray(value)) forwarded[name] = value.filter((item) => typeof item === 'string');
     }
     return forwarded;
-  }
-
-  private async sign(options: ClientTokenOptions): Promise<string> {
-    try {
-      return await this.signer.signClientToken(options);
-    } catch (error) {
-      if (error instanceof TokenTooLongError) throw new ProblemException({ status: 413, code: 'token-too-long', detail: error.message });
-      throw error;
-    }
   }
 }
