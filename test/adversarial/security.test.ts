@@ -7,12 +7,7 @@ import { startGateway, type RunningGateway } from '../fixtures/gateway.js';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
-/**
- * The gateway tried as an attacker would: every request here is one a caller can send. Real sockets, the real
- * development SSO (tokens with claims it never issues are signed with its own key), and the upstream stand-in,
- * which counts every call that reaches "Azure".
- */
-
+/** NEGOTIATE_FORWARD_CLAIMS: one ordinary claim, then reserved names in another case or in their long .NET form. */
 const FORWARDED = [
   'role',
   'NameID',
@@ -41,12 +36,20 @@ interface Operation {
   body?: unknown;
 }
 
+/**
+ * The gateway tried as an attacker would: every request here is one a caller can send. Real sockets, the real
+ * development SSO (tokens with claims it never issues are signed with its own key), and the upstream stand-in,
+ * which counts every call that reaches "Azure".
+ */
 describe('adversarial: security', () => {
   let sso: TestIssuer;
   let signingKey: JWK;
   let upstream: UpstreamStandIn;
   let gateway: RunningGateway;
   let client: Client;
+  /** Every request sent, and those answered with a 5xx. */
+  let tried = 0;
+  const serverErrors: string[] = [];
 
   before(async () => {
     signingKey = await newSigningKey();
@@ -79,6 +82,8 @@ describe('adversarial: security', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.body.text();
+    tried += 1;
+    if (response.statusCode >= 500) serverErrors.push(`${method} ${path.slice(0, 80)}: ${response.statusCode}`);
     return {
       status: response.statusCode,
       headers: response.headers,
@@ -236,5 +241,11 @@ describe('adversarial: security', () => {
       assert.equal(reply.json.results[1].problem.code, 'token-too-long');
       assert.equal(reply.upstreamCalls, 2);
     });
+  });
+
+  it('answered every request above without a 5xx, and every upstream call with a token the upstream verified', () => {
+    assert.ok(tried > 100, String(tried));
+    assert.deepEqual(serverErrors, []);
+    assert.deepEqual(upstream.rejected, []);
   });
 });
