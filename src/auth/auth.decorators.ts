@@ -14,9 +14,9 @@ export const PUBLIC_KEY = 'signalr-gateway:public';
 const documentSso = (scopes: string[]) => [ApiBearerAuth(SSO_BEARER_SCHEME), ApiSecurity(SSO_OAUTH2_SCHEME, scopes)];
 
 /**
- * Declares the permission a route needs (checked against the route's `hub` parameter when it has one:
- * `signalr.send:orders` covers hub `orders` only) and documents it in the OpenAPI: security requirement,
- * `x-permission`, and the 401/403 responses.
+ * Declares the permission a route needs (checked against the hub the route addresses when it has one:
+ * `signalr.send:orders` covers hub `orders` only, see docs/permissions.md) and documents it in the OpenAPI:
+ * security requirement, `x-permission`, and the 401/403 responses.
  */
 export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator =>
   applyDecorators(

@@ -2,7 +2,7 @@ import { Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { HUB_PATTERN } from '../common/names.js';
+import { addressedHub, isValidName } from '../common/names.js';
 import { AUTHENTICATED_KEY, PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators.js';
 import { insufficientScope, missingToken, undeclaredRoute } from './auth.problems.js';
 import { allows, type Permission } from './permissions.js';
@@ -16,11 +16,10 @@ declare module 'fastify' {
   }
 }
 
-const HUB = new RegExp(HUB_PATTERN);
-
 /**
  * The global guard: every route is closed unless it is `@Public()`, and open only to a valid SSO token that holds the
- * route's `@RequirePermission` (on the route's hub when it has one) or, for `@Authenticated()`, any valid token.
+ * route's `@RequirePermission` (on the hub the upstream addresses, when the route has one) or, for `@Authenticated()`,
+ * any valid token.
  */
 @Injectable()
 export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
@@ -44,10 +43,8 @@ export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
       this.logger.error(`${request.routeOptions.url} declares no permission; closed by default`);
       throw undeclaredRoute();
     }
-    // An unvalidated path segment never reaches a header; a name that is not a hub cannot match a hub grant anyway.
-    const hub = (request.params as Record<string, string> | undefined)?.hub;
-    const validHub = hub !== undefined && HUB.test(hub) ? hub : undefined;
-    if (!allows(principal.grants, permission, validHub)) throw insufficientScope(permission, validHub);
+    const hub = hubOf(request);
+    if (!allows(principal.grants, permission, hub)) throw insufficientScope(permission, hub);
     return true;
   }
 
@@ -56,4 +53,18 @@ export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
     if (!user) throw missingToken();
     return user;
   }
+}
+
+/**
+ * The hub a hub-scoped request addresses upstream (`{application}_{hub}`, lowercased), which is what a hub grant
+ * must name. The guard runs before validation, so the raw path and query are checked here by the same name rule (an
+ * unvalidated value must not widen a grant, nor reach the WWW-Authenticate header): with an invalid hub or
+ * application it is undefined, which no hub grant matches.
+ */
+function hubOf(request: FastifyRequest): string | undefined {
+  const { hub } = (request.params ?? {}) as Record<string, unknown>;
+  const { application } = (request.query ?? {}) as Record<string, unknown>;
+  if (!isValidName('hub', hub)) return undefined;
+  if (application === undefined) return addressedHub(hub);
+  return isValidName('hub', application) ? addressedHub(hub, application) : undefined;
 }

@@ -16,7 +16,10 @@ export function grantsOf(claims: JWTPayload): ReadonlySet<string> {
   return new Set([...scopes, ...strings(claims.roles)].filter(Boolean).map(normalize));
 }
 
-/** Whether `grants` allow `permission`, on `hub` when the route has one (a hub-qualified grant covers that hub only). */
+/**
+ * Whether `grants` allow `permission`, on `hub` when the route has one (a hub-qualified grant covers that hub only).
+ * `hub` is the hub the upstream addresses: `addressedHub(hub, application)`.
+ */
 export function allows(grants: ReadonlySet<string>, permission: Permission, hub?: string): boolean {
   return grants.has(permission) || (hub !== undefined && grants.has(`${permission}:${hub.toLowerCase()}`));
 }

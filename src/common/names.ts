@@ -71,6 +71,14 @@ export const NAME_RULES = {
 
 export type NameKind = keyof typeof NAME_RULES;
 
+/**
+ * The hub Azure actually addresses: `{application}_{hub}` when an application is given, lowercased (notes §d.1).
+ * Permissions and client tokens both name this hub, so `b?application=a` and `a_b` are one hub.
+ */
+export function addressedHub(hub: string, application?: string): string {
+  return (application === undefined ? hub : `${application}_${hub}`).toLowerCase();
+}
+
 const compiled = new Map(Object.entries(NAME_RULES).map(([kind, rule]) => [kind, new RegExp(rule.pattern)]));
 const LONE_SURROGATE = /\p{Surrogate}/u;
 

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { TokenTooLongError } from '../signalr/signer.js';
 import { UpstreamError, upstreamProblem } from '../signalr/upstream-error.js';
 import { PROBLEM_CONTENT_TYPE, ProblemException, problemType, statusTitle, type Problem } from './problem.js';
 
@@ -12,12 +13,13 @@ const logger = new Logger('ProblemFilter');
 
 /**
  * Turns anything thrown while serving a request into RFC 9457 problem+json: our ProblemExceptions as they are,
- * failed upstream calls through the one outcome table (signalr/upstream-error.ts),
+ * failed upstream calls through the one outcome table (signalr/upstream-error.ts), tokens Azure would refuse as 413,
  * Nest's HttpExceptions and Fastify's own errors (body too large, bad JSON) by their status, and anything else
  * into a 500 whose detail reveals nothing (it is logged instead).
  */
 export function renderProblem(error: unknown, requestId?: string): Rendered {
   if (error instanceof UpstreamError) return renderProblem(new ProblemException(upstreamProblem(error)), requestId);
+  if (error instanceof TokenTooLongError) return renderProblem(new ProblemException({ status: 413, code: 'token-too-long', detail: error.message }), requestId);
   if (error instanceof ProblemException) {
     const { code, title, errors, headers } = error;
     const problem = { type: problemType(code), title, status: error.getStatus(), detail: error.message, code, requestId, errors };

@@ -6,7 +6,7 @@ import { ProblemDto } from './problem.dto.js';
 const PROBLEMS: Record<number, string> = {
   400: 'Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON.',
   404: 'Nothing there (no connection, user, group or membership).',
-  413: 'The request body exceeds 1 MB (the SignalR REST API limit).',
+  413: 'The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure\'s 4096 characters (code `token-too-long`: names too long once escaped, or too many claims).',
   415: 'The body is not `application/json`.',
   429: 'The SignalR service is throttling; retry after `Retry-After` seconds.',
   502: 'The SignalR service failed or refused the gateway\'s credentials.',
@@ -43,7 +43,7 @@ export interface UpstreamOperation {
   status: 200 | 202 | 204 | 207;
   /** The success body's class, if any. */
   type?: new () => object;
-  /** The operation has a JSON body (so 413 and 415 are possible). */
+  /** The operation has a JSON body (so 415 is possible). */
   body?: boolean;
   /** The operation answers 404 when its target does not exist. */
   notFound?: boolean;
@@ -55,7 +55,8 @@ export interface UpstreamOperation {
  */
 export function ApiUpstreamOperation({ operationId, summary, description, status, type, body = false, notFound = false }: UpstreamOperation): MethodDecorator {
   // 401 and 403 are documented by RequirePermission, with the security requirement.
-  const problems = [400, ...(notFound ? [404] : []), ...(body ? [413, 415] : []), 429, 502, 503, 504];
+  // 413 for every operation: the names in a path (or a fan-out's body) can make the REST token too long.
+  const problems = [400, ...(notFound ? [404] : []), 413, ...(body ? [415] : []), 429, 502, 503, 504];
   return applyDecorators(
     HttpCode(status),
     ApiOperation({ operationId, summary, description }),

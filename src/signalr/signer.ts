@@ -1,4 +1,5 @@
 import { SignJWT, type JWTPayload } from 'jose';
+import { addressedHub } from '../common/names.js';
 import type { SignalRConfig } from '../config/signalr.config.js';
 
 /** Milliseconds since the epoch; injectable so tests can sign golden tokens. */
@@ -11,8 +12,18 @@ export const MAX_TOKEN_LENGTH = 4096;
 /** Bounds the REST token cache: audiences carry user, group and connection ids, so they are unbounded. */
 const REST_CACHE_SIZE = 10_000;
 
-/** Claim names Azure reserves, plus the ones this signer sets itself; custom claims with these names get `asrs.u.`. */
-const RESERVED_CLAIMS = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid']);
+/**
+ * Claim names Azure reserves (its SDK's system claims), `nameid` (set here), and the long .NET ClaimTypes of the three
+ * that JWT handlers map (`actort`, `acr`, `nameid`), lowercased: the service looks claims up case-insensitively
+ * (ClaimsIdentity.FindFirst), so `NameID` or the long NameIdentifier would pass for the user. Custom claims with any
+ * of these names, in any case, get `asrs.u.`.
+ */
+const RESERVED_CLAIMS = new Set([
+  'aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid',
+  'http://schemas.xmlsoap.org/ws/2009/09/identity/claims/actor',
+  'http://schemas.microsoft.com/claims/authnclassreference',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
+]);
 
 export interface ClientTokenOptions {
   hub: string;
@@ -26,12 +37,15 @@ export interface ClientTokenOptions {
   claims?: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** A client token over Azure's 4 KB limit: too many or too long claims. Negotiate answers it with 413, as Azure's SDK does. */
+/**
+ * A token over Azure's 4 KB limit, which Azure would refuse: a client token with too many or too long claims, or a
+ * REST token whose audience (the escaped path) is too long. Callers get 413, as negotiate in Azure's SDK answers.
+ */
 export class TokenTooLongError extends Error {
   override readonly name = 'TokenTooLongError';
 
-  constructor(readonly length: number) {
-    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_TOKEN_LENGTH}-character limit; send fewer or shorter claims.`);
+  constructor(readonly length: number, remedy: string) {
+    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_TOKEN_LENGTH}-character limit; ${remedy}.`);
   }
 }
 
@@ -65,6 +79,7 @@ export class SignalRSigner {
   /**
    * The bearer token for a REST call to `path` (`/api/...`, escaped as sent, no query). Tokens are cached per
    * audience and renewed once three quarters of their lifetime have passed, so a hot path signs rarely.
+   * Throws TokenTooLongError rather than send a token Azure would refuse.
    */
   async restToken(path: string): Promise<string> {
     const audience = this.#audienceBase + path;
@@ -74,6 +89,8 @@ export class SignalRSigner {
 
     const lifetime = Math.min(this.#lifetimeSeconds, REST_TOKEN_MAX_LIFETIME_S);
     const token = await this.sign({}, audience, now, lifetime);
+    // Valid ids can do it: 1,024 characters escaped take up to 12 times as many in the audience.
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'its audience is the escaped request path, so use shorter names');
     if (!cached && this.#restTokens.size >= REST_CACHE_SIZE) this.#restTokens.delete(this.#restTokens.keys().next().value!);
     this.#restTokens.set(audience, { token, refreshAt: now + lifetime * 750 });
     return token;
@@ -81,15 +98,15 @@ export class SignalRSigner {
 
   /** Where a SignalR client connects: `{ClientEndpoint or Endpoint with Port}/client/?hub={hub}` (the hub is not escaped, as in the SDK). */
   clientUrl(hub: string, application?: string): string {
-    return `${this.#clientBase}/client/?hub=${clientHub(hub, application)}`;
+    return `${this.#clientBase}/client/?hub=${addressedHub(hub, application)}`;
   }
 
   /** A client token for negotiate; throws TokenTooLongError rather than hand out a token Azure would refuse. */
   async signClientToken({ hub, application, userId, lifetimeSeconds = this.#lifetimeSeconds, claims = {} }: ClientTokenOptions): Promise<string> {
     const payload: JWTPayload = userId === undefined ? {} : { 'asrs.s.uid': userId, nameid: userId };
     for (const [name, value] of Object.entries(claims)) payload[isReserved(name) ? `asrs.u.${name}` : name] = value;
-    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${clientHub(hub, application)}`, this.now(), lifetimeSeconds);
-    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length);
+    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${addressedHub(hub, application)}`, this.now(), lifetimeSeconds);
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'send fewer or shorter claims');
     return token;
   }
 
@@ -107,10 +124,7 @@ export function baseOf(url: URL): string {
   return url.origin + url.pathname.replace(/\/$/, '');
 }
 
-function clientHub(hub: string, application: string | undefined): string {
-  return application === undefined ? hub.toLowerCase() : `${application.toLowerCase()}_${hub.toLowerCase()}`;
-}
-
 function isReserved(name: string): boolean {
-  return RESERVED_CLAIMS.has(name) || name.startsWith('asrs.');
+  const lower = name.toLowerCase();
+  return RESERVED_CLAIMS.has(lower) || lower.startsWith('asrs.');
 }

@@ -6,7 +6,8 @@ import { startStack, type Stack } from '../e2e/harness.js';
 /**
  * Generated from the served OpenAPI: for every forwarded operation, requests whose every part follows the documented
  * schema (pattern, limits) and requests with exactly one part broken. Invalid ones must get a 4xx and cause no upstream
- * request; valid ones must be forwarded with a path that decodes back to the same names; nothing may get a 5xx.
+ * request; valid ones must be forwarded with a path that decodes back to the same names (or refused with 413 when the
+ * escaped names are too long for a REST token); nothing may get a 5xx.
  */
 interface Schema {
   type?: string;
@@ -141,10 +142,22 @@ describe('generated requests, from the served OpenAPI', () => {
         fc.asyncProperty(requests(operation), async ({ path, names, body }) => {
           stack.resetUpstream();
           const reply = await stack.call(operation.method, path, { body });
-          assert.equal(reply.status, operation.success, `${operation.id} ${path}: ${reply.text}`);
           const upstream = stack.standIn.requests;
-          assert.equal(upstream.length, fanOut ? (body![fanOut] as string[]).length : 1);
-          if (fanOut) return;
+          // Valid names can still be too long once escaped: the REST token's aud is the path, and Azure caps tokens at
+          // 4096 characters, which a path needs more than 2,900 characters to pass. Such a call is refused, never sent.
+          if (reply.status === 413) {
+            if (operation.method !== 'HEAD') assert.equal(reply.json.code, 'token-too-long');
+            assert.ok(path.split('?')[0]!.length > 2900, path);
+            assert.equal(upstream.length, 0);
+            return;
+          }
+          assert.equal(reply.status, operation.success, `${operation.id} ${path}: ${reply.text}`);
+          if (fanOut) {
+            const refused = reply.json.results.filter((result: { problem?: { code: string } }) => result.problem?.code === 'token-too-long');
+            assert.equal(upstream.length, (body![fanOut] as string[]).length - refused.length);
+            return;
+          }
+          assert.equal(upstream.length, 1);
           const template = new RegExp(`^${operation.template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, '([^/]+)')}$`);
           const decoded = template.exec(upstream[0]!.rawPath)?.slice(1).map(decodeURIComponent);
           const expected = Object.entries(names).map(([name, value]) => (name === 'hub' ? value.toLowerCase() : value));

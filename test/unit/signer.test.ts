@@ -45,6 +45,16 @@ describe('SignalRSigner: REST tokens', () => {
     assert.equal(decodeJwt(await azure(600).restToken('/api/health')).exp, IAT + 600);
   });
 
+  it(`refuses a token over ${MAX_TOKEN_LENGTH} characters, which valid but long escaped names make, without the token in the error`, async () => {
+    await assert.rejects(azure().restToken(`/api/hubs/chat/users/${'%E2%82%AC'.repeat(1024)}/:send`), (error: unknown) => {
+      assert.ok(error instanceof TokenTooLongError);
+      assert.ok(error.length > MAX_TOKEN_LENGTH);
+      assert.match(error.message, /escaped request path/);
+      assert.doesNotMatch(error.message, /eyJ/);
+      return true;
+    });
+  });
+
   it('reuses a token per audience until three quarters of its lifetime have passed', async () => {
     let now = NOW;
     const s = azure(3600, () => now);
@@ -83,11 +93,21 @@ describe('SignalRSigner: client tokens (negotiate)', () => {
     });
   });
 
-  it('prefixes every reserved claim name', async () => {
-    const reserved = ['aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid', 'asrs.s.dc'];
+  it('prefixes every reserved claim name, in any case and in its long ClaimTypes form', async () => {
+    const reserved = [
+      'aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid', 'asrs.s.dc',
+      'AUD', 'Nbf', 'C_Hash', 'NameID', 'Nameid', 'ASRS.S.UID', 'Asrs.u.x',
+      'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
+      'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/NameIdentifier',
+      'http://schemas.xmlsoap.org/ws/2009/09/identity/claims/actor',
+      'http://schemas.microsoft.com/claims/authnclassreference',
+    ];
     const claims = Object.fromEntries(reserved.map((name) => [name, 'x']));
     const payload = decodeJwt(await azure().signClientToken({ hub: 'chat', claims }));
-    for (const name of reserved) assert.equal(payload[`asrs.u.${name}`], 'x', name);
+    for (const name of reserved) {
+      assert.equal(payload[`asrs.u.${name}`], 'x', name);
+      if (!['aud', 'exp', 'iat', 'nbf'].includes(name)) assert.equal(payload[name], undefined, `${name} is not kept as is`);
+    }
     assert.equal(payload.aud, 'https://demo.service.signalr.net/client/?hub=chat');
     assert.equal(payload.exp, IAT + 3600, 'default lifetime from config');
     assert.equal(payload['asrs.s.uid'], undefined, 'anonymous: no user claims');

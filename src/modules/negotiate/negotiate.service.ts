@@ -3,11 +3,12 @@ import type { JWTPayload } from 'jose';
 import { invalidToken } from '../../auth/auth.problems.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { HubParams } from '../../common/hub.dto.js';
+import { isValidName, NAME_RULES } from '../../common/names.js';
 import { ProblemException } from '../../common/problem.js';
 import { NegotiateConfig } from '../../config/negotiate.config.js';
 import { SignalRConfig } from '../../config/signalr.config.js';
 import { SsoConfig } from '../../config/sso.config.js';
-import { SignalRSigner, TokenTooLongError, type ClientTokenOptions } from '../../signalr/signer.js';
+import { SignalRSigner } from '../../signalr/signer.js';
 import type { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
 
 /** Client tokens: for the signed-in user (negotiate) and for any user a trusted service names (`:generateToken`). */
@@ -31,16 +32,25 @@ export class NegotiateService {
         detail: `The SSO token has no ${this.ssoConfig.userClaim} claim naming a user; negotiate is for user tokens.`,
       });
     }
+    // The API refuses such ids: a client token for one would connect a user no REST call can address. The value is
+    // not echoed, as it may be anything.
+    if (!isValidName('user', principal.user)) {
+      throw new ProblemException({
+        status: 403, code: 'invalid-user',
+        detail: `The SSO token's ${this.ssoConfig.userClaim} claim is not a user id SignalR accepts (it ${NAME_RULES.user.requirement}).`,
+      });
+    }
     const ssoSecondsLeft = principal.claims.exp! - Math.floor(Date.now() / 1000);
     const lifetimeSeconds = Math.min(this.signalrConfig.tokenLifetimeSeconds, ssoSecondsLeft);
     // Possible within the verifier's clock tolerance: a token that would be born expired is worth nothing.
     if (lifetimeSeconds < 1) throw invalidToken('The token has expired.');
-    const accessToken = await this.sign({ hub, application, userId: principal.user, lifetimeSeconds, claims: this.forwardedClaims(principal.claims) });
+    const claims = this.forwardedClaims(principal.claims);
+    const accessToken = await this.signer.signClientToken({ hub, application, userId: principal.user, lifetimeSeconds, claims });
     return { url: this.signer.clientUrl(hub, application), accessToken, tokenLifetimeSeconds: lifetimeSeconds };
   }
 
   async generateToken({ hub }: HubParams, { application, userId, minutesToExpire }: GenerateTokenQuery): Promise<ClientTokenDto> {
-    const token = await this.sign({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
+    const token = await this.signer.signClientToken({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
     return { token, url: this.signer.clientUrl(hub, application) };
   }
 
@@ -53,14 +63,5 @@ export class NegotiateService {
       else if (Array.isArray(value)) forwarded[name] = value.filter((item) => typeof item === 'string');
     }
     return forwarded;
-  }
-
-  private async sign(options: ClientTokenOptions): Promise<string> {
-    try {
-      return await this.signer.signClientToken(options);
-    } catch (error) {
-      if (error instanceof TokenTooLongError) throw new ProblemException({ status: 413, code: 'token-too-long', detail: error.message });
-      throw error;
-    }
   }
 }
