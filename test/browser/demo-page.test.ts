@@ -105,6 +105,13 @@ describe('the demo page in Chromium', () => {
     await screenshot(alice, 'demo-page');
   });
 
+  test('works at localhost too, not only at 127.0.0.1: the SSO knows both redirect URIs', async () => {
+    const localhost = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
+    const dave = await openDemo(browser, localhost, 'dave');
+    await stack.api('POST', '/api/hubs/chat/users/dave/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hello dave'] } });
+    await hasMessage(dave, 'server: hello dave');
+  });
+
   test('the browser lets a listed origin read negotiate\'s answer and refuses it to others', async () => {
     const listed = await newPage(browser);
     await listed.goto(`${stack.secondOrigin}/demo/config.json`);
