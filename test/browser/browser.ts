@@ -53,9 +53,16 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+export interface PageOptions {
+  /** The window's size; a laptop's by default. */
+  viewport?: { width: number; height: number };
+  /** The browser's language, which formats dates and times; US English by default. */
+  locale?: string;
+}
+
 /** A fresh browser profile (own cookies and sessionStorage) with default timeouts that fail instead of hanging. */
-export async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+export async function newPage(browser: Browser, { viewport = { width: 1100, height: 800 }, locale = 'en-US' }: PageOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport, locale });
   context.setDefaultTimeout(WAIT_MS);
   return context.newPage();
 }
