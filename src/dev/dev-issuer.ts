@@ -177,7 +177,8 @@ function createProvider({ issuer, audience, redirectUris, service, ttl }: Settin
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       if (grantId) return provider.Grant.find(grantId);
       const grant = new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      grant.addOIDCScope('openid profile');
+      // The permissions are the SSO's own scopes too: Swagger UI asks for them as such, and would see a consent page.
+      grant.addOIDCScope(`openid profile ${permissions}`);
       grant.addResourceScope(audience, permissions);
       await grant.save();
       return grant;
