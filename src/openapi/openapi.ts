@@ -4,10 +4,7 @@ import { forSwaggerUi, PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_
 import { PERMISSIONS } from '../auth/permissions.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { NegotiateConfig } from '../config/negotiate.config.js';
-
-/** The contract's version: changes when the API does, not with every release of the package. */
-export const API_VERSION = '1.0.0';
-
+import { packageVersion } from '../package-version.js';
 
 const DESCRIPTION = `Forwards Azure SignalR Service's data-plane REST API (2022-06-01) under \`/api\`, behind company SSO.
 
@@ -19,7 +16,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('SignalR Gateway')
     .setDescription(DESCRIPTION)
-    .setVersion(API_VERSION)
+    // The release's version, as package.json says: a client generated from the document knows which gateway it fits.
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from the company SSO.' }, SSO_BEARER_SCHEME)
     .addOAuth2(ssoOAuth2Scheme(PLACEHOLDER_SSO_ENDPOINTS), SSO_OAUTH2_SCHEME)
     .build();
@@ -43,6 +41,8 @@ export function setupOpenApi(app: INestApplication): void {
     },
     // Swagger UI takes its OAuth2 redirect URI from the page's folder: at `/docs` that would be `/oauth2-redirect.html`,
     // which is not served. Shown as `/docs/`, it is `/docs/oauth2-redirect.html`, the URI registered with the SSO.
+    // Its default icons are relative to the page, so they 404 when it is opened as `/docs`, before it becomes `/docs/`.
+    customfavIcon: '/docs/favicon-32x32.png',
     customJsStr: "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);",
   });
 }

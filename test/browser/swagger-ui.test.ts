@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
@@ -25,6 +26,24 @@ describe('Swagger UI at /docs in Chromium', () => {
     await page.locator('.swagger-ui .info .title', { hasText: 'SignalR Gateway' }).waitFor();
     await page.locator('#operations-negotiate-negotiate').waitFor();
     assert.equal(page.url(), `${stack.gatewayUrl}/docs/`);
+  });
+
+  test('shows the version package.json says', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    assert.equal((await page.locator('.swagger-ui .info .title .version').first().textContent())?.trim(), version);
+  });
+
+  test('its icons exist, whether the page is opened as /docs or /docs/', async () => {
+    for (const address of [`${stack.gatewayUrl}/docs`, `${stack.gatewayUrl}/docs/`]) {
+      const html = await (await page.request.get(address)).text();
+      const icons = [...html.matchAll(/<link rel=["']icon["'][^>]*href=["']([^"']+)["']/g)].map(([, href]) => new URL(href!, address));
+      assert.notEqual(icons.length, 0);
+      for (const icon of icons) {
+        const response = await page.request.get(icon.href);
+        assert.equal(response.status(), 200, `${icon.href} from ${address}`);
+        assert.equal(response.headers()['content-type'], 'image/png');
+      }
+    }
   });
 
   test('Authorize with the defaults signs in with the SSO in one click (authorization code + PKCE, every permission)', async () => {
