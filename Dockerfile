@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: build with dev dependencies, run with production dependencies only, as a non-root user.
+# Node 22 LTS, inside package.json's engines (^22.22.3 || ^24.15.0 || >=26.0.0).
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
