@@ -127,7 +127,7 @@ describe('the demo page in Chromium', () => {
   });
 
   test('fits a 1,100 px window: every time on one line, in any language, nothing sticks out', async () => {
-    // Spanish (US) writes one of the longest times in Latin script: "10:58:58 p. m.".
+    // Spanish (US) writes one of the longest times in Latin script: "10:58:58 p.m.".
     const frank = await openDemo(browser, stack.gatewayUrl, 'frank', { locale: 'es-US' });
     await stack.api('POST', '/api/hubs/chat/users/frank/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hola frank'] } });
     await hasMessage(frank, 'server: hola frank');
