@@ -12,18 +12,17 @@ export interface SsoEndpoints {
 }
 
 /**
- * The OAuth2 scheme Swagger UI authorizes with: client credentials (service clients) and authorization code with
- * PKCE (people, through the frontend client), each offering the five permissions as scopes.
+ * The OAuth2 scheme: client credentials (services) and authorization code with PKCE (people, through the frontend
+ * client), each offering the five permissions as scopes. `forBrowsers` leaves out client credentials, which needs a
+ * client secret that has no place in a browser.
  */
-export function ssoOAuth2Scheme({ authorizationEndpoint, tokenEndpoint }: SsoEndpoints): SecuritySchemeObject {
+export function ssoOAuth2Scheme({ authorizationEndpoint, tokenEndpoint }: SsoEndpoints, { forBrowsers = false } = {}): SecuritySchemeObject {
   const scopes = Object.fromEntries(PERMISSIONS.map((permission) => [permission, `${permission} on every hub`]));
+  const authorizationCode = { authorizationUrl: authorizationEndpoint, tokenUrl: tokenEndpoint, scopes };
   return {
     type: 'oauth2',
     description: 'Company SSO (Swagger UI at /docs uses the endpoints from the issuer\'s discovery document). Permissions may also be hub-qualified, e.g. `signalr.send:orders`.',
-    flows: {
-      clientCredentials: { tokenUrl: tokenEndpoint, scopes },
-      authorizationCode: { authorizationUrl: authorizationEndpoint, tokenUrl: tokenEndpoint, scopes },
-    },
+    flows: forBrowsers ? { authorizationCode } : { clientCredentials: { tokenUrl: tokenEndpoint, scopes }, authorizationCode },
   };
 }
 
@@ -36,8 +35,11 @@ export const PLACEHOLDER_SSO_ENDPOINTS: SsoEndpoints = {
   tokenEndpoint: 'https://sso.example.com/token',
 };
 
-/** `document` with the OAuth2 scheme's endpoints as the issuer now announces them (Swagger UI asks on every load). */
-export function withSsoEndpoints(document: OpenAPIObject, endpoints: SsoEndpoints): OpenAPIObject {
-  const securitySchemes = { ...document.components?.securitySchemes, [SSO_OAUTH2_SCHEME]: ssoOAuth2Scheme(endpoints) };
+/**
+ * `document` as Swagger UI gets it (it asks on every load): the OAuth2 scheme with the endpoints the issuer now
+ * announces, and only the flow a person can use in a browser.
+ */
+export function forSwaggerUi(document: OpenAPIObject, endpoints: SsoEndpoints): OpenAPIObject {
+  const securitySchemes = { ...document.components?.securitySchemes, [SSO_OAUTH2_SCHEME]: ssoOAuth2Scheme(endpoints, { forBrowsers: true }) };
   return { ...document, components: { ...document.components, securitySchemes } };
 }

@@ -19,7 +19,7 @@ export interface DevIssuerOptions {
   /**
    * Redirect URIs of the public frontend client (authorization code + PKCE), e.g. the demo page and
    * `http://127.0.0.1:3000/docs/oauth2-redirect.html` for Swagger UI. Their origins may also call the token
-   * endpoint from a browser (CORS).
+   * endpoint from a browser (CORS). A `127.0.0.1` URI is registered as `localhost` too, and the other way round.
    */
   redirectUris?: readonly string[];
   /** Lifetime of access tokens in seconds (default 3600). */
@@ -61,7 +61,7 @@ export interface DevIssuer {
  */
 export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
   const audience = options.audience ?? DEV_AUDIENCE;
-  const redirectUris = options.redirectUris ?? [];
+  const redirectUris = withLoopbackTwins(options.redirectUris ?? []);
   const service = { clientId: DEV_SERVICE_CLIENT_ID, clientSecret: options.serviceClientSecret ?? randomBytes(24).toString('base64url') };
   let keys: JWK[] = options.signingKeys ?? [await newSigningKey()];
   let handle: (request: IncomingMessage, response: ServerResponse) => void = () => {};
@@ -95,6 +95,21 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       server.closeAllConnections();
     }),
   };
+}
+
+/**
+ * To a person at a browser `localhost` and `127.0.0.1` are the same machine, but the SSO compares redirect URIs
+ * exactly: each loopback URI is registered under both names, so the demo page and Swagger UI work at either.
+ */
+function withLoopbackTwins(uris: readonly string[]): string[] {
+  const twinHost = new Map([['127.0.0.1', 'localhost'], ['localhost', '127.0.0.1']]);
+  return [...new Set(uris.flatMap((uri) => {
+    const twin = new URL(uri);
+    const host = twinHost.get(twin.hostname);
+    if (host === undefined) return [uri];
+    twin.hostname = host;
+    return [uri, twin.href];
+  }))];
 }
 
 /** A copy-paste shell command that obtains a service token and broadcasts `{target: 'message'}` to `hub`. */
@@ -162,7 +177,8 @@ function createProvider({ issuer, audience, redirectUris, service, ttl }: Settin
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       if (grantId) return provider.Grant.find(grantId);
       const grant = new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      grant.addOIDCScope('openid profile');
+      // The permissions are the SSO's own scopes too: Swagger UI asks for them as such, and would see a consent page.
+      grant.addOIDCScope(`openid profile ${permissions}`);
       grant.addResourceScope(audience, permissions);
       await grant.save();
       return grant;

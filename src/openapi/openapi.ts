@@ -1,11 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME, ssoOAuth2Scheme, withSsoEndpoints } from '../auth/openapi-security.js';
+import { forSwaggerUi, PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME, ssoOAuth2Scheme } from '../auth/openapi-security.js';
+import { PERMISSIONS } from '../auth/permissions.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { NegotiateConfig } from '../config/negotiate.config.js';
-
-/** The contract's version: changes when the API does, not with every release of the package. */
-export const API_VERSION = '1.0.0';
+import { packageVersion } from '../package-version.js';
 
 const DESCRIPTION = `Forwards Azure SignalR Service's data-plane REST API (2022-06-01) under \`/api\`, behind company SSO.
 
@@ -17,7 +16,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('SignalR Gateway')
     .setDescription(DESCRIPTION)
-    .setVersion(API_VERSION)
+    // The release's version, as package.json says: a client generated from the document knows which gateway it fits.
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from the company SSO.' }, SSO_BEARER_SCHEME)
     .addOAuth2(ssoOAuth2Scheme(PLACEHOLDER_SSO_ENDPOINTS), SSO_OAUTH2_SCHEME)
     .build();
@@ -30,13 +30,19 @@ export function setupOpenApi(app: INestApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
-    // Swagger UI (not the published /openapi.json) gets the endpoints the issuer's discovery announces now.
+    // Swagger UI gets the endpoints the issuer's discovery announces now and the browser's flow only; the published
+    // /openapi.json keeps client credentials, the flow of the services that are the API's main users.
     patchDocumentOnRequest: (request, _response, document) =>
-      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? withSsoEndpoints(document, verifier.endpoints()) : document,
-    // Authorize signs people in with the frontend client (authorization code + PKCE), as the demo page does.
-    swaggerOptions: { initOAuth: { clientId: app.get(NegotiateConfig).frontendClientId, usePkceWithAuthorizationCodeGrant: true } },
+      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? forSwaggerUi(document, verifier.endpoints()) : document,
+    // Authorize signs people in with the frontend client (authorization code + PKCE), as the demo page does, asking for
+    // every permission: with none ticked the SSO refuses (access_denied), and the gateway still checks each call.
+    swaggerOptions: {
+      initOAuth: { clientId: app.get(NegotiateConfig).frontendClientId, usePkceWithAuthorizationCodeGrant: true, scopes: [...PERMISSIONS] },
+    },
     // Swagger UI takes its OAuth2 redirect URI from the page's folder: at `/docs` that would be `/oauth2-redirect.html`,
     // which is not served. Shown as `/docs/`, it is `/docs/oauth2-redirect.html`, the URI registered with the SSO.
+    // Its default icons are relative to the page, so they 404 when it is opened as `/docs`, before it becomes `/docs/`.
+    customfavIcon: '/docs/favicon-32x32.png',
     customJsStr: "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);",
   });
 }

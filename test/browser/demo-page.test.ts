@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
-import { launchChromium, logInAtSso, newPage, screenshot } from './browser.js';
+import { launchChromium, logInAtSso, newPage, screenshot, type PageOptions } from './browser.js';
 
 /** Signs `user` in on the demo page at `origin` and waits until it is connected. */
-async function openDemo(browser: Browser, origin: string, user: string): Promise<Page> {
-  const page = await newPage(browser);
+async function openDemo(browser: Browser, origin: string, user: string, options?: PageOptions): Promise<Page> {
+  const page = await newPage(browser, options);
+  // Two-digit hours: the longest time the page shows.
+  await page.clock.setFixedTime(new Date(2026, 0, 1, 22, 58, 58));
   await page.goto(`${origin}/demo/`);
   await page.locator('#sign-in').click();
   await logInAtSso(page, user);
@@ -19,6 +21,18 @@ async function openDemo(browser: Browser, origin: string, user: string): Promise
 const negotiateFrom = (page: Page, gatewayUrl: string) => page.evaluate((url) => fetch(url, {
   method: 'POST', credentials: 'include', headers: { authorization: 'Bearer not-a-token', 'x-requested-with': 'XMLHttpRequest' },
 }).then((response) => `status ${response.status}`, (error: Error) => `refused: ${error.message}`), `${gatewayUrl}/hubs/chat/negotiate`);
+
+/** What sticks out of the window on the right: nothing, on a page that fits its window. */
+const overflowing = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll('body *'))
+  .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth)
+  .map((element) => element.id || element.className || element.tagName));
+
+/** How many lines each message's time takes. */
+const timeLines = (page: Page) => page.locator('#messages time').evaluateAll((times) => times.map((time) => {
+  const text = document.createRange();
+  text.selectNodeContents(time);
+  return text.getClientRects().length;
+}));
 
 const connected = (page: Page) => page.locator('#state[data-state="Connected"]').waitFor();
 const messages = (page: Page) => page.locator('#messages li .text').allTextContents();
@@ -103,6 +117,36 @@ describe('the demo page in Chromium', () => {
     await hasMessage(carol, 'server: hello carol');
     await screenshot(carol, 'demo-page-second-origin');
     await screenshot(alice, 'demo-page');
+  });
+
+  test('works at localhost too, not only at 127.0.0.1: the SSO knows both redirect URIs', async () => {
+    const localhost = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
+    const dave = await openDemo(browser, localhost, 'dave');
+    await stack.api('POST', '/api/hubs/chat/users/dave/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hello dave'] } });
+    await hasMessage(dave, 'server: hello dave');
+  });
+
+  test('fits a 1,100 px window: every time on one line, in any language, nothing sticks out', async () => {
+    // Spanish (US) writes one of the longest times in Latin script: "10:58:58 p.m.".
+    const frank = await openDemo(browser, stack.gatewayUrl, 'frank', { locale: 'es-US' });
+    await stack.api('POST', '/api/hubs/chat/users/frank/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hola frank'] } });
+    await hasMessage(frank, 'server: hola frank');
+    for (const page of [alice, frank]) {
+      assert.deepEqual(new Set(await timeLines(page)), new Set([1]));
+      assert.deepEqual(await overflowing(page), []);
+    }
+    await screenshot(frank, 'demo-page-1100px-es-US');
+  });
+
+  test('fits a 390 px phone: long messages wrap instead of sticking out', async () => {
+    const erin = await openDemo(browser, stack.gatewayUrl, 'erin', { viewport: { width: 390, height: 844 } });
+    const long = { body: { target: 'newMessage', arguments: [{ orderId: 'ord_4f9c2b7e1a3d4c5b8e6f7a9b0c1d2e3f', status: 'shipped-to-the-customer-warehouse' }] } };
+    await stack.api('POST', '/api/hubs/chat/users/erin/:send', long);
+    await stack.api('POST', '/api/hubs/chat/users/erin/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hello erin'] } });
+    await hasMessage(erin, 'server: hello erin');
+    assert.deepEqual(new Set(await timeLines(erin)), new Set([1]));
+    assert.deepEqual(await overflowing(erin), []);
+    await screenshot(erin, 'demo-page-390px');
   });
 
   test('the browser lets a listed origin read negotiate\'s answer and refuses it to others', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
@@ -27,17 +28,34 @@ describe('Swagger UI at /docs in Chromium', () => {
     assert.equal(page.url(), `${stack.gatewayUrl}/docs/`);
   });
 
-  test('Authorize signs in with the SSO (authorization code + PKCE)', async () => {
+  test('shows the version package.json says', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    assert.equal((await page.locator('.swagger-ui .info .title .version').first().textContent())?.trim(), version);
+  });
+
+  test('its icons exist, whether the page is opened as /docs or /docs/', async () => {
+    for (const address of [`${stack.gatewayUrl}/docs`, `${stack.gatewayUrl}/docs/`]) {
+      const html = await (await page.request.get(address)).text();
+      const icons = [...html.matchAll(/<link rel=["']icon["'][^>]*href=["']([^"']+)["']/g)].map(([, href]) => new URL(href!, address));
+      assert.notEqual(icons.length, 0);
+      for (const icon of icons) {
+        const response = await page.request.get(icon.href);
+        assert.equal(response.status(), 200, `${icon.href} from ${address}`);
+        assert.equal(response.headers()['content-type'], 'image/png');
+      }
+    }
+  });
+
+  test('Authorize with the defaults signs in with the SSO in one click (authorization code + PKCE, every permission)', async () => {
     await page.locator('.auth-wrapper button.authorize').click();
+    // Only the flow a browser can use: client credentials needs a service's secret.
+    const schemes = await page.locator('.auth-container h4').allTextContents();
+    assert.deepEqual(schemes.map((scheme) => scheme.replace(/\s+/g, ' ').trim()), ['sso (http, Bearer)', 'sso-oauth2 (OAuth2, authorizationCode with PKCE)']);
     const flow = page.locator('.auth-container', { hasText: 'Flow: authorizationCode with PKCE' });
     assert.equal(await flow.locator('input#client_id_authorizationCode').inputValue(), stack.sso.frontend.clientId);
-    await flow.getByText('select all', { exact: true }).click();
     const [popup] = await Promise.all([page.waitForEvent('popup'), flow.locator('button.authorize').click()]);
     const closed = popup.waitForEvent('close');
     await logInAtSso(popup, 'alice');
-    // The development SSO asks to confirm the API permissions Swagger UI requested; once confirmed, the popup closes.
-    // (If it ever stops asking, the popup closes first and the click has nothing to do.)
-    await Promise.race([closed, popup.locator('button', { hasText: 'Continue' }).click().catch(() => undefined)]);
     await closed;
     await flow.locator('button', { hasText: 'Logout' }).waitFor();
     await page.locator('.dialog-ux button.close-modal').click();
