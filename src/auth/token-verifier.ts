@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createRemoteJWKSet, errors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload, type RemoteJWKSet } from 'jose';
-import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
 import { SsoConfig } from '../config/sso.config.js';
 import type { SsoEndpoints } from './openapi-security.js';
 import { grantsOf } from './permissions.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Who called, as the guard and the handlers see it. */
 export interface Principal {
@@ -28,36 +28,37 @@ export class SsoUnavailable extends Error {
   override readonly name = 'SsoUnavailable';
 }
 
-/** Longer than any real access token; refusing early bounds the work an anonymous caller can cause. */
-export const MAX_TOKEN_LENGTH = 8 * 1024;
-const CACHE_SIZE = 10_000;
+/**
+ * The longest SSO access token looked at: longer than any real one, so refusing early bounds the work an anonymous
+ * caller can cause. (Not Azure SignalR's 4 KB limit on the tokens the gateway signs, see signalr/signer.ts.)
+ */
+const MAX_SSO_TOKEN_LENGTH = 8 * 1024;
+const VERIFIED_TOKENS_KEPT = 10_000;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
-interface CachedPrincipal {
-  principal: Principal;
-  expiresAt: number;
-  kid: string;
+/** A verified token's principal, and the key that signed it (a token is trusted only while its key is). */
+interface Verified {
+  readonly principal: Principal;
+  readonly key: { readonly alg: string; readonly kid: string };
 }
 
 /**
  * Verifies SSO access tokens with jose: issuer, audience, signature (keys from the issuer's JWKS, cached, fetched again
  * on an unknown `kid` at most once per cooldown), `exp` required, `nbf`, an allow-list of asymmetric algorithms.
  * Discovery happens in the background with backoff, so the gateway starts while the issuer is down. Verified tokens
- * are remembered (by hash) until they expire, as long as their key is still in a fresh key set.
+ * are remembered (by hash) until they expire, as long as the key set still holds their key.
  */
 @Injectable()
 export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Sso');
-  private readonly verified = new Map<string, CachedPrincipal>();
-  private readonly keyCache: JWKSCacheInput = {};
+  private readonly verified = new VerifiedTokenCache<Verified>(VERIFIED_TOKENS_KEPT);
   private keys?: RemoteJWKSet;
   private loading?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
   private retryDelay = RETRY_MIN_MS;
   private lastError = 'discovery not attempted yet';
-  private kids: { uat?: number; set: ReadonlySet<string> } = { set: new Set() };
   private stopped = false;
   private discovered?: SsoEndpoints;
 
@@ -101,38 +102,42 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
   }
 
   async verify(token: string): Promise<Principal> {
-    if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected(`The token is longer than ${MAX_TOKEN_LENGTH} characters.`);
+    if (token.length > MAX_SSO_TOKEN_LENGTH) throw new TokenRejected(`The token is longer than ${MAX_SSO_TOKEN_LENGTH} characters.`);
     const keys = this.keys;
     if (!keys) {
       void this.load();
       throw new SsoUnavailable();
     }
-    const hash = createHash('sha256').update(token).digest('base64url');
-    const cached = this.verified.get(hash);
-    if (cached && cached.expiresAt > Date.now() && keys.fresh && this.currentKids().has(cached.kid)) {
-      this.verified.delete(hash);
-      this.verified.set(hash, cached);
+    const cached = this.verified.get(token);
+    try {
+      if (cached === undefined) return await this.check(token, keys);
+      // The key set, asked for the token's key, fetches itself again when stale and fails as verifying would once
+      // the issuer has removed that key.
+      await keys(cached.key);
       return cached.principal;
+    } catch (error) {
+      if (cached !== undefined) this.verified.delete(token);
+      throw this.refusal(error);
     }
-    this.verified.delete(hash);
-    const { payload, protectedHeader } = await this.check(token, keys);
+  }
+
+  private async check(token: string, keys: RemoteJWKSet): Promise<Principal> {
+    const { issuer, audience, algorithms, clockToleranceSeconds, tokenType } = this.config;
+    const { payload, protectedHeader } = await jwtVerify(token, keys, {
+      issuer, audience, algorithms: [...algorithms], clockTolerance: clockToleranceSeconds, requiredClaims: ['exp'], typ: tokenType,
+    });
     const principal = this.principalOf(payload);
-    if (protectedHeader.kid !== undefined) this.remember(hash, principal, payload.exp!, protectedHeader.kid);
+    if (protectedHeader.kid !== undefined) {
+      this.verified.set(token, { principal, key: { alg: protectedHeader.alg, kid: protectedHeader.kid } }, (payload.exp! + clockToleranceSeconds) * 1000);
+    }
     return principal;
   }
 
-  private async check(token: string, keys: RemoteJWKSet) {
-    const { issuer, audience, algorithms, clockToleranceSeconds, tokenType } = this.config;
-    try {
-      return await jwtVerify(token, keys, {
-        issuer, audience, algorithms: [...algorithms], clockTolerance: clockToleranceSeconds, requiredClaims: ['exp'], typ: tokenType,
-      });
-    } catch (error) {
-      if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) throw new TokenRejected(describe(error));
-      // The key set could not be fetched: the issuer, not the token, is at fault.
-      this.logger.warn(`JWKS fetch failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw new SsoUnavailable();
-    }
+  private refusal(error: unknown): Error {
+    if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) return new TokenRejected(describe(error));
+    // The key set could not be fetched: the issuer, not the token, is at fault.
+    this.logger.warn(`JWKS fetch failed: ${error instanceof Error ? error.message : String(error)}`);
+    return new SsoUnavailable();
   }
 
   private principalOf(claims: JWTPayload): Principal {
@@ -146,18 +151,6 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  private remember(hash: string, principal: Principal, exp: number, kid: string): void {
-    if (this.verified.size >= CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(hash, { principal, expiresAt: (exp + this.config.clockToleranceSeconds) * 1000, kid });
-  }
-
-  /** The `kid`s of the key set as last fetched, recomputed only when jose fetched it again. */
-  private currentKids(): ReadonlySet<string> {
-    const { uat, jwks } = this.keyCache as { uat?: number; jwks?: { keys: { kid?: string }[] } };
-    if (uat !== this.kids.uat) this.kids = { uat, set: new Set(jwks?.keys.map((key) => key.kid).filter((kid) => kid !== undefined)) };
-    return this.kids.set;
-  }
-
   private async attempt(): Promise<void> {
     clearTimeout(this.retryTimer);
     try {
@@ -166,7 +159,6 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
         timeoutDuration: FETCH_TIMEOUT_MS,
         cooldownDuration: this.config.jwksCooldownSeconds * 1000,
         cacheMaxAge: this.config.jwksMaxAgeSeconds * 1000,
-        [jwksCache]: this.keyCache,
       });
       await keys.reload();
       this.keys = keys;
