@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { invalidToken, ssoUnavailable } from './auth.problems.js';
 import { bearerToken } from './bearer-token.js';
-import { SsoUnavailable, TokenRejected, TokenVerifier, type Principal } from './token-verifier.js';
+import { SsoUnavailable } from './sso-key-set.js';
+import { TokenRejected, TokenVerifier, type Principal } from './token-verifier.js';
 
 export const SSO_STRATEGY = 'sso';
 

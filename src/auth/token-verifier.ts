@@ -1,8 +1,8 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
+import { Injectable, Logger } from '@nestjs/common';
+import { errors, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
 import { SsoConfig } from '../config/sso.config.js';
-import type { SsoEndpoints } from './openapi-security.js';
 import { grantsOf } from './permissions.js';
+import { SsoKeySet, SsoUnavailable } from './sso-key-set.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Who called, as the guard and the handlers see it. */
@@ -23,20 +23,12 @@ export class TokenRejected extends Error {
   constructor(readonly description: string) { super(description); }
 }
 
-/** The issuer's discovery document or keys are not loaded yet, so no token can be verified. */
-export class SsoUnavailable extends Error {
-  override readonly name = 'SsoUnavailable';
-}
-
 /**
  * The longest SSO access token looked at: longer than any real one, so refusing early bounds the work an anonymous
  * caller can cause. (Not Azure SignalR's 4 KB limit on the tokens the gateway signs, see signalr/signer.ts.)
  */
 const MAX_SSO_TOKEN_LENGTH = 8 * 1024;
 const VERIFIED_TOKENS_KEPT = 10_000;
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 30_000;
-const FETCH_TIMEOUT_MS = 5_000;
 
 /** A verified token's principal, and the key that signed it (a token is trusted only while its key is). */
 interface Verified {
@@ -45,69 +37,20 @@ interface Verified {
 }
 
 /**
- * Verifies SSO access tokens with jose: issuer, audience, signature (keys from the issuer's JWKS, cached, fetched again
- * on an unknown `kid` at most once per cooldown), `exp` required, `nbf`, an allow-list of asymmetric algorithms.
- * Discovery happens in the background with backoff, so the gateway starts while the issuer is down. Verified tokens
- * are remembered (by hash) until they expire, as long as the key set still holds their key.
+ * Verifies SSO access tokens with jose: issuer, audience, signature (with the issuer's key set), `exp` required,
+ * `nbf`, an allow-list of asymmetric algorithms, and `typ` when SSO_TOKEN_TYPE is set. Verified tokens are remembered
+ * until they expire, as long as the key set still holds their key.
  */
 @Injectable()
-export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('Sso');
+export class TokenVerifier {
+  private readonly logger = new Logger(TokenVerifier.name);
   private readonly verified = new VerifiedTokenCache<Verified>(VERIFIED_TOKENS_KEPT);
-  private keys?: RemoteJWKSet;
-  private loading?: Promise<void>;
-  private retryTimer?: NodeJS.Timeout;
-  private retryDelay = RETRY_MIN_MS;
-  private lastError = 'discovery not attempted yet';
-  private stopped = false;
-  private discovered?: SsoEndpoints;
 
-  constructor(private readonly config: SsoConfig) {}
-
-  onModuleInit(): void {
-    void this.load();
-  }
-
-  onApplicationShutdown(): void {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-  }
-
-  /** Ready once discovery and keys are loaded; otherwise why not (never secret). */
-  status(): { ready: true } | { ready: false; reason: string } {
-    return this.keys ? { ready: true } : { ready: false, reason: this.lastError };
-  }
-
-  /**
-   * The issuer's authorization and token endpoints, for Swagger UI's Authorize button: from discovery once loaded,
-   * until then (or with SSO_JWKS_URI, which skips discovery) the conventional `{issuer}/authorize` and `{issuer}/token`.
-   */
-  endpoints(): SsoEndpoints {
-    const issuer = this.config.issuer.replace(/\/$/, '');
-    return this.discovered ?? { authorizationEndpoint: `${issuer}/authorize`, tokenEndpoint: `${issuer}/token` };
-  }
-
-  /** For readiness: resolves once discovery and keys are loaded (trying now if they are not), else says why. */
-  async ready(): Promise<void> {
-    await this.load();
-    const status = this.status();
-    if (!status.ready) throw new Error(status.reason);
-  }
-
-  /** Loads discovery and keys now unless loaded or loading; the background retry keeps going on failure. */
-  load(): Promise<void> {
-    if (this.keys || this.stopped) return Promise.resolve();
-    this.loading ??= this.attempt().finally(() => { this.loading = undefined; });
-    return this.loading;
-  }
+  constructor(private readonly config: SsoConfig, private readonly keySet: SsoKeySet) {}
 
   async verify(token: string): Promise<Principal> {
     if (token.length > MAX_SSO_TOKEN_LENGTH) throw new TokenRejected(`The token is longer than ${MAX_SSO_TOKEN_LENGTH} characters.`);
-    const keys = this.keys;
-    if (!keys) {
-      void this.load();
-      throw new SsoUnavailable();
-    }
+    const keys = this.keySet.resolver();
     const cached = this.verified.get(token);
     try {
       if (cached === undefined) return await this.check(token, keys);
@@ -149,41 +92,6 @@ export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
       grants: grantsOf(claims),
       claims,
     };
-  }
-
-  private async attempt(): Promise<void> {
-    clearTimeout(this.retryTimer);
-    try {
-      const jwksUri = this.config.jwksUri ?? (await this.discover());
-      const keys = createRemoteJWKSet(new URL(jwksUri), {
-        timeoutDuration: FETCH_TIMEOUT_MS,
-        cooldownDuration: this.config.jwksCooldownSeconds * 1000,
-        cacheMaxAge: this.config.jwksMaxAgeSeconds * 1000,
-      });
-      await keys.reload();
-      this.keys = keys;
-      this.retryDelay = RETRY_MIN_MS;
-      this.logger.log(`SSO ready: issuer ${this.config.issuer}, keys from ${jwksUri}`);
-    } catch (error) {
-      this.lastError = `SSO issuer not reachable yet: ${error instanceof Error ? error.message : String(error)}`;
-      this.logger.warn(`${this.lastError}; retrying in ${this.retryDelay} ms`);
-      if (!this.stopped) this.retryTimer = setTimeout(() => void this.load(), this.retryDelay).unref();
-      this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
-    }
-  }
-
-  private async discover(): Promise<string> {
-    const issuer = this.config.issuer.replace(/\/$/, '');
-    const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
-    if (!response.ok) throw new Error(`discovery answered ${response.status}`);
-    const discovery = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown; authorization_endpoint?: unknown; token_endpoint?: unknown };
-    // OpenID Connect Discovery 1.0 §4.3: the document must name exactly the issuer we asked.
-    if (discovery.issuer !== this.config.issuer) throw new Error('discovery names another issuer');
-    if (typeof discovery.jwks_uri !== 'string') throw new Error('discovery has no jwks_uri');
-    if (typeof discovery.authorization_endpoint === 'string' && typeof discovery.token_endpoint === 'string') {
-      this.discovered = { authorizationEndpoint: discovery.authorization_endpoint, tokenEndpoint: discovery.token_endpoint };
-    }
-    return discovery.jwks_uri;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME, ssoOAuth2Scheme, withSsoEndpoints } from '../auth/openapi-security.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
+import { SsoDiscovery } from '../auth/sso-discovery.js';
 import { NegotiateConfig } from '../config/negotiate.config.js';
 
 /** The contract's version: changes when the API does, not with every release of the package. */
@@ -26,13 +26,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
 export function setupOpenApi(app: INestApplication): void {
-  const verifier = app.get(TokenVerifier);
+  const discovery = app.get(SsoDiscovery);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     // Swagger UI (not the published /openapi.json) gets the endpoints the issuer's discovery announces now.
     patchDocumentOnRequest: (request, _response, document) =>
-      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? withSsoEndpoints(document, verifier.endpoints()) : document,
+      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? withSsoEndpoints(document, discovery.endpoints()) : document,
     // Authorize signs people in with the frontend client (authorization code + PKCE), as the demo page does.
     swaggerOptions: { initOAuth: { clientId: app.get(NegotiateConfig).frontendClientId, usePkceWithAuthorizationCodeGrant: true } },
     // Swagger UI takes its OAuth2 redirect URI from the page's folder: at `/docs` that would be `/oauth2-redirect.html`,

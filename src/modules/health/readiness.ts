@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
-import { TokenVerifier } from '../../auth/token-verifier.js';
+import { SsoKeySet } from '../../auth/sso-key-set.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 
 /**
@@ -11,7 +11,7 @@ import { SignalRClient } from '../../signalr/signalr.client.js';
 export class ReadinessChecks {
   private readonly checks: HealthIndicatorFunction[] = [];
 
-  constructor(indicators: HealthIndicatorService, signalr: SignalRClient, sso: TokenVerifier) {
+  constructor(indicators: HealthIndicatorService, signalr: SignalRClient, sso: SsoKeySet) {
     this.add(() => indicators.check('signalr').attempt(async () => void (await signalr.health())));
     this.add(() => indicators.check('sso').attempt(() => sso.ready()));
   }
