@@ -4,7 +4,7 @@ import { SsoConfig } from '../config/sso.config.js';
 import { BackgroundRetry } from './background-retry.js';
 import { ISSUER_TIMEOUT_MS, SsoDiscovery } from './sso-discovery.js';
 
-/** The issuer's discovery document or keys are not loaded yet, so no token can be verified. */
+/** The issuer's keys are not to be had (not loaded yet, or fetching them again failed), so no token can be judged. */
 export class SsoUnavailable extends Error {
   override readonly name = 'SsoUnavailable';
 }
