@@ -28,7 +28,7 @@ export function ssoOAuth2Scheme({ authorizationEndpoint, tokenEndpoint }: SsoEnd
 
 /**
  * Endpoints of the published contract, which must not depend on the deployment: the real ones come from discovery
- * and are given to Swagger UI when it loads (see withSsoEndpoints).
+ * and are given to Swagger UI when it loads (see forSwaggerUi).
  */
 export const PLACEHOLDER_SSO_ENDPOINTS: SsoEndpoints = {
   authorizationEndpoint: 'https://sso.example.com/authorize',

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { forSwaggerUi, PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME, ssoOAuth2Scheme } from '../auth/openapi-security.js';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
+import { SsoDiscovery } from '../auth/sso-discovery.js';
 import { NegotiateConfig } from '../config/negotiate.config.js';
 import { packageVersion } from '../package-version.js';
 
@@ -26,14 +26,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
 export function setupOpenApi(app: INestApplication): void {
-  const verifier = app.get(TokenVerifier);
+  const discovery = app.get(SsoDiscovery);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     // Swagger UI gets the endpoints the issuer's discovery announces now and the browser's flow only; the published
     // /openapi.json keeps client credentials, the flow of the services that are the API's main users.
     patchDocumentOnRequest: (request, _response, document) =>
-      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? forSwaggerUi(document, verifier.endpoints()) : document,
+      (request as { url: string }).url.endsWith('/swagger-ui-init.js') ? forSwaggerUi(document, discovery.endpoints()) : document,
     // Authorize signs people in with the frontend client (authorization code + PKCE), as the demo page does, asking for
     // every permission: with none ticked the SSO refuses (access_denied), and the gateway still checks each call.
     swaggerOptions: {

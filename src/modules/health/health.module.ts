@@ -6,11 +6,10 @@ import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
 import { ReadinessChecks } from './readiness.js';
 
-/** Probes (`/healthz`, `/readyz`) and Azure's health operation. Exports ReadinessChecks for other modules' checks. */
+/** Probes (`/healthz`, `/readyz`) and Azure's health operation. */
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), SignalRModule, AuthModule],
   controllers: [HealthController],
   providers: [HealthService, ReadinessChecks],
-  exports: [ReadinessChecks],
 })
 export class HealthModule {}

@@ -1,23 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
-import { TokenVerifier } from '../../auth/token-verifier.js';
+import { SsoKeySet } from '../../auth/sso-key-set.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 
-/**
- * What must hold before the gateway takes traffic. The health module registers the upstream check; other modules
- * add theirs (say, "SSO keys loaded") by injecting this and calling `add` when they initialise.
- */
+/** What must hold before the gateway takes traffic: the SignalR service answers, and the SSO issuer's keys are loaded. */
 @Injectable()
 export class ReadinessChecks {
-  private readonly checks: HealthIndicatorFunction[] = [];
+  private readonly checks: readonly HealthIndicatorFunction[];
 
-  constructor(indicators: HealthIndicatorService, signalr: SignalRClient, sso: TokenVerifier) {
-    this.add(() => indicators.check('signalr').attempt(async () => void (await signalr.health())));
-    this.add(() => indicators.check('sso').attempt(() => sso.ready()));
-  }
-
-  add(check: HealthIndicatorFunction): void {
-    this.checks.push(check);
+  constructor(indicators: HealthIndicatorService, signalr: SignalRClient, sso: SsoKeySet) {
+    this.checks = [
+      () => indicators.check('signalr').attempt(async () => void (await signalr.health())),
+      () => indicators.check('sso').attempt(() => sso.ready()),
+    ];
   }
 
   all(): readonly HealthIndicatorFunction[] {
