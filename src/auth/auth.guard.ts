@@ -24,7 +24,7 @@ const HUB = new RegExp(HUB_PATTERN);
  */
 @Injectable()
 export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
-  private readonly logger = new Logger('SsoAuthGuard');
+  private readonly logger = new Logger(SsoAuthGuard.name);
 
   constructor(private readonly reflector: Reflector) {
     super();

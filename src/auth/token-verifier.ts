@@ -49,7 +49,7 @@ interface CachedPrincipal {
  */
 @Injectable()
 export class TokenVerifier implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('Sso');
+  private readonly logger = new Logger(TokenVerifier.name);
   private readonly verified = new Map<string, CachedPrincipal>();
   private readonly keyCache: JWKSCacheInput = {};
   private keys?: RemoteJWKSet;
