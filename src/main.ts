@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     env = stack.env;
   }
   const app = await createGateway(env, log);
+  if (stack) await app.register(stack.routes);
   await app.listen({ port: server.port, host: server.host });
   await stack?.showBanner(app);
   // Drain in-flight requests, close the upstream pool, then the embedded parts; the process then ends by itself.

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runClient } from './client.js';
 import { DEFAULT_SENDER, DEFAULT_TARGET, type Session } from './commands.js';
-import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID, DEV_SSO_ISSUER } from '../dev/dev-defaults.js';
+import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID } from '../dev/dev-defaults.js';
 import { clientCredentials, fixedToken } from './credentials.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { GatewayClient } from './gateway-client.js';
@@ -18,7 +18,7 @@ interface GlobalOptions {
   hub: string;
   application?: string;
   token?: string;
-  ssoIssuer: string;
+  ssoIssuer?: string;
   ssoClientId: string;
   ssoScope?: string;
   timeout: number;
@@ -28,7 +28,8 @@ interface GlobalOptions {
 
 const ENVIRONMENT_HELP = `Credentials: --token (or SIGNALR_GATEWAY_TOKEN) is sent as is; otherwise a service token is obtained from
 the SSO by client credentials: SSO_ISSUER (its discovery gives the token endpoint), SSO_CLIENT_ID and
-SSO_CLIENT_SECRET. Against the local development stack (\`npm start\`) no setting is needed.`;
+SSO_CLIENT_SECRET. Against a development stack (\`npm start\`, any ports) only --gateway is needed: without
+SSO_ISSUER, the gateway says where its development SSO is.`;
 
 const EXAMPLES = `Examples:
   signalr-gateway client alice                        # terminal 1: connect as alice, print messages
@@ -45,7 +46,7 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
     .addOption(new Option('--hub <hub>', 'hub name').env('SIGNALR_GATEWAY_HUB').default('chat'))
     .addOption(new Option('--application <name>', 'application prefix of the hub').env('SIGNALR_GATEWAY_APPLICATION'))
     .addOption(new Option('--token <token>', 'bearer token for the gateway; skips the SSO (prefer the variable: arguments show in ps)').env('SIGNALR_GATEWAY_TOKEN'))
-    .addOption(new Option('--sso-issuer <url>', 'SSO issuer for a service token').env('SSO_ISSUER').default(DEV_SSO_ISSUER))
+    .addOption(new Option('--sso-issuer <url>', 'SSO issuer for a service token (default: the development SSO the gateway announces)').env('SSO_ISSUER'))
     .addOption(new Option('--sso-client-id <id>', 'SSO client id (its secret: SSO_CLIENT_SECRET)').env('SSO_CLIENT_ID').default(DEV_SERVICE_CLIENT_ID))
     .addOption(new Option('--sso-scope <scopes>', 'scopes to ask the SSO for (default: every gateway permission)').env('SSO_SCOPE'))
     .addOption(new Option('--timeout <seconds>', 'give up on a request after this long').default(30).argParser(positiveNumber))
@@ -59,7 +60,7 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
     const http = { timeoutMs: options.timeout * 1000, trace: terminal.trace };
     const token = options.token
       ? fixedToken(options.token)
-      : clientCredentials({ issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope }, http);
+      : clientCredentials({ issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope }, options.gateway, http);
     const gateway = new GatewayClient({ baseUrl: options.gateway, hub: options.hub, application: options.application, token, ...http });
     return { terminal, gateway, options };
   };

@@ -1,13 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
+import type { FastifyPluginAsync } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { ServerConfig } from '../config/server.config.js';
 import { validateEnv, type Env } from '../config/validate-env.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { HealthService } from '../modules/health/health.service.js';
-import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_PORT } from './dev-defaults.js';
+import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, DEV_SSO_PORT, type DevSsoDiscovery } from './dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
 /** Ports of the embedded parts, for when the defaults are taken. */
@@ -22,6 +23,8 @@ class DevelopmentEnv {
 export interface DevelopmentStack {
   /** The environment with the embedded parts filled in. */
   env: Env;
+  /** Development-only gateway routes: where the development SSO is, for the CLI (see DevSsoDiscovery). */
+  routes: FastifyPluginAsync;
   /** Once the gateway listens: the copy-paste "Try it" block for the person at the terminal, if there is one. */
   showBanner(app: INestApplication): Promise<void>;
   close(): Promise<void>;
@@ -53,6 +56,7 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
   const closers: Array<() => Promise<void>> = [];
   const stackLog = log.child({ context: 'DevelopmentStack' });
   let banner = '';
+  let discovery: DevSsoDiscovery | undefined;
 
   if (!env.SIGNALR_CONNECTION_STRING) {
     const emulator = await startEmulator({ host: '127.0.0.1', port: ports.EMULATOR_PORT, logger: log.child({ context: 'Emulator' }) });
@@ -71,11 +75,16 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
     filled.SSO_AUDIENCE = sso.audience;
     closers.push(() => sso.close());
     stackLog.warn(`SSO_ISSUER is not set: using the embedded DEVELOPMENT issuer at ${sso.issuer}; anyone can sign in as anyone. Never use it in production.`);
+    discovery = { issuer: sso.issuer, clientId: sso.service.clientId, clientSecret: sso.service.clientSecret };
     banner = `Try it: obtain a service token and broadcast to hub "chat":\n\n${serviceTokenCurl(sso, gatewayUrl)}\n\nDemo page: ${gatewayUrl}/demo/   Swagger UI: ${gatewayUrl}/docs`;
   }
 
   return {
     env: filled,
+    routes: async (fastify) => {
+      // The service client is public like the README's curl, and useless elsewhere: the SSO listens on loopback only.
+      if (discovery) fastify.get(DEV_SSO_DISCOVERY_PATH, async () => discovery);
+    },
     async showBanner(app) {
       if (!banner) return;
       // The block invites a first request: it is shown once that would work (the SSO's keys load after listen), so
