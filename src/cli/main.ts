@@ -22,8 +22,6 @@ interface GlobalOptions {
   ssoClientId: string;
   ssoScope?: string;
   timeout: number;
-  json?: boolean;
-  verbose?: boolean;
 }
 
 const ENVIRONMENT_HELP = `Credentials: --token (or SIGNALR_GATEWAY_TOKEN) is sent as is; otherwise a service token is obtained from
@@ -38,8 +36,8 @@ const EXAMPLES = `Examples:
   signalr-gateway send groups room1,room2 "hi" --json
   signalr-gateway exists user alice --hub chat || echo "alice is offline"`;
 
-function createProgram(setExitCode: (code: ExitCode) => void): Command {
-  const program = newProgram('signalr-gateway')
+function createProgram(terminal: Terminal, setExitCode: (code: ExitCode) => void): Command {
+  const program = newProgram('signalr-gateway', terminal)
     .description('Send messages through the signalr-gateway and watch them arrive: one-shot commands for scripts, an interactive server prompt, and a client that connects as a user.')
     .version(packageVersion())
     .addOption(new Option('--gateway <url>', 'gateway base URL').env('SIGNALR_GATEWAY_URL').default(DEV_GATEWAY_URL))
@@ -56,17 +54,16 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
 
   const context = () => {
     const options = program.opts<GlobalOptions>();
-    const terminal = new Terminal(options.json === true, options.verbose === true);
     const http = { timeoutMs: options.timeout * 1000, trace: terminal.trace };
     const token = options.token
       ? fixedToken(options.token)
       : clientCredentials({ issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope }, options.gateway, http);
     const gateway = new GatewayClient({ baseUrl: options.gateway, hub: options.hub, application: options.application, token, ...http });
-    return { terminal, gateway, options };
+    return { gateway, options };
   };
 
   addActions(program, async (action, args, options) => {
-    const { terminal, gateway } = context();
+    const { gateway } = context();
     const outcome = await action.run({ gateway, target: DEFAULT_TARGET, sender: DEFAULT_SENDER }, args, options);
     terminal.outcome(outcome);
     setExitCode(outcome.exitCode);
@@ -77,19 +74,19 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
     .option('--target <method>', 'client method messages invoke', DEFAULT_TARGET)
     .option('--sender <name>', 'first argument of every message', DEFAULT_SENDER)
     .action(async ({ target, sender }: { target: string; sender: string }) => {
-      const { terminal, gateway, options } = context();
+      const { gateway, options } = context();
       const session: Session = { gateway, target, sender };
       // Credentials are checked now rather than at the first command.
       await gateway.authenticate();
-      terminal.status(`hub "${options.hub}" at ${options.gateway}; messages invoke "${target}" with ("${sender}", text). Type help, or exit.`);
-      setExitCode(await runPrompt(session, terminal));
+      const banner = `hub "${options.hub}" at ${options.gateway}; messages invoke "${target}" with ("${sender}", text). Type help, or exit.`;
+      setExitCode(await runPrompt(session, terminal, banner));
     });
 
   program.command('client <name>')
     .description('connect as user <name> and print every message received (Ctrl-C to quit)')
     .addOption(new Option('--minutes-to-expire <minutes>', 'lifetime of each client token').default(60).argParser(positiveNumber))
     .action(async (name: string, { minutesToExpire }: { minutesToExpire: number }) => {
-      const { terminal, gateway } = context();
+      const { gateway } = context();
       setExitCode(await runClient(gateway, name, terminal, { minutesToExpire }));
     });
 
@@ -116,14 +113,17 @@ function packageVersion(): string {
 }
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
+  // Read from the words before commander parses them: a usage error can come before it reaches --json
+  // (`--timeout x --json`), and must be printed as JSON all the same.
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const terminal = new Terminal(options.includes('--json'), options.includes('--verbose') || options.includes('-v'));
   let exitCode: ExitCode = ExitCode.Success;
-  const program = createProgram((code) => { exitCode = code; });
+  const program = createProgram(terminal, (code) => { exitCode = code; });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
-    const { json, verbose } = program.opts<GlobalOptions>();
-    return new Terminal(json === true, verbose === true).failure(error);
+    return terminal.failure(error);
   }
 }
 
