@@ -185,8 +185,8 @@ describe('signalr-gateway CLI against a running development stack', () => {
       assert.equal(bob.stdout.length, 2);
       assert.match(bob.stdout[0]!, line('broadcastMessage', ['console', 'hello team']));
 
-      // Ctrl-C ends a client cleanly.
-      assert.equal(await alice.stop('SIGINT'), 0);
+      // Ctrl-C ends a client cleanly, with the status a shell shows for Ctrl-C (what `npx signalr-gateway` returns).
+      assert.equal(await alice.stop('SIGINT'), 130);
       assert.match(alice.stderr.at(-1)!, /^disconnected$/);
     } finally {
       await Promise.all(processes.map((process) => process.stop()));
