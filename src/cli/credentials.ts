@@ -1,6 +1,6 @@
 import { PERMISSIONS } from '../auth/permissions.js';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes.js';
-import { DEV_SSO_DISCOVERY_PATH, type DevSsoDiscovery } from '../dev/dev-defaults.js';
+import { DEV_SSO_DISCOVERY_PATH, type SsoServiceClient } from '../dev/dev-defaults.js';
 import { jsonBody, send, type HttpOptions } from './http.js';
 
 /** Gives a bearer token for the gateway, fetching or renewing it when needed. */
@@ -27,7 +27,7 @@ const RENEW_MARGIN_MS = 60_000;
  * issuer's discovery document. The token is kept until shortly before it expires.
  */
 export function clientCredentials(settings: SsoSettings, gatewayUrl: string, http: Omit<HttpOptions, 'peer'>): TokenSource {
-  let client: Promise<DevSsoDiscovery> | undefined;
+  let client: Promise<SsoServiceClient> | undefined;
   let cached: { token: string; renewAt: number } | undefined;
   return async () => {
     if (cached && Date.now() < cached.renewAt) return cached.token;
@@ -52,14 +52,14 @@ export function clientCredentials(settings: SsoSettings, gatewayUrl: string, htt
 }
 
 /** The SSO client from the settings, or else the development one the gateway announces (DEV_SSO_DISCOVERY_PATH). */
-async function ssoClient({ issuer, clientId, clientSecret }: SsoSettings, gatewayUrl: string, http: Omit<HttpOptions, 'peer'>): Promise<DevSsoDiscovery> {
+async function ssoClient({ issuer, clientId, clientSecret }: SsoSettings, gatewayUrl: string, http: Omit<HttpOptions, 'peer'>): Promise<SsoServiceClient> {
   if (issuer !== undefined) {
     if (!clientSecret) throw new CliError(ExitCode.AuthFailure, `no credentials for ${issuer}: set SSO_CLIENT_SECRET (and SSO_CLIENT_ID), or pass --token`);
     return { issuer, clientId, clientSecret };
   }
   const discovery = new URL(DEV_SSO_DISCOVERY_PATH, gatewayUrl);
   const response = await send(discovery, { headers: { accept: 'application/json' } }, { ...http, peer: 'the gateway' });
-  const body = (await jsonBody(response)) as Partial<DevSsoDiscovery> | undefined;
+  const body = (await jsonBody(response)) as Partial<SsoServiceClient> | undefined;
   if (response.status === 404) {
     throw new CliError(ExitCode.AuthFailure, `no credentials: the gateway at ${discovery.origin} runs no development SSO; set SSO_ISSUER, SSO_CLIENT_ID and SSO_CLIENT_SECRET, or pass --token`);
   }

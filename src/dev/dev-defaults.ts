@@ -20,7 +20,8 @@ export const DEV_SERVICE_CLIENT_SECRET = 'signalr-gateway-development-secret';
  */
 export const DEV_SSO_DISCOVERY_PATH = '/dev/sso.json';
 
-export interface DevSsoDiscovery {
+/** An SSO issuer and a client that may obtain service tokens there (client credentials). */
+export interface SsoServiceClient {
   issuer: string;
   clientId: string;
   clientSecret: string;

@@ -8,7 +8,7 @@ import { ServerConfig } from '../config/server.config.js';
 import { validateEnv, type Env } from '../config/validate-env.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { HealthService } from '../modules/health/health.service.js';
-import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, DEV_SSO_PORT, type DevSsoDiscovery } from './dev-defaults.js';
+import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, DEV_SSO_PORT, type SsoServiceClient } from './dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
 /** Ports of the embedded parts, for when the defaults are taken. */
@@ -23,7 +23,7 @@ class DevelopmentEnv {
 export interface DevelopmentStack {
   /** The environment with the embedded parts filled in. */
   env: Env;
-  /** Development-only gateway routes: where the development SSO is, for the CLI (see DevSsoDiscovery). */
+  /** Development-only gateway routes: where the development SSO is, for the CLI (DEV_SSO_DISCOVERY_PATH). */
   routes: FastifyPluginAsync;
   /** Once the gateway listens: the copy-paste "Try it" block for the person at the terminal, if there is one. */
   showBanner(app: INestApplication): Promise<void>;
@@ -56,7 +56,7 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
   const closers: Array<() => Promise<void>> = [];
   const stackLog = log.child({ context: 'DevelopmentStack' });
   let banner = '';
-  let discovery: DevSsoDiscovery | undefined;
+  let discovery: SsoServiceClient | undefined;
 
   if (!env.SIGNALR_CONNECTION_STRING) {
     const emulator = await startEmulator({ host: '127.0.0.1', port: ports.EMULATOR_PORT, logger: log.child({ context: 'Emulator' }) });
