@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import type { Logger } from 'pino';
 import { createGateway } from './app.js';
 import { createLogger } from './common/logging.js';
 import { ServerConfig } from './config/server.config.js';
 import { ConfigError, type Env } from './config/validate-env.js';
+import type { DevelopmentStack } from './dev/development-stack.js';
 
 /** In production every upstream is configured explicitly: the embedded development parts are refused. */
 function requireProductionSettings(env: Env): void {
@@ -14,26 +16,26 @@ function requireProductionSettings(env: Env): void {
 
 async function main(): Promise<void> {
   const server = ServerConfig.fromEnv(process.env);
-  const log = createLogger(server.logLevel);
   let env: Env = process.env;
-  let closeStack = async (): Promise<void> => {};
-  let banner = '';
+  let log: Logger;
+  let stack: DevelopmentStack | undefined;
   if (server.production) {
     requireProductionSettings(env);
+    log = createLogger(server.logLevel);
   } else {
-    // Imported only here: the development parts (oidc-provider) are not installed in the production image.
-    const { startDevelopmentStack } = await import('./dev/development-stack.js');
-    const stack = await startDevelopmentStack(env, log);
+    // Imported only here: the development parts (oidc-provider, pino-pretty) are not installed in the production image.
+    const development = await import('./dev/development-stack.js');
+    // Readable at a terminal; JSON lines when stdout is a file, a pipe or a log collector.
+    log = createLogger(server.logLevel, process.stdout.isTTY ? development.readableLogs() : undefined);
+    stack = await development.startDevelopmentStack(env, log);
     env = stack.env;
-    closeStack = stack.close;
-    banner = stack.banner;
   }
   const app = await createGateway(env, log);
+  if (stack) await app.register(stack.routes);
   await app.listen({ port: server.port, host: server.host });
-  // For the person at the terminal, not a log record: it must stay copy-pasteable.
-  if (banner) process.stdout.write(`\n${banner}\n\n`);
+  await stack?.showBanner(app);
   // Drain in-flight requests, close the upstream pool, then the embedded parts; the process then ends by itself.
-  const shutdown = (): void => void app.close().then(closeStack);
+  const shutdown = (): void => void app.close().then(() => stack?.close());
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -23,7 +23,7 @@ declare module 'fastify' {
  */
 @Injectable()
 export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
-  private readonly logger = new Logger('SsoAuthGuard');
+  private readonly logger = new Logger(SsoAuthGuard.name);
 
   constructor(private readonly reflector: Reflector) {
     super();

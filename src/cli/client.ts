@@ -66,33 +66,40 @@ export async function runClient(gateway: GatewayClient, user: string, terminal: 
   });
   connection.onreconnected((connectionId) => terminal.status(`reconnected, connection id ${connectionId}`));
 
+  // Ctrl-C (or SIGTERM) disconnects cleanly, then exits with the status a shell reports for the signal, as it does
+  // before this point, where the default action ends the process: so `npx signalr-gateway client` and the bare
+  // command end alike. Installed before the connection starts, so no signal falls between the two.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    stoppedBy = signal;
+    void connection.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
-    await connection.start();
-  } catch (error) {
-    throw new CliError(ExitCode.UpstreamFailure, `cannot connect to the SignalR service: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
+    try {
+      await connection.start();
+    } catch (error) {
+      if (stoppedBy) return signalExitCode(stoppedBy);
+      throw new CliError(ExitCode.UpstreamFailure, `cannot connect to the SignalR service: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    terminal.status(`connected as "${user}", connection id ${connection.connectionId}; waiting for messages (Ctrl-C to quit)`);
+    const error = await closed;
+    if (stoppedBy) {
+      terminal.status('disconnected');
+      return signalExitCode(stoppedBy);
+    }
+    terminal.status(`the service closed the connection${error ? `: ${error.message}` : ''}`);
+    return error ? ExitCode.UpstreamFailure : ExitCode.Success;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
-  terminal.status(`connected as "${user}", connection id ${connection.connectionId}; waiting for messages (Ctrl-C to quit)`);
+}
 
-  return new Promise<ExitCode>((resolve) => {
-    let stopping = false;
-    const stop = (): void => {
-      stopping = true;
-      void connection.stop();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    connection.onclose((error) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      if (stopping) {
-        terminal.status('disconnected');
-        resolve(ExitCode.Success);
-      } else {
-        terminal.status(`the service closed the connection${error ? `: ${error.message}` : ''}`);
-        resolve(error ? ExitCode.UpstreamFailure : ExitCode.Success);
-      }
-    });
-  });
+function signalExitCode(signal: NodeJS.Signals): ExitCode {
+  return signal === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
 }
 
 /**

@@ -11,6 +11,10 @@ export const ExitCode = {
   UpstreamFailure: 4,
   /** `exists` found nothing, or the named user, group or connection was not found (404). */
   NotFound: 5,
+  /** Ctrl-C (SIGINT) ended a `client`: 128 + 2, what a shell reports for a process the signal ended. */
+  Interrupted: 130,
+  /** SIGTERM ended a `client`: 128 + 15. */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -20,7 +24,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  bad input: usage error, or the gateway refused the input (400, 413, 422)
   3  authentication failure: no credentials, SSO refused them, gateway answered 401/403
   4  upstream failure: gateway, SSO or SignalR service failed or unreachable (5xx, 429, timeout)
-  5  not found: \`exists\` answered no, or the user/group/connection was not found (404)`;
+  5  not found: \`exists\` answered no, or the user/group/connection was not found (404)
+  130  Ctrl-C ended a client (143: SIGTERM)`;
 
 /** An error meant for the person at the terminal: one readable line, and the exit status that classifies it. */
 export class CliError extends Error {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runClient } from './client.js';
 import { DEFAULT_SENDER, DEFAULT_TARGET, type Session } from './commands.js';
-import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID, DEV_SSO_ISSUER } from '../dev/dev-defaults.js';
+import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID } from '../dev/dev-defaults.js';
 import { clientCredentials, fixedToken } from './credentials.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { GatewayClient } from './gateway-client.js';
@@ -18,17 +18,16 @@ interface GlobalOptions {
   hub: string;
   application?: string;
   token?: string;
-  ssoIssuer: string;
+  ssoIssuer?: string;
   ssoClientId: string;
   ssoScope?: string;
   timeout: number;
-  json?: boolean;
-  verbose?: boolean;
 }
 
 const ENVIRONMENT_HELP = `Credentials: --token (or SIGNALR_GATEWAY_TOKEN) is sent as is; otherwise a service token is obtained from
 the SSO by client credentials: SSO_ISSUER (its discovery gives the token endpoint), SSO_CLIENT_ID and
-SSO_CLIENT_SECRET. Against the local development stack (\`npm start\`) no setting is needed.`;
+SSO_CLIENT_SECRET. Against a development stack (\`npm start\`, any ports) only --gateway is needed: without
+SSO_ISSUER, the gateway says where its development SSO is.`;
 
 const EXAMPLES = `Examples:
   signalr-gateway client alice                        # terminal 1: connect as alice, print messages
@@ -37,15 +36,15 @@ const EXAMPLES = `Examples:
   signalr-gateway send groups room1,room2 "hi" --json
   signalr-gateway exists user alice --hub chat || echo "alice is offline"`;
 
-function createProgram(setExitCode: (code: ExitCode) => void): Command {
-  const program = newProgram('signalr-gateway')
+function createProgram(terminal: Terminal, setExitCode: (code: ExitCode) => void): Command {
+  const program = newProgram('signalr-gateway', terminal)
     .description('Send messages through the signalr-gateway and watch them arrive: one-shot commands for scripts, an interactive server prompt, and a client that connects as a user.')
     .version(packageVersion())
     .addOption(new Option('--gateway <url>', 'gateway base URL').env('SIGNALR_GATEWAY_URL').default(DEV_GATEWAY_URL))
     .addOption(new Option('--hub <hub>', 'hub name').env('SIGNALR_GATEWAY_HUB').default('chat'))
     .addOption(new Option('--application <name>', 'application prefix of the hub').env('SIGNALR_GATEWAY_APPLICATION'))
     .addOption(new Option('--token <token>', 'bearer token for the gateway; skips the SSO (prefer the variable: arguments show in ps)').env('SIGNALR_GATEWAY_TOKEN'))
-    .addOption(new Option('--sso-issuer <url>', 'SSO issuer for a service token').env('SSO_ISSUER').default(DEV_SSO_ISSUER))
+    .addOption(new Option('--sso-issuer <url>', 'SSO issuer for a service token (default: the development SSO the gateway announces)').env('SSO_ISSUER'))
     .addOption(new Option('--sso-client-id <id>', 'SSO client id (its secret: SSO_CLIENT_SECRET)').env('SSO_CLIENT_ID').default(DEV_SERVICE_CLIENT_ID))
     .addOption(new Option('--sso-scope <scopes>', 'scopes to ask the SSO for (default: every gateway permission)').env('SSO_SCOPE'))
     .addOption(new Option('--timeout <seconds>', 'give up on a request after this long').default(30).argParser(positiveNumber))
@@ -55,17 +54,16 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
 
   const context = () => {
     const options = program.opts<GlobalOptions>();
-    const terminal = new Terminal(options.json === true, options.verbose === true);
     const http = { timeoutMs: options.timeout * 1000, trace: terminal.trace };
     const token = options.token
       ? fixedToken(options.token)
-      : clientCredentials({ issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope }, http);
+      : clientCredentials({ issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope }, options.gateway, http);
     const gateway = new GatewayClient({ baseUrl: options.gateway, hub: options.hub, application: options.application, token, ...http });
-    return { terminal, gateway, options };
+    return { gateway, options };
   };
 
   addActions(program, async (action, args, options) => {
-    const { terminal, gateway } = context();
+    const { gateway } = context();
     const outcome = await action.run({ gateway, target: DEFAULT_TARGET, sender: DEFAULT_SENDER }, args, options);
     terminal.outcome(outcome);
     setExitCode(outcome.exitCode);
@@ -76,19 +74,19 @@ function createProgram(setExitCode: (code: ExitCode) => void): Command {
     .option('--target <method>', 'client method messages invoke', DEFAULT_TARGET)
     .option('--sender <name>', 'first argument of every message', DEFAULT_SENDER)
     .action(async ({ target, sender }: { target: string; sender: string }) => {
-      const { terminal, gateway, options } = context();
+      const { gateway, options } = context();
       const session: Session = { gateway, target, sender };
       // Credentials are checked now rather than at the first command.
       await gateway.authenticate();
-      terminal.status(`hub "${options.hub}" at ${options.gateway}; messages invoke "${target}" with ("${sender}", text). Type help, or exit.`);
-      setExitCode(await runPrompt(session, terminal));
+      const banner = `hub "${options.hub}" at ${options.gateway}; messages invoke "${target}" with ("${sender}", text). Type help, or exit.`;
+      setExitCode(await runPrompt(session, terminal, banner));
     });
 
   program.command('client <name>')
     .description('connect as user <name> and print every message received (Ctrl-C to quit)')
     .addOption(new Option('--minutes-to-expire <minutes>', 'lifetime of each client token').default(60).argParser(positiveNumber))
     .action(async (name: string, { minutesToExpire }: { minutesToExpire: number }) => {
-      const { terminal, gateway } = context();
+      const { gateway } = context();
       setExitCode(await runClient(gateway, name, terminal, { minutesToExpire }));
     });
 
@@ -115,14 +113,17 @@ function packageVersion(): string {
 }
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
+  // Read from the words before commander parses them: a usage error can come before it reaches --json
+  // (`--timeout x --json`), and must be printed as JSON all the same.
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const terminal = new Terminal(options.includes('--json'), options.includes('--verbose') || options.includes('-v'));
   let exitCode: ExitCode = ExitCode.Success;
-  const program = createProgram((code) => { exitCode = code; });
+  const program = createProgram(terminal, (code) => { exitCode = code; });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
-    const { json, verbose } = program.opts<GlobalOptions>();
-    return new Terminal(json === true, verbose === true).failure(error);
+    return terminal.failure(error);
   }
 }
 

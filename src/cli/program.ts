@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ACTIONS, COMMAND_GROUPS, type Action, type ActionOptions } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import type { Terminal } from './terminal.js';
 
 export type ActionRunner = (action: Action, args: readonly string[], options: ActionOptions) => Promise<void>;
 
@@ -8,11 +9,11 @@ export type ActionRunner = (action: Action, args: readonly string[], options: Ac
  * A commander program that throws instead of exiting, so the one-shot entry and the prompt decide what an error
  * means. Settings given here are inherited by every command added later.
  */
-export function newProgram(name: string): Command {
+export function newProgram(name: string, terminal: Terminal): Command {
   return new Command(name)
     .exitOverride()
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
+    .configureOutput(terminal.commanderOutput());
 }
 
 /** Adds the command table to `program`: the single parser of both the one-shot commands and the prompt's lines. */

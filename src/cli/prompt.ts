@@ -15,7 +15,7 @@ const EXIT_WORDS = new Set(['exit', 'quit']);
  * commands. At a terminal it has a prompt, completion (Tab) and history kept across sessions; with piped input it
  * runs line by line and ends with the exit code of the first failed command, so it can be scripted too.
  */
-export async function runPrompt(session: Session, terminal: Terminal): Promise<ExitCode> {
+export async function runPrompt(session: Session, terminal: Terminal, banner: string): Promise<ExitCode> {
   const interactive = process.stdin.isTTY === true;
   const lines = createInterface({
     input: process.stdin,
@@ -32,7 +32,10 @@ export async function runPrompt(session: Session, terminal: Terminal): Promise<E
   lines.on('SIGINT', () => lines.close());
 
   let firstFailure: ExitCode = ExitCode.Success;
-  if (interactive) lines.prompt();
+  if (interactive) {
+    terminal.status(banner);
+    lines.prompt();
+  }
   for await (const line of lines) {
     const exitCode = await runLine(line, session, terminal);
     if (exitCode === 'exit') break;
@@ -50,7 +53,7 @@ async function runLine(line: string, session: Session, terminal: Terminal): Prom
     if (EXIT_WORDS.has(words[0])) return 'exit';
     let outcome: Outcome | undefined;
     // Named as the prompt, so help reads "Usage: chat> send user ...", what is typed there.
-    const program = newProgram(`${session.gateway.hub}>`).usage('<command> [arguments] [options]');
+    const program = newProgram(`${session.gateway.hub}>`, terminal).usage('<command> [arguments] [options]');
     addActions(program, async (action, args, options) => {
       outcome = await action.run(session, args, options);
     });

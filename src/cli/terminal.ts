@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { CommanderError, type OutputConfiguration } from 'commander';
 import type { Outcome } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
@@ -15,7 +15,8 @@ export function redact(text: string): string {
 
 /**
  * Everything the CLI prints goes through here. stdout carries answers (one line, or one JSON object per line with
- * --json); stderr carries errors, connection state and, with --verbose, a trace. No stack trace without --verbose.
+ * --json, errors included); stderr carries errors, connection state and, with --verbose, a trace. No stack trace
+ * without --verbose.
  */
 export class Terminal {
   constructor(readonly json: boolean, readonly verbose: boolean) {}
@@ -41,19 +42,35 @@ export class Terminal {
 
   /** Prints an error as one line and tells how the process should exit. */
   failure(error: unknown): ExitCode {
-    if (error instanceof CommanderError) return commanderExitCode(error);
+    if (error instanceof CommanderError) return this.usageFailure(error);
     const exitCode = error instanceof CliError ? error.exitCode : ExitCode.Unexpected;
-    const message = redact(error instanceof CliError ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-    if (this.json) process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: message })}\n`);
-    else process.stderr.write(`error: ${message}\n`);
+    this.error(exitCode, redact(error instanceof CliError ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`));
     if (this.verbose) this.trace(stackOf(error));
     return exitCode;
   }
-}
 
-/** Commander has already printed its message (or the help); only the status is left to decide. */
-function commanderExitCode(error: CommanderError): ExitCode {
-  return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.Success : ExitCode.BadInput;
+  /** Where commander prints: its usage errors are left to `failure`, which prints them as JSON with --json. */
+  commanderOutput(): OutputConfiguration {
+    return {
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => {
+        if (!this.json) write(text);
+      },
+    };
+  }
+
+  private usageFailure(error: CommanderError): ExitCode {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Success;
+    // Without --json, commander has printed the message already (or, with no command, the help).
+    if (this.json) this.error(ExitCode.BadInput, error.code === 'commander.help' ? 'no command given (see --help)' : error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
+    return ExitCode.BadInput;
+  }
+
+  private error(exitCode: ExitCode, message: string): void {
+    if (this.json) process.stdout.write(`${JSON.stringify({ ok: false, exitCode, error: message })}\n`);
+    else process.stderr.write(`error: ${message}\n`);
+  }
 }
 
 function stackOf(error: unknown): string {

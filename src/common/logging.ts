@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * Defence in depth: the code never hands a credential to the logger (a test checks the logs of the whole run without
@@ -12,11 +12,11 @@ import { pino, type Logger } from 'pino';
 const REDACT = ['authorization', 'headers.authorization', 'req.headers.authorization', 'err.headers.authorization', 'accessKey', 'token', 'connectionString'];
 
 /**
- * Buffered, asynchronous writes to stdout: a synchronous write per request line cost about a third of the gateway's
- * CPU per request in `npm run bench`. pino flushes the buffer when the process exits.
+ * JSON lines on stdout, unless `destination` says otherwise (development's readable logs). Buffered, asynchronous
+ * writes: a synchronous write per request line cost about a third of the gateway's CPU per request in
+ * `npm run bench`. pino flushes the buffer when the process exits, and `logger.flush` on demand.
  */
-export function createLogger(level: string): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096 })): Logger {
   return pino({ level, base: { service: 'signalr-gateway' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }
 
@@ -52,16 +52,42 @@ export class RequestLogController extends LogController {
   }
 }
 
-/** Routes Nest's own messages (boot, route map, filter errors) into the same JSON log stream. */
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * Nest's start-up chatter, the same on every start ("Mapped {/api/hubs/:hub/::send, POST} route" and 30 more
+ * lines): at debug level, so a start shows what differs (warnings, the SSO, where it listens). /openapi.json
+ * lists the routes.
+ */
+const START_UP_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
+/**
+ * Nest's loggers (`new Logger(X.name)`, and Nest's own) written to pino: `context` names the class, an object
+ * message keeps its fields (`logger.warn({ msg: 'upstream call failed', status })`), so redaction applies to them.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
-  log(message: unknown, context?: string): void { this.logger.info({ context }, text(message)); }
-  error(message: unknown, trace?: string, context?: string): void { this.logger.error({ context, trace }, text(message)); }
-  warn(message: unknown, context?: string): void { this.logger.warn({ context }, text(message)); }
-  debug(message: unknown, context?: string): void { this.logger.debug({ context }, text(message)); }
-  verbose(message: unknown, context?: string): void { this.logger.trace({ context }, text(message)); }
+  log(message: unknown, ...params: unknown[]): void {
+    this.write(START_UP_CONTEXTS.has(contextOf(params) ?? '') ? 'debug' : 'info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void { this.write('error', message, params); }
+  warn(message: unknown, ...params: unknown[]): void { this.write('warn', message, params); }
+  debug(message: unknown, ...params: unknown[]): void { this.write('debug', message, params); }
+  verbose(message: unknown, ...params: unknown[]): void { this.write('trace', message, params); }
+  fatal(message: unknown, ...params: unknown[]): void { this.write('fatal', message, params); }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    // Nest's Logger appends its context as the last parameter; `error(message, stack)` puts a stack before it.
+    const context = contextOf(params);
+    const stack = params.length > 1 && typeof params.at(-2) === 'string' ? params.at(-2) : undefined;
+    const fields = { context, stack };
+    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
+    else if (typeof message === 'object' && message !== null) this.logger[level]({ ...fields, ...message });
+    else this.logger[level](fields, String(message));
+  }
 }
 
-function text(message: unknown): string {
-  return typeof message === 'string' ? message : JSON.stringify(message);
+function contextOf(params: readonly unknown[]): string | undefined {
+  const last = params.at(-1);
+  return typeof last === 'string' ? last : undefined;
 }

@@ -9,8 +9,6 @@ interface Rendered {
   headers: Record<string, string>;
 }
 
-const logger = new Logger('ProblemFilter');
-
 /**
  * Turns anything thrown while serving a request into RFC 9457 problem+json: our ProblemExceptions as they are,
  * failed upstream calls through the one outcome table (signalr/upstream-error.ts), tokens Azure would refuse as 413,
@@ -27,7 +25,7 @@ export function renderProblem(error: unknown, requestId?: string): Rendered {
   }
   const status = statusOf(error);
   if (status === undefined || status >= 500) {
-    logger.error({ msg: 'unhandled error', requestId, err: error instanceof Error ? error.stack : String(error) });
+    logger.error({ msg: 'unhandled error', requestId, err: error });
     return plain(500, 'internal', 'The gateway failed to handle the request; see its logs for the request id.', requestId);
   }
   return plain(status, codeFor(status), detailOf(error, status), requestId);
@@ -72,3 +70,6 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(http.getResponse<FastifyReply>(), renderProblem(error, request.id));
   }
 }
+
+/** renderProblem's logger, declared after the class it is named after (renderProblem runs only later). */
+const logger = new Logger(ProblemFilter.name);

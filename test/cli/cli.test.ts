@@ -185,8 +185,8 @@ describe('signalr-gateway CLI against a running development stack', () => {
       assert.equal(bob.stdout.length, 2);
       assert.match(bob.stdout[0]!, line('broadcastMessage', ['console', 'hello team']));
 
-      // Ctrl-C ends a client cleanly.
-      assert.equal(await alice.stop('SIGINT'), 0);
+      // Ctrl-C ends a client cleanly, with the status a shell shows for Ctrl-C (what `npx signalr-gateway` returns).
+      assert.equal(await alice.stop('SIGINT'), 130);
       assert.match(alice.stderr.at(-1)!, /^disconnected$/);
     } finally {
       await Promise.all(processes.map((process) => process.stop()));
@@ -200,6 +200,39 @@ describe('signalr-gateway CLI against a running development stack', () => {
     assert.match(result.stdout, /broadcast to hub chat/);
     assert.match(result.stderr, /error: unclosed " in: send user alice "unclosed/);
     assert.match(result.stderr, /error: the gateway answered 400 Bad Request: ttl must be/);
+    // No prompt and no banner for a script: stderr has the two errors only.
+    assert.equal(result.stderr.trim().split('\n').length, 2, result.stderr);
+  });
+
+  test('with --json, every outcome of a piped server session is one JSON object on stdout', { timeout: 60_000 }, async () => {
+    const result = await runCli(['server', '--json'], env, 'sned user alice hi\nsend user alice\nsend user alice "unclosed\nbroadcast fine\n');
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, '');
+    assert.deepEqual(result.stdout.trim().split('\n').map((line) => JSON.parse(line)), [
+      { ok: false, exitCode: 2, error: "unknown command 'sned' (Did you mean send?)" },
+      { ok: false, exitCode: 2, error: "missing required argument 'message'" },
+      { ok: false, exitCode: 2, error: 'unclosed " in: send user alice "unclosed' },
+      { ok: true, exitCode: 0, summary: 'broadcast to hub chat' },
+    ]);
+  });
+
+  test('with --json, usage errors are one JSON object on stdout too', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['send', 'user', 'alice', '--json'], /^missing required argument 'message'$/],
+      [['--json', 'sned', 'user', 'alice', 'hi'], /^unknown command 'sned'/],
+      [['--json', 'broadcast', 'hi', '--bogus'], /^unknown option '--bogus'/],
+      // Before commander has read --json.
+      [['--timeout', 'soon', '--json', 'broadcast', 'hi'], /^option '--timeout <seconds>' argument 'soon' is invalid/],
+      [['--json'], /^no command given/],
+    ];
+    for (const [args, error] of cases) {
+      const result = await runCli(args, env);
+      assert.equal(result.code, 2, args.join(' '));
+      const answer = JSON.parse(result.stdout) as { ok: boolean; exitCode: number; error: string };
+      assert.deepEqual({ ...answer, error: undefined }, { ok: false, exitCode: 2, error: undefined });
+      assert.match(answer.error, error);
+      assert.doesNotMatch(result.stderr, /error:/, args.join(' '));
+    }
   });
 
   test('a client reconnects by itself after the service closes its connection', { timeout: 60_000 }, async () => {
