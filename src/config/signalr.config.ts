@@ -7,7 +7,7 @@ class SignalREnv {
   @IsString({ message: 'is required, e.g. Endpoint=https://<name>.service.signalr.net;AccessKey=<key>;Version=1.0;' })
   SIGNALR_CONNECTION_STRING: string;
 
-  /** Budget for each phase of an upstream call: connecting, waiting for the answer, reading its body. */
+  /** One deadline for a whole upstream call: connecting and Azure's status; a body still arriving then is cut off. */
   @Type(() => Number) @IsInt() @Min(1) @Max(300_000)
   UPSTREAM_TIMEOUT_MS = 10_000;
 

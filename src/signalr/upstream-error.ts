@@ -3,7 +3,7 @@ import type { RestCall } from './urls.js';
 
 /**
  * How an upstream call failed: Azure answered with a status it should not have (`status`), did not answer within
- * UPSTREAM_TIMEOUT_MS (`timeout`), could not be reached at all (`unreachable`: refused, DNS), or the connection broke
+ * the deadline (`timeout`), could not be reached at all (`unreachable`: refused, DNS), or the connection broke
  * mid-call (`transport`).
  */
 export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport';
@@ -11,7 +11,8 @@ export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport'
 /** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (notes §a.0). */
 export const NOT_EXISTED_CODES = new Set(['Warning.Connection.NotExisted', 'Warning.User.NotExisted', 'Warning.Group.NotExisted', 'Info.User.NotInGroup', 'Error.Connection.NotExisted']);
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** The client's own deadline is a `TimeoutError`; undici's connect timeout is the only phase timer left to it. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
@@ -69,7 +70,7 @@ const answered = (error: UpstreamError): string => `HTTP ${error.status}${error.
  *
  * | Upstream                                   | Caller | code                        | Why                                                |
  * |--------------------------------------------|--------|-----------------------------|----------------------------------------------------|
- * | no answer within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            |                                                    |
+ * | no status within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            | one deadline for the whole call                    |
  * | connection refused, DNS failure            | 503    | upstream-unavailable        | Azure (or the emulator) is down or misaddressed    |
  * | connection broken mid-call                 | 502    | upstream-connection-failed  |                                                    |
  * | 401, 403                                   | 502    | upstream-auth-failed        | the gateway's AccessKey is wrong, not the caller's |

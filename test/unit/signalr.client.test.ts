@@ -9,6 +9,7 @@ import { parseConnectionString } from '../../src/signalr/connection-string.js';
 import { SignalRClient } from '../../src/signalr/signalr.client.js';
 import { SignalRSigner } from '../../src/signalr/signer.js';
 import { UpstreamError } from '../../src/signalr/upstream-error.js';
+import { startFaultyUpstream, type FaultyUpstream } from '../fixtures/faulty-upstream.js';
 
 const KEY = 'unit-test-access-key-0123456789abcdef';
 const chat = { hub: 'Chat' };
@@ -140,6 +141,39 @@ describe('SignalRClient when nothing listens', () => {
       const error = await thrown(client.broadcast(chat, { target: 't', arguments: [] }));
       assert.equal(error.failure, 'unreachable');
       assert.equal(error.operation, 'POST /api/hubs/chat/:send');
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+});
+
+describe('SignalRClient: one deadline per call, answered at the status', () => {
+  let faulty: FaultyUpstream;
+  before(async () => {
+    faulty = await startFaultyUpstream();
+  });
+  after(() => faulty.close());
+
+  it('answers as soon as the status is known while the body trickles, and cuts that connection at the deadline', { timeout: 10_000 }, async () => {
+    const client = clientFor(faulty.port, 300);
+    try {
+      faulty.plan('trickle');
+      assert.deepEqual(await client.broadcast(chat, { target: 't', arguments: [] }), { status: 202 });
+      await faulty.trickleClosed(); // never, if every byte restarted the clock
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+
+  it('reads and drops a response body, so its connection serves the next call', async () => {
+    const client = clientFor(faulty.port);
+    try {
+      faulty.plan('success');
+      const before = faulty.connectionsAccepted;
+      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', arguments: [] }), { status: 202 });
+      assert.deepEqual(await client.sendToUser(chat, 'u2', { target: 't', arguments: [] }), { status: 202 });
+      assert.equal(faulty.connectionsAccepted - before, 1);
+      assert.equal(faulty.attempts.length, 2);
     } finally {
       await client.onModuleDestroy();
     }

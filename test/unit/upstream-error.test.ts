@@ -10,8 +10,8 @@ const failure = (code: string): UpstreamError => UpstreamError.fromFailure(call,
 
 describe('UPSTREAM_OUTCOMES: the one table from upstream outcome to caller', () => {
   const table: [string, UpstreamError, number, string][] = [
-    ['timeout (AbortSignal.timeout)', UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError')), 504, 'upstream-timeout'],
-    ['timeout (undici headers timeout)', failure('UND_ERR_HEADERS_TIMEOUT'), 504, 'upstream-timeout'],
+    ['timeout (the client\'s deadline)', UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError')), 504, 'upstream-timeout'],
+    ['timeout (undici connect timeout)', failure('UND_ERR_CONNECT_TIMEOUT'), 504, 'upstream-timeout'],
     ['connection refused', failure('ECONNREFUSED'), 503, 'upstream-unavailable'],
     ['DNS failure', failure('ENOTFOUND'), 503, 'upstream-unavailable'],
     ['connection reset', failure('ECONNRESET'), 502, 'upstream-connection-failed'],
