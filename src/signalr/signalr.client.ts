@@ -1,7 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import { SignalRConfig } from '../config/signalr.config.js';
+import { SignalRConfig, type RetrySettings } from '../config/signalr.config.js';
+import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
 import { restCalls, type RestCall } from './urls.js';
@@ -36,8 +38,8 @@ export interface UpstreamResult {
 
 /**
  * Azure SignalR Service's data-plane REST API (2022-06-01), one method per operation, called exactly as
- * Azure's Management SDK calls it (notes §b), each call within one deadline. Knows nothing of the gateway's HTTP
- * controllers.
+ * Azure's Management SDK calls it (notes §b), retried as it retries (src/signalr/retry.ts), each call within one
+ * deadline. Knows nothing of the gateway's HTTP controllers.
  * Failures are thrown as UpstreamError; a 404 is returned, not thrown, only by the existence checks and
  * addConnectionToGroup.
  */
@@ -49,6 +51,7 @@ export class SignalRClient implements OnModuleDestroy {
   /** A path on ServerEndpoint (rare: a reverse proxy) prefixes every call. */
   private readonly basePath: string;
   private readonly timeoutMs: number;
+  private readonly retry: RetrySettings;
 
   constructor(
     config: SignalRConfig,
@@ -56,9 +59,12 @@ export class SignalRClient implements OnModuleDestroy {
   ) {
     const server = config.connection.serverEndpoint;
     this.timeoutMs = config.timeoutMs;
+    this.retry = config.retry;
     // Each attempt's own timer (UpstreamAttempt) bounds it from dispatch to the body's last byte, so undici's phase
-    // timers are off: its body timer restarts on every byte a trickling upstream sends.
-    this.pool = new Pool(server.origin, { connect: { timeout: config.timeoutMs }, headersTimeout: 0, bodyTimeout: 0 });
+    // timers are off: its body timer restarts on every byte a trickling upstream sends. undici re-sends a written
+    // request only when it is idempotent (GET/HEAD) and pipelined behind a failed one; pipelining stays at its default
+    // of 1, so every request on the wire is an attempt this client chose to make.
+    this.pool = new Pool(server.origin, { connect: { timeout: config.retry.attemptTimeoutMs }, headersTimeout: 0, bodyTimeout: 0 });
     this.basePath = server.pathname.replace(/\/$/, '');
   }
 
@@ -142,8 +148,12 @@ export class SignalRClient implements OnModuleDestroy {
     await this.pool.close();
   }
 
-  /** Signs and sends within the call's deadline; answers as soon as Azure's status and `x-ms-error-code` are known. */
+  /**
+   * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
+   * and `x-ms-error-code` are known. Anything unexpected is thrown.
+   */
   private async call(call: RestCall, payload?: Payload): Promise<UpstreamResult> {
+    const deadline = performance.now() + this.timeoutMs;
     const headers: Record<string, string> = { authorization: `Bearer ${await this.signer.restToken(call.path)}` };
     if (payload) headers['content-type'] = 'application/json; charset=utf-8';
     const request: Dispatcher.DispatchOptions = {
@@ -152,9 +162,14 @@ export class SignalRClient implements OnModuleDestroy {
       headers,
       body: payload && JSON.stringify({ target: payload.target, arguments: payload.arguments }),
     };
-    const outcome = await this.attempt(call, request, this.timeoutMs);
-    if (outcome instanceof UpstreamError) throw this.failed(outcome);
-    return outcome;
+    for (let retry = 1; ; retry++) {
+      const outcome = await this.attempt(call, request, Math.min(this.retry.attemptTimeoutMs, deadline - performance.now()));
+      if (!(outcome instanceof UpstreamError)) return outcome;
+      const delayMs = backoffMs(retry, this.retry);
+      if (retry > this.retry.maxRetries || !isRetriable(call, outcome) || performance.now() + delayMs >= deadline) throw this.failed(outcome);
+      this.logger.warn(`upstream call failed: ${outcome.message}; retry ${retry} of ${this.retry.maxRetries} in ${Math.round(delayMs)} ms`);
+      await sleep(delayMs);
+    }
   }
 
   /** One attempt within `budgetMs`: the answer, or the UpstreamError it failed with. */
@@ -165,7 +180,7 @@ export class SignalRClient implements OnModuleDestroy {
     try {
       answer = await attempt.answer;
     } catch (error) {
-      return UpstreamError.fromFailure(call, error);
+      return UpstreamError.fromFailure(call, error, attempt.requestWritten);
     }
     const { statusCode: status, headers } = answer;
     const errorCode = single(headers['x-ms-error-code']);
@@ -196,10 +211,12 @@ const deadlinePassed = (): DOMException => new DOMException('The upstream call d
 /**
  * One attempt as an undici dispatch handler, bounded by one timer from dispatch to the body's last byte. It answers as
  * soon as the status line and headers arrive; the body, never used, is discarded as it comes, and when the timer fires
- * before it ends (a trickling upstream) the connection is destroyed instead of waiting.
+ * before it ends (a trickling upstream) the connection is destroyed instead of waiting. undici calls onRequestStart
+ * just before it writes the request, so a failure before that proves Azure never received it.
  */
 class UpstreamAttempt implements Dispatcher.DispatchHandler {
   readonly answer: Promise<Answer>;
+  requestWritten = false;
   private resolve!: (answer: Answer) => void;
   private reject!: (error: unknown) => void;
   private settled = false;
@@ -218,6 +235,7 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
     // The deadline passed while undici was still connecting: it must never be written now.
     if (this.settled) return controller.abort(deadlinePassed());
     this.controller = controller;
+    this.requestWritten = true;
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {

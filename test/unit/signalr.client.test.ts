@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { jwtVerify } from 'jose';
-import { SignalRConfig } from '../../src/config/signalr.config.js';
+import { SignalRConfig, type RetrySettings } from '../../src/config/signalr.config.js';
 import { parseConnectionString } from '../../src/signalr/connection-string.js';
 import { SignalRClient } from '../../src/signalr/signalr.client.js';
 import { SignalRSigner } from '../../src/signalr/signer.js';
@@ -36,8 +36,9 @@ async function upstream(answer: (request: IncomingMessage, response: ServerRespo
   return { server, port: (server.address() as AddressInfo).port, seen };
 }
 
-function clientFor(port: number, timeoutMs = 5000): SignalRClient {
-  const config = new SignalRConfig(parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`), timeoutMs, 3600);
+function clientFor(port: number, timeoutMs = 5000, retry?: Partial<RetrySettings>): SignalRClient {
+  const connection = parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`);
+  const config = new SignalRConfig(connection, timeoutMs, 3600, retry && { maxRetries: 0, attemptTimeoutMs: timeoutMs, delayMs: 1, maxDelayMs: 1, ...retry });
   return new SignalRClient(config, new SignalRSigner(config));
 }
 
@@ -176,6 +177,41 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       assert.equal(faulty.attempts.length, 2);
     } finally {
       await client.onModuleDestroy();
+    }
+  });
+
+  it('spends one deadline on all attempts: no retry starts after UPSTREAM_TIMEOUT_MS', async () => {
+    // Attempts of 300 ms within 500 ms: the second is cut short by the deadline and a third never starts.
+    const client = clientFor(faulty.port, 500, { maxRetries: 5, attemptTimeoutMs: 300 });
+    try {
+      faulty.plan('silent');
+      const error = await thrown(client.removeUserFromAllGroups(chat, 'u1'));
+      assert.equal(error.failure, 'timeout');
+      assert.ok(faulty.attempts.length >= 1 && faulty.attempts.length <= 2, `attempts: ${faulty.attempts.length}`);
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+
+  it('tells a request that was written (reset after it arrived) from one that never was (refused)', async () => {
+    const client = clientFor(faulty.port);
+    try {
+      faulty.plan('reset');
+      const reset = await thrown(client.broadcast(chat, { target: 't', arguments: [] }));
+      assert.deepEqual([reset.failure, reset.requestWritten, faulty.attempts.length], ['transport', true, 1]);
+    } finally {
+      await client.onModuleDestroy();
+    }
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refusedClient = clientFor(port);
+    try {
+      const refused = await thrown(refusedClient.broadcast(chat, { target: 't', arguments: [] }));
+      assert.deepEqual([refused.failure, refused.requestWritten], ['unreachable', false]);
+    } finally {
+      await refusedClient.onModuleDestroy();
     }
   });
 });
