@@ -154,8 +154,7 @@ export class SignalRClient implements OnModuleDestroy {
    */
   private async call(call: RestCall, payload?: Payload): Promise<UpstreamResult> {
     const deadline = performance.now() + this.timeoutMs;
-    const headers: Record<string, string> = { authorization: `Bearer ${await this.signer.restToken(call.path)}` };
-    if (payload) headers['content-type'] = 'application/json; charset=utf-8';
+    const headers: Record<string, string> = payload ? { 'content-type': 'application/json; charset=utf-8' } : {};
     const request: Dispatcher.DispatchOptions = {
       method: call.method,
       path: this.basePath + call.path + call.query,
@@ -163,6 +162,8 @@ export class SignalRClient implements OnModuleDestroy {
       body: payload && JSON.stringify({ target: payload.target, arguments: payload.arguments }),
     };
     for (let retry = 1; ; retry++) {
+      // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
+      headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
       const outcome = await this.attempt(call, request, Math.min(this.retry.attemptTimeoutMs, deadline - performance.now()));
       if (!(outcome instanceof UpstreamError)) return outcome;
       const delayMs = backoffMs(retry, this.retry);

@@ -193,6 +193,29 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     }
   });
 
+  it('signs each attempt, so a retry never carries a token that expired while retrying', async () => {
+    let answered = 0;
+    const flaky = await upstream((_request, response) => void response.writeHead(answered++ === 0 ? 503 : 202).end());
+    const config = new SignalRConfig(parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`), 5000, 60, {
+      maxRetries: 1,
+      attemptTimeoutMs: 5000,
+      delayMs: 1,
+      maxDelayMs: 1,
+    });
+    let now = Date.now();
+    const client = new SignalRClient(config, new SignalRSigner(config, () => (now += 50_000))); // each token is stale at the next call
+    try {
+      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', arguments: [] }), { status: 202 });
+      const [first, second] = flaky.seen.map((request) => request.authorization);
+      assert.equal(flaky.seen.length, 2);
+      assert.notEqual(first, second);
+    } finally {
+      await client.onModuleDestroy();
+      flaky.server.closeAllConnections();
+      await new Promise((resolve) => flaky.server.close(resolve));
+    }
+  });
+
   it('tells a request that was written (reset after it arrived) from one that never was (refused)', async () => {
     const client = clientFor(faulty.port);
     try {
