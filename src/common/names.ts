@@ -72,7 +72,7 @@ export const NAME_RULES = {
 export type NameKind = keyof typeof NAME_RULES;
 
 /**
- * The hub Azure actually addresses: `{application}_{hub}` when an application is given, lowercased (notes §d.1).
+ * The hub Azure actually addresses: `{application}_{hub}` when an application is given, lowercased (docs/azure-compatibility.md#urls).
  * Permissions and client tokens both name this hub, so `b?application=a` and `a_b` are one hub.
  */
 export function addressedHub(hub: string, application?: string): string {

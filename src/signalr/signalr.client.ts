@@ -1,6 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Pool } from 'undici';
-import { SignalRConfig } from '../config/signalr.config.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header.js';
+import { SignalRConfig, type RetrySettings } from '../config/signalr.config.js';
+import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
 import { restCalls, type RestCall } from './urls.js';
@@ -35,7 +38,8 @@ export interface UpstreamResult {
 
 /**
  * Azure SignalR Service's data-plane REST API (2022-06-01), one method per operation, called exactly as
- * Azure's Management SDK calls it (docs/azure-compatibility.md#urls). Knows nothing of the gateway's HTTP controllers.
+ * Azure's Management SDK calls it (docs/azure-compatibility.md#urls), retried as it retries (src/signalr/retry.ts),
+ * each call within one deadline. Knows nothing of the gateway's HTTP controllers.
  * Failures are thrown as UpstreamError; a 404 is returned, not thrown, only by the existence checks and
  * addConnectionToGroup.
  */
@@ -46,15 +50,21 @@ export class SignalRClient implements OnModuleDestroy {
   private readonly pool: Pool;
   /** A path on ServerEndpoint (rare: a reverse proxy) prefixes every call. */
   private readonly basePath: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetrySettings;
 
   constructor(
     config: SignalRConfig,
     private readonly signer: SignalRSigner,
   ) {
     const server = config.connection.serverEndpoint;
-    // undici's own timers bound each phase (connect, headers, body): cheaper on the hot path than an AbortSignal per call.
-    const timeout = config.timeoutMs;
-    this.pool = new Pool(server.origin, { connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout });
+    this.timeoutMs = config.timeoutMs;
+    this.retry = config.retry;
+    // Each attempt's own timer (UpstreamAttempt) bounds it from dispatch to the body's last byte, so undici's phase
+    // timers are off: its body timer restarts on every byte a trickling upstream sends. undici re-sends a written
+    // request only when it is idempotent (GET/HEAD) and pipelined behind a failed one; pipelining stays at its default
+    // of 1, so every request on the wire is an attempt this client chose to make.
+    this.pool = new Pool(server.origin, { connect: { timeout: config.retry.attemptTimeoutMs }, headersTimeout: 0, bodyTimeout: 0 });
     this.basePath = server.pathname.replace(/\/$/, '');
   }
 
@@ -138,28 +148,45 @@ export class SignalRClient implements OnModuleDestroy {
     await this.pool.close();
   }
 
-  /** Signs, sends with the whole-call timeout, reads the status and `x-ms-error-code`; anything unexpected is thrown. */
+  /**
+   * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
+   * and `x-ms-error-code` are known. Anything unexpected is thrown.
+   */
   private async call(call: RestCall, payload?: Payload): Promise<UpstreamResult> {
-    const headers: Record<string, string> = { authorization: `Bearer ${await this.signer.restToken(call.path)}` };
-    if (payload) headers['content-type'] = 'application/json; charset=utf-8';
-    let status: number;
-    let responseHeaders: Record<string, string | string[] | undefined>;
-    try {
-      const response = await this.pool.request({
-        method: call.method,
-        path: this.basePath + call.path + call.query,
-        headers,
-        body: payload && JSON.stringify({ target: payload.target, arguments: payload.arguments }),
-      });
-      // Azure's success bodies (ServiceResponse) and error bodies are not used; draining frees the connection.
-      await response.body.dump();
-      ({ statusCode: status, headers: responseHeaders } = response);
-    } catch (error) {
-      throw this.failed(UpstreamError.fromFailure(call, error));
+    const deadline = performance.now() + this.timeoutMs;
+    const headers: Record<string, string> = payload ? { 'content-type': 'application/json; charset=utf-8' } : {};
+    const request: Dispatcher.DispatchOptions = {
+      method: call.method,
+      path: this.basePath + call.path + call.query,
+      headers,
+      body: payload && JSON.stringify({ target: payload.target, arguments: payload.arguments }),
+    };
+    for (let retry = 1; ; retry++) {
+      // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
+      headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
+      const outcome = await this.attempt(call, request, Math.min(this.retry.attemptTimeoutMs, deadline - performance.now()));
+      if (!(outcome instanceof UpstreamError)) return outcome;
+      const delayMs = backoffMs(retry, this.retry);
+      if (retry > this.retry.maxRetries || !isRetriable(call, outcome) || performance.now() + delayMs >= deadline) throw this.failed(outcome);
+      this.logger.warn(`upstream call failed: ${outcome.message}; retry ${retry} of ${this.retry.maxRetries} in ${Math.round(delayMs)} ms`);
+      await sleep(delayMs);
     }
-    const errorCode = single(responseHeaders['x-ms-error-code']);
+  }
+
+  /** One attempt within `budgetMs`: the answer, or the UpstreamError it failed with. */
+  private async attempt(call: RestCall, request: Dispatcher.DispatchOptions, budgetMs: number): Promise<UpstreamResult | UpstreamError> {
+    const attempt = new UpstreamAttempt(budgetMs);
+    this.pool.dispatch(request, attempt);
+    let answer: Answer;
+    try {
+      answer = await attempt.answer;
+    } catch (error) {
+      return UpstreamError.fromFailure(call, error, attempt.requestWritten);
+    }
+    const { statusCode: status, headers } = answer;
+    const errorCode = single(headers['x-ms-error-code']);
     if ((status >= 200 && status < 300) || (status === 404 && call.notFoundIsAnswer)) return errorCode === undefined ? { status } : { status, errorCode };
-    throw this.failed(UpstreamError.fromStatus(call, status, errorCode, single(responseHeaders['retry-after'])));
+    return UpstreamError.fromStatus(call, status, errorCode, single(headers['retry-after']));
   }
 
   /** Upstream failures are the operator's business too (a wrong AccessKey shows up only here); logged without query or headers. */
@@ -171,4 +198,76 @@ export class SignalRClient implements OnModuleDestroy {
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Azure's status line and headers: all the client uses of a response. */
+interface Answer {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+}
+
+/** What an attempt fails with when its budget runs out (classified as `timeout`, like AbortSignal.timeout's reason). */
+const deadlinePassed = (): DOMException => new DOMException('The upstream call did not finish within its deadline', 'TimeoutError');
+
+/**
+ * One attempt as an undici dispatch handler, bounded by one timer from dispatch to the body's last byte. It answers as
+ * soon as the status line and headers arrive; the body, never used, is discarded as it comes, and when the timer fires
+ * before it ends (a trickling upstream) the connection is destroyed instead of waiting. undici calls onRequestStart
+ * just before it writes the request, so a failure before that proves Azure never received it.
+ */
+class UpstreamAttempt implements Dispatcher.DispatchHandler {
+  readonly answer: Promise<Answer>;
+  requestWritten = false;
+  private resolve!: (answer: Answer) => void;
+  private reject!: (error: unknown) => void;
+  private settled = false;
+  private controller?: Dispatcher.DispatchController;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(budgetMs: number) {
+    this.answer = new Promise<Answer>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.timer = setTimeout(() => this.expire(), budgetMs).unref();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // The deadline passed while undici was still connecting: it must never be written now.
+    if (this.settled) return controller.abort(deadlinePassed());
+    this.controller = controller;
+    this.requestWritten = true;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // an informational response; the status is still to come
+    this.settled = true;
+    this.resolve({ statusCode, headers });
+  }
+
+  onResponseData(): void {
+    // Neither Azure's success bodies (ServiceResponse) nor its error bodies are used: read and dropped, so the
+    // connection goes back to the pool when the body ends.
+  }
+
+  onResponseEnd(): void {
+    clearTimeout(this.timer);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    clearTimeout(this.timer);
+    this.fail(error);
+  }
+
+  private expire(): void {
+    // Written: aborting destroys the connection, and fails the attempt through onResponseError if no status came yet.
+    if (this.controller) this.controller.abort(deadlinePassed());
+    else this.fail(deadlinePassed());
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
 }

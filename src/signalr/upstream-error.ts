@@ -3,7 +3,7 @@ import type { RestCall } from './urls.js';
 
 /**
  * How an upstream call failed: Azure answered with a status it should not have (`status`), did not answer within
- * UPSTREAM_TIMEOUT_MS (`timeout`), could not be reached at all (`unreachable`: refused, DNS), or the connection broke
+ * the deadline (`timeout`), could not be reached at all (`unreachable`: refused, DNS), or the connection broke
  * mid-call (`transport`).
  */
 export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport';
@@ -11,7 +11,8 @@ export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport'
 /** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (docs/azure-compatibility.md#responses). */
 export const NOT_EXISTED_CODES = new Set(['Warning.Connection.NotExisted', 'Warning.User.NotExisted', 'Warning.Group.NotExisted', 'Info.User.NotInGroup', 'Error.Connection.NotExisted']);
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** The client's own deadline is a `TimeoutError`; undici's connect timeout is the only phase timer left to it. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
@@ -25,6 +26,11 @@ export class UpstreamError extends Error {
     readonly failure: UpstreamFailure,
     /** `METHOD /api/...`, no query. */
     readonly operation: string,
+    /**
+     * Whether undici had written the request to a connection, so Azure may have received it. False proves it did not
+     * (the failure came while connecting), which makes even a message safe to send again.
+     */
+    readonly requestWritten: boolean,
     /** Azure's HTTP status, when it answered. */
     readonly status?: number,
     /** Azure's `x-ms-error-code`, when given. */
@@ -36,15 +42,15 @@ export class UpstreamError extends Error {
   }
 
   static fromStatus(call: RestCall, status: number, errorCode?: string, retryAfter?: string): UpstreamError {
-    return new UpstreamError('status', operationOf(call), status, errorCode, retryAfter);
+    return new UpstreamError('status', operationOf(call), true, status, errorCode, retryAfter);
   }
 
   /** Classifies what undici threw; anything that is not a network failure is a gateway bug and is rethrown as is. */
-  static fromFailure(call: RestCall, error: unknown): UpstreamError {
+  static fromFailure(call: RestCall, error: unknown, requestWritten: boolean): UpstreamError {
     const code = (error as { code?: unknown } | null)?.code;
-    if ((error as Error | null)?.name === 'TimeoutError' || TIMEOUT_CODES.has(code as string)) return new UpstreamError('timeout', operationOf(call));
-    if (UNREACHABLE_CODES.has(code as string)) return new UpstreamError('unreachable', operationOf(call));
-    if (typeof code === 'string') return new UpstreamError('transport', operationOf(call));
+    if ((error as Error | null)?.name === 'TimeoutError' || TIMEOUT_CODES.has(code as string)) return new UpstreamError('timeout', operationOf(call), requestWritten);
+    if (UNREACHABLE_CODES.has(code as string)) return new UpstreamError('unreachable', operationOf(call), requestWritten);
+    if (typeof code === 'string') return new UpstreamError('transport', operationOf(call), requestWritten);
     throw error;
   }
 }
@@ -65,11 +71,12 @@ const answered = (error: UpstreamError): string => `HTTP ${error.status}${error.
 
 /**
  * THE mapping of upstream outcomes to what the gateway's caller sees; the first matching row wins. Successes, and the
- * 404s of existence checks and add-connection-to-group, are answers and never get here.
+ * 404s of existence checks and add-connection-to-group, are answers and never get here. A row describes how the last
+ * attempt ended, once the retries allowed by src/signalr/retry.ts are spent.
  *
  * | Upstream                                   | Caller | code                        | Why                                                |
  * |--------------------------------------------|--------|-----------------------------|----------------------------------------------------|
- * | no answer within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            |                                                    |
+ * | no status within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            | one deadline for the whole call, retries included  |
  * | connection refused, DNS failure            | 503    | upstream-unavailable        | Azure (or the emulator) is down or misaddressed    |
  * | connection broken mid-call                 | 502    | upstream-connection-failed  |                                                    |
  * | 401, 403                                   | 502    | upstream-auth-failed        | the gateway's AccessKey is wrong, not the caller's |

@@ -12,6 +12,8 @@ export interface RestCall {
   query: string;
   /** A 404 is an answer (existence checks, add-connection-to-group), not a failure. */
   notFoundIsAnswer?: true;
+  /** Delivers a message (a `:send`): sent twice, it is delivered twice, so it is retried only when provably safe. */
+  message?: true;
 }
 
 /**
@@ -50,15 +52,17 @@ function onHub(method: RestCall['method'], { hub, application }: HubScope, rest:
 }
 
 const answering404 = (call: RestCall): RestCall => ({ ...call, notFoundIsAnswer: true });
+const delivering = (call: RestCall): RestCall => ({ ...call, message: true });
 
 /** The 19 operations of API 2022-06-01 (docs/azure-compatibility.md#operations), one builder each, named as SignalRClient's methods. */
 export const restCalls = {
   health: (): RestCall => ({ method: 'HEAD', path: '/api/health', query: queryOf(undefined, {}) }),
 
-  broadcast: (scope: HubScope, { excluded }: SendOptions = {}) => onHub('POST', scope, '/:send', { excluded }),
+  broadcast: (scope: HubScope, { excluded }: SendOptions = {}) => delivering(onHub('POST', scope, '/:send', { excluded })),
   closeAllConnections: (scope: HubScope, { excluded, reason }: CloseOptions = {}) => onHub('POST', scope, '/:closeConnections', { excluded, reason }),
 
-  sendToGroup: (scope: HubScope, group: string, { excluded }: SendOptions = {}) => onHub('POST', scope, segments`/groups/${group}/:send`, { excluded }),
+  sendToGroup: (scope: HubScope, group: string, { excluded }: SendOptions = {}) =>
+    delivering(onHub('POST', scope, segments`/groups/${group}/:send`, { excluded })),
   closeGroupConnections: (scope: HubScope, group: string, { excluded, reason }: CloseOptions = {}) =>
     onHub('POST', scope, segments`/groups/${group}/:closeConnections`, { excluded, reason }),
   groupExists: (scope: HubScope, group: string) => answering404(onHub('HEAD', scope, segments`/groups/${group}`)),
@@ -67,7 +71,7 @@ export const restCalls = {
   removeConnectionFromGroup: (scope: HubScope, group: string, connectionId: string) =>
     onHub('DELETE', scope, segments`/groups/${group}/connections/${connectionId}`),
 
-  sendToUser: (scope: HubScope, user: string) => onHub('POST', scope, segments`/users/${user}/:send`),
+  sendToUser: (scope: HubScope, user: string) => delivering(onHub('POST', scope, segments`/users/${user}/:send`)),
   closeUserConnections: (scope: HubScope, user: string, { excluded, reason }: CloseOptions = {}) =>
     onHub('POST', scope, segments`/users/${user}/:closeConnections`, { excluded, reason }),
   userExists: (scope: HubScope, user: string) => answering404(onHub('HEAD', scope, segments`/users/${user}`)),
@@ -77,7 +81,7 @@ export const restCalls = {
   removeUserFromGroup: (scope: HubScope, user: string, group: string) => onHub('DELETE', scope, segments`/users/${user}/groups/${group}`),
   removeUserFromAllGroups: (scope: HubScope, user: string) => onHub('DELETE', scope, segments`/users/${user}/groups`),
 
-  sendToConnection: (scope: HubScope, connectionId: string) => onHub('POST', scope, segments`/connections/${connectionId}/:send`),
+  sendToConnection: (scope: HubScope, connectionId: string) => delivering(onHub('POST', scope, segments`/connections/${connectionId}/:send`)),
   closeConnection: (scope: HubScope, connectionId: string, reason?: string) => onHub('DELETE', scope, segments`/connections/${connectionId}`, { reason }),
   connectionExists: (scope: HubScope, connectionId: string) => answering404(onHub('HEAD', scope, segments`/connections/${connectionId}`)),
   removeConnectionFromAllGroups: (scope: HubScope, connectionId: string) => onHub('DELETE', scope, segments`/connections/${connectionId}/groups`),

@@ -113,6 +113,21 @@ describe('SignalRConfig.fromEnv', () => {
     assert.throws(() => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, SIGNALR_TOKEN_LIFETIME_S: '5' }), /SIGNALR_TOKEN_LIFETIME_S/);
   });
 
+  it('retries nothing by default, each attempt having the whole deadline', () => {
+    const config = SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, UPSTREAM_TIMEOUT_MS: '4000' });
+    assert.deepEqual(config.retry, { maxRetries: 0, attemptTimeoutMs: 4000, delayMs: 200, maxDelayMs: 2000 });
+  });
+
+  it('reads and validates the retry settings; an attempt may not outlast the deadline', () => {
+    const env = { SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, UPSTREAM_TIMEOUT_MS: '4000' };
+    const config = SignalRConfig.fromEnv({ ...env, UPSTREAM_MAX_RETRIES: '3', UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000', UPSTREAM_RETRY_DELAY_MS: '50', UPSTREAM_RETRY_MAX_DELAY_MS: '400' });
+    assert.deepEqual(config.retry, { maxRetries: 3, attemptTimeoutMs: 1000, delayMs: 50, maxDelayMs: 400 });
+    assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_ATTEMPT_TIMEOUT_MS: '4001' }), /UPSTREAM_ATTEMPT_TIMEOUT_MS: must not exceed UPSTREAM_TIMEOUT_MS/);
+    assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_MAX_RETRIES: '-1' }), /UPSTREAM_MAX_RETRIES/);
+    assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_MAX_RETRIES: '11' }), /UPSTREAM_MAX_RETRIES/);
+    assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_RETRY_DELAY_MS: 'soon' }), /UPSTREAM_RETRY_DELAY_MS/);
+  });
+
   it('fails fast with a readable ConfigError when the connection string is missing or bad, never echoing it', () => {
     assert.throws(() => SignalRConfig.fromEnv({}), (error: unknown) => error instanceof ConfigError && /SIGNALR_CONNECTION_STRING: is required/.test(error.message));
     assert.throws(() => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: '' }), ConfigError);

@@ -4,11 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { jwtVerify } from 'jose';
-import { SignalRConfig } from '../../src/config/signalr.config.js';
+import { SignalRConfig, type RetrySettings } from '../../src/config/signalr.config.js';
 import { parseConnectionString } from '../../src/signalr/connection-string.js';
 import { SignalRClient } from '../../src/signalr/signalr.client.js';
 import { SignalRSigner } from '../../src/signalr/signer.js';
 import { UpstreamError } from '../../src/signalr/upstream-error.js';
+import { startFaultyUpstream, type FaultyUpstream } from '../fixtures/faulty-upstream.js';
 
 const KEY = 'unit-test-access-key-0123456789abcdef';
 const chat = { hub: 'Chat' };
@@ -35,8 +36,9 @@ async function upstream(answer: (request: IncomingMessage, response: ServerRespo
   return { server, port: (server.address() as AddressInfo).port, seen };
 }
 
-function clientFor(port: number, timeoutMs = 5000): SignalRClient {
-  const config = new SignalRConfig(parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`), timeoutMs, 3600);
+function clientFor(port: number, timeoutMs = 5000, retry?: Partial<RetrySettings>): SignalRClient {
+  const connection = parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`);
+  const config = new SignalRConfig(connection, timeoutMs, 3600, retry && { maxRetries: 0, attemptTimeoutMs: timeoutMs, delayMs: 1, maxDelayMs: 1, ...retry });
   return new SignalRClient(config, new SignalRSigner(config));
 }
 
@@ -142,6 +144,97 @@ describe('SignalRClient when nothing listens', () => {
       assert.equal(error.operation, 'POST /api/hubs/chat/:send');
     } finally {
       await client.onModuleDestroy();
+    }
+  });
+});
+
+describe('SignalRClient: one deadline per call, answered at the status', () => {
+  let faulty: FaultyUpstream;
+  before(async () => {
+    faulty = await startFaultyUpstream();
+  });
+  after(() => faulty.close());
+
+  it('answers as soon as the status is known while the body trickles, and cuts that connection at the deadline', { timeout: 10_000 }, async () => {
+    const client = clientFor(faulty.port, 300);
+    try {
+      faulty.plan('trickle');
+      assert.deepEqual(await client.broadcast(chat, { target: 't', arguments: [] }), { status: 202 });
+      await faulty.trickleClosed(); // never, if every byte restarted the clock
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+
+  it('reads and drops a response body, so its connection serves the next call', async () => {
+    const client = clientFor(faulty.port);
+    try {
+      faulty.plan('success');
+      const before = faulty.connectionsAccepted;
+      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', arguments: [] }), { status: 202 });
+      assert.deepEqual(await client.sendToUser(chat, 'u2', { target: 't', arguments: [] }), { status: 202 });
+      assert.equal(faulty.connectionsAccepted - before, 1);
+      assert.equal(faulty.attempts.length, 2);
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+
+  it('spends one deadline on all attempts: no retry starts after UPSTREAM_TIMEOUT_MS', async () => {
+    // Attempts of 300 ms within 500 ms: the second is cut short by the deadline and a third never starts.
+    const client = clientFor(faulty.port, 500, { maxRetries: 5, attemptTimeoutMs: 300 });
+    try {
+      faulty.plan('silent');
+      const error = await thrown(client.removeUserFromAllGroups(chat, 'u1'));
+      assert.equal(error.failure, 'timeout');
+      assert.ok(faulty.attempts.length >= 1 && faulty.attempts.length <= 2, `attempts: ${faulty.attempts.length}`);
+    } finally {
+      await client.onModuleDestroy();
+    }
+  });
+
+  it('signs each attempt, so a retry never carries a token that expired while retrying', async () => {
+    let answered = 0;
+    const flaky = await upstream((_request, response) => void response.writeHead(answered++ === 0 ? 503 : 202).end());
+    const config = new SignalRConfig(parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`), 5000, 60, {
+      maxRetries: 1,
+      attemptTimeoutMs: 5000,
+      delayMs: 1,
+      maxDelayMs: 1,
+    });
+    let now = Date.now();
+    const client = new SignalRClient(config, new SignalRSigner(config, () => (now += 50_000))); // each token is stale at the next call
+    try {
+      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', arguments: [] }), { status: 202 });
+      const [first, second] = flaky.seen.map((request) => request.authorization);
+      assert.equal(flaky.seen.length, 2);
+      assert.notEqual(first, second);
+    } finally {
+      await client.onModuleDestroy();
+      flaky.server.closeAllConnections();
+      await new Promise((resolve) => flaky.server.close(resolve));
+    }
+  });
+
+  it('tells a request that was written (reset after it arrived) from one that never was (refused)', async () => {
+    const client = clientFor(faulty.port);
+    try {
+      faulty.plan('reset');
+      const reset = await thrown(client.broadcast(chat, { target: 't', arguments: [] }));
+      assert.deepEqual([reset.failure, reset.requestWritten, faulty.attempts.length], ['transport', true, 1]);
+    } finally {
+      await client.onModuleDestroy();
+    }
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refusedClient = clientFor(port);
+    try {
+      const refused = await thrown(refusedClient.broadcast(chat, { target: 't', arguments: [] }));
+      assert.deepEqual([refused.failure, refused.requestWritten], ['unreachable', false]);
+    } finally {
+      await refusedClient.onModuleDestroy();
     }
   });
 });

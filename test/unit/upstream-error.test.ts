@@ -6,12 +6,12 @@ import { UpstreamError, upstreamProblem } from '../../src/signalr/upstream-error
 import { restCalls } from '../../src/signalr/urls.js';
 
 const call = restCalls.removeConnectionFromGroup({ hub: 'chat' }, 'g1', 'c1');
-const failure = (code: string): UpstreamError => UpstreamError.fromFailure(call, Object.assign(new Error('boom'), { code }));
+const failure = (code: string, requestWritten = true): UpstreamError => UpstreamError.fromFailure(call, Object.assign(new Error('boom'), { code }), requestWritten);
 
 describe('UPSTREAM_OUTCOMES: the one table from upstream outcome to caller', () => {
   const table: [string, UpstreamError, number, string][] = [
-    ['timeout (AbortSignal.timeout)', UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError')), 504, 'upstream-timeout'],
-    ['timeout (undici headers timeout)', failure('UND_ERR_HEADERS_TIMEOUT'), 504, 'upstream-timeout'],
+    ['timeout (the client\'s deadline)', UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError'), true), 504, 'upstream-timeout'],
+    ['timeout (undici connect timeout)', failure('UND_ERR_CONNECT_TIMEOUT', false), 504, 'upstream-timeout'],
     ['connection refused', failure('ECONNREFUSED'), 503, 'upstream-unavailable'],
     ['DNS failure', failure('ENOTFOUND'), 503, 'upstream-unavailable'],
     ['connection reset', failure('ECONNRESET'), 502, 'upstream-connection-failed'],
@@ -52,7 +52,13 @@ describe('UPSTREAM_OUTCOMES: the one table from upstream outcome to caller', () 
 
   it('rethrows what is not a network failure (a gateway bug stays a 500)', () => {
     const bug = new TypeError('not a network error');
-    assert.throws(() => UpstreamError.fromFailure(call, bug), (error) => error === bug);
+    assert.throws(() => UpstreamError.fromFailure(call, bug, true), (error) => error === bug);
+  });
+
+  it('keeps whether the request was written (an answer always was)', () => {
+    assert.equal(failure('ECONNREFUSED', false).requestWritten, false);
+    assert.equal(failure('ECONNRESET', true).requestWritten, true);
+    assert.equal(UpstreamError.fromStatus(call, 503).requestWritten, true);
   });
 
   it('is rendered by the problem filter through the table', () => {

@@ -67,6 +67,12 @@ describe('restCalls: the 19 operations of API 2022-06-01', () => {
     assert.equal(covered.size, 19);
   });
 
+  it('marks the four :send operations, and only those, as messages (retried only when provably undelivered)', () => {
+    const messages = table.filter(([, call]) => call.message).map(([, call]) => call.path);
+    assert.deepEqual([...new Set(messages)], ['/api/hubs/chat/:send', '/api/hubs/chat/groups/Group%20A/:send', '/api/hubs/chat/users/Alice/:send', '/api/hubs/chat/connections/Ab_c-1/:send']);
+    assert.ok(table.every(([, call]) => call.message === (call.path.endsWith('/:send') || undefined)));
+  });
+
   it('lowercases hub and application, puts application before api-version, keeps ids in their case', () => {
     const call = restCalls.sendToGroup({ hub: 'ChatRoom', application: 'MyApp' }, 'GroupX', { excluded: ['ConnA'] });
     assert.equal(wire(call), `POST /api/hubs/chatroom/groups/GroupX/:send?application=myapp&${V}&excluded=ConnA`);
