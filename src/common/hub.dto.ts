@@ -43,9 +43,7 @@ export class PayloadDto {
 
   @ApiProperty({ description: 'The arguments of the client method, any JSON values.', type: 'array', items: {}, required: false, default: [], example: ['hello'] })
   @IsArray({ message: 'arguments must be an array' })
-  // Opaque JSON for the clients: taken exactly as sent. class-transformer would rebuild nested objects and drop keys
-  // such as `toString` or `valueOf` on the way.
-  @Transform(({ obj }: { obj: { arguments?: unknown } }) => obj.arguments, { toClassOnly: true })
+  // Opaque JSON for the clients: only its type is checked.
   arguments: unknown[] = [];
 }
 

@@ -72,6 +72,13 @@ describe('validation, before anything goes upstream', () => {
     assert.deepEqual(await rejected('DELETE', '/api/hubs/chat/users/u1/groups?__proto__=x'), invalid(`query.__proto__: ${message}`, [{ field: 'query.__proto__', message }]));
   });
 
+  it('unknown names that Object.prototype has are unknown all the same', async () => {
+    const query = 'property toString should not exist';
+    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send?toString=x', { body: { target: 't' } }), invalid(`query.toString: ${query}`, [{ field: 'query.toString', message: query }]));
+    const body = 'property valueOf should not exist';
+    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send', { body: { target: 't', valueOf: 1 } }), invalid(`body.valueOf: ${body}`, [{ field: 'body.valueOf', message: body }]));
+  });
+
   it('an unknown query parameter, named', async () => {
     const message = 'property api-version should not exist';
     assert.deepEqual(await rejected('DELETE', '/api/hubs/chat/users/u1/groups?api-version=2022-06-01'), invalid(`query.api-version: ${message}`, [{ field: 'query.api-version', message }]));
