@@ -60,7 +60,29 @@ describe('validation under attack', () => {
     });
   });
 
-  describe('message arguments', () => {
+  describe('message arguments are forwarded exactly as sent, whatever their shape', () => {
+    it('byte for byte: numbers JSON.stringify would round, white space, escapes, the last of duplicate keys', async () => {
+      const args = '[12345678901234567890, 0.1000000000000000055511151231257827, 1e400, -0, 1.0, "\\u00e9\\ud83d\\ude00", {"toString" : [ ]}]';
+      for (const [body, forwarded] of [
+        [`{"target":"t","arguments":${args}}`, args],
+        [`{ "argument\\u0073" : ${args} ,"target":"t" }`, args],
+        [`{"target":"t","arguments":[1],"arguments":[2]}`, '[2]'],
+      ] as const) {
+        const { reply, upstream } = await send(body);
+        assert.equal(reply.status, 202, reply.text);
+        assert.deepEqual(upstream, [`{"target":"t","arguments":${forwarded}}`], body);
+      }
+    });
+
+    it('nested 10,000 deep, and as deep as a 1 MB body allows', async () => {
+      for (const depth of [10_000, 500_000]) {
+        const args = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+        const { reply, upstream } = await send(`{"target":"t","arguments":${args}}`);
+        assert.equal(reply.status, 202, `${depth}: ${reply.text.slice(0, 300)}`);
+        assert.deepEqual(upstream, [`{"target":"t","arguments":${args}}`], `${depth} levels`);
+      }
+    });
+
     it('deep values elsewhere in a body are refused with a 4xx, never a 5xx', async () => {
       const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
       const wide = `{${Array.from({ length: 80_000 }, (_, i) => `"k${i}":1`).join(',')}}`;
