@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { acceptJsonBodiesOnly } from './common/json-body.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
@@ -36,10 +37,11 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
-    // JSON only (Fastify's own parser): Nest's default would also parse form bodies into DTOs; those now get 415.
+    // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  acceptJsonBodiesOnly(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

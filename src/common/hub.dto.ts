@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, ValidateBy } from 'class-validator';
+import { ValidateBy } from 'class-validator';
 import type { HubScope, Payload } from '../signalr/signalr.client.js';
+import { sourceTextOf } from './json-body.js';
 import { IsName } from './names.js';
 
 /** Path of every hub-scoped operation. */
@@ -42,15 +43,16 @@ export class PayloadDto {
   target: string;
 
   @ApiProperty({ description: 'The arguments of the client method, any JSON values.', type: 'array', items: {}, required: false, default: [], example: ['hello'] })
-  @IsArray({ message: 'arguments must be an array' })
-  // Opaque JSON for the clients: taken exactly as sent. class-transformer would rebuild nested objects and drop keys
-  // such as `toString` or `valueOf` on the way.
-  @Transform(({ obj }: { obj: { arguments?: unknown } }) => obj.arguments, { toClassOnly: true })
-  arguments: unknown[] = [];
+  @ValidateBy({
+    name: 'is-arguments',
+    validator: { validate: (value) => value === undefined || Array.isArray(value), defaultMessage: () => 'arguments must be an array' },
+  })
+  // Opaque JSON for the clients: only its type is checked, and it is forwarded as the very text the caller sent.
+  arguments?: unknown[];
 }
 
 /** What the upstream client needs to address a hub. */
 export const scopeOf = ({ hub }: HubParams, { application }: HubQuery): HubScope => ({ hub, application });
 
-/** The payload as the upstream client takes it (a plain object, whatever the DTO carries besides). */
-export const payloadOf = ({ target, arguments: args }: PayloadDto): Payload => ({ target, arguments: args });
+/** The payload as the upstream client takes it: the arguments as sent, `[]` when there were none. */
+export const payloadOf = ({ target, arguments: args }: PayloadDto): Payload => ({ target, argumentsJson: args === undefined ? '[]' : sourceTextOf(args) });

@@ -11,7 +11,8 @@ import { restCalls, type RestCall } from './urls.js';
 /** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
 export interface Payload {
   target: string;
-  arguments: unknown[];
+  /** The JSON text of the arguments array, forwarded as it is (re-serialising would recurse and round numbers). */
+  argumentsJson: string;
 }
 
 /** Optional on every hub-scoped call: Azure's `application` query parameter (lowercased upstream). */
@@ -159,7 +160,7 @@ export class SignalRClient implements OnModuleDestroy {
       method: call.method,
       path: this.basePath + call.path + call.query,
       headers,
-      body: payload && JSON.stringify({ target: payload.target, arguments: payload.arguments }),
+      body: payload && `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`,
     };
     for (let retry = 1; ; retry++) {
       // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.

@@ -56,11 +56,27 @@ describe('validation, before anything goes upstream', () => {
     assert.deepEqual(await rejected('POST', '/api/hubs/chat/users/u1/:send', { body: { target: 't', arguments: [], extra: 1 } }), invalid(`body.extra: ${message}`, [{ field: 'body.extra', message }]));
   });
 
-  it('a prototype key inside the arguments: refused by its path, never silently dropped', async () => {
-    const message = 'must not contain the key "prototype" (refused as a prototype-pollution guard)';
-    const body = { target: 't', arguments: [1, { nested: { prototype: [] } }] };
-    const field = 'body.arguments[1].nested.prototype';
-    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send', { body }), invalid(`${field}: ${message}`, [{ field, message }]));
+  it('a prototype key anywhere in a body or query: refused by its path, never silently dropped', async () => {
+    const refusals = [
+      ['{"target":"t","arguments":[1,{"nested":{"prototype":[]}}]}', 'body.arguments[1].nested.prototype', 'prototype'],
+      ['{"target":"t","arguments":[{"a":{"__proto__":{"polluted":true}}}]}', 'body.arguments[0].a.__proto__', '__proto__'],
+      ['{"target":"t","arguments":[{"constructor":{"prototype":{"polluted":true}}}]}', 'body.arguments[0].constructor', 'constructor'],
+      ['{"__proto__":{"polluted":true},"target":"t"}', 'body.__proto__', '__proto__'],
+    ];
+    for (const [rawBody, field, key] of refusals) {
+      const message = `must not contain the key "${key}" (refused as a prototype-pollution guard)`;
+      const reply = await rejected('POST', '/api/hubs/chat/:send', { rawBody, headers: { 'content-type': 'application/json' } });
+      assert.deepEqual(reply, invalid(`${field}: ${message}`, [{ field, message }]), rawBody);
+    }
+    const message = 'must not contain the key "__proto__" (refused as a prototype-pollution guard)';
+    assert.deepEqual(await rejected('DELETE', '/api/hubs/chat/users/u1/groups?__proto__=x'), invalid(`query.__proto__: ${message}`, [{ field: 'query.__proto__', message }]));
+  });
+
+  it('unknown names that Object.prototype has are unknown all the same', async () => {
+    const query = 'property toString should not exist';
+    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send?toString=x', { body: { target: 't' } }), invalid(`query.toString: ${query}`, [{ field: 'query.toString', message: query }]));
+    const body = 'property valueOf should not exist';
+    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send', { body: { target: 't', valueOf: 1 } }), invalid(`body.valueOf: ${body}`, [{ field: 'body.valueOf', message: body }]));
   });
 
   it('an unknown query parameter, named', async () => {
@@ -110,15 +126,47 @@ describe('validation, before anything goes upstream', () => {
     assert.equal(reply.problem.code, 'unsupported-media-type');
   });
 
-  it('a text body: 4xx', async () => {
-    const reply = await rejected('POST', '/api/hubs/chat/:send', { rawBody: '{"target":"t"}', headers: { 'content-type': 'text/plain' } });
-    assert.ok(reply.status >= 400 && reply.status < 500, String(reply.status));
+  it('a body of any content type but JSON: 415, on every route', async () => {
+    const unsupported = {
+      status: 415,
+      problem: { type: 'urn:signalr-gateway:problem:unsupported-media-type', title: 'Unsupported Media Type', status: 415, code: 'unsupported-media-type', detail: 'Unsupported content type: send application/json.' },
+    };
+    for (const type of ['text/plain', 'application/octet-stream']) {
+      for (const path of ['/api/hubs/chat/:send', '/api/hubs/chat/:closeConnections']) {
+        assert.deepEqual(await rejected('POST', path, { rawBody: '{"target":"t"}', headers: { 'content-type': type } }), unsupported, `${type} to ${path}`);
+      }
+    }
   });
 
   it('a JSON array instead of an object: 400', async () => {
     const reply = await rejected('POST', '/api/hubs/chat/:send', { body: [1, 2] });
     assert.equal(reply.status, 400);
     assert.equal(reply.problem.code, 'validation');
+  });
+});
+
+describe('an empty body is no body, whatever its content type', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  it('on negotiate and on operations without a body, as Python SignalR clients send them', async () => {
+    for (const type of ['application/json', 'application/octet-stream']) {
+      const negotiate = await stack.call('POST', '/hubs/chat/negotiate?negotiateVersion=1', { rawBody: '', headers: { 'content-type': type } });
+      assert.equal(negotiate.status, 200, negotiate.text);
+      const close = await stack.call('POST', '/api/hubs/chat/:closeConnections', { rawBody: '', headers: { 'content-type': type } });
+      assert.equal(close.status, 204, close.text);
+    }
+  });
+
+  it('on a send, where the body is required: the missing target is named', async () => {
+    stack.resetUpstream();
+    const reply = await stack.call('POST', '/api/hubs/chat/:send', { rawBody: '', headers: { 'content-type': 'application/json' } });
+    assert.equal(reply.status, 400);
+    assert.deepEqual(reply.json.errors, [{ field: 'body.target', message: 'target must be a non-empty string' }]);
+    assert.equal(stack.standIn.requests.length, 0);
   });
 });
 

@@ -77,13 +77,13 @@ describe('SignalRClient against a real HTTP server', () => {
   });
 
   it('sends {target, arguments} as JSON with a bearer token whose aud is the Endpoint host (no port) + path', async () => {
-    const result = await client.sendToGroup(chat, 'g 1', { target: 'newMessage', arguments: ['hi', { n: 1 }] }, { excluded: ['c1', 'c2'] });
+    const result = await client.sendToGroup(chat, 'g 1', { target: 'newMessage', argumentsJson: '["hi", {"n": 1}]' }, { excluded: ['c1', 'c2'] });
     assert.deepEqual(result, { status: 202 });
     const request = stub.seen.at(-1)!;
     assert.equal(request.method, 'POST');
     assert.equal(request.url, '/api/hubs/chat/groups/g%201/:send?api-version=2022-06-01&excluded=c1&excluded=c2');
     assert.equal(request.contentType, 'application/json; charset=utf-8');
-    assert.deepEqual(JSON.parse(request.body), { target: 'newMessage', arguments: ['hi', { n: 1 }] });
+    assert.equal(request.body, '{"target":"newMessage","arguments":["hi", {"n": 1}]}', 'the arguments as given, byte for byte');
     const token = request.authorization!.replace(/^Bearer /, '');
     const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), { audience: 'http://127.0.0.1/api/hubs/chat/groups/g%201/:send', algorithms: ['HS256'] });
     assert.ok(payload.exp! > payload.iat!);
@@ -101,26 +101,26 @@ describe('SignalRClient against a real HTTP server', () => {
   });
 
   it('throws a 404 on operations where it is not an answer', async () => {
-    const error = await thrown(client.sendToUser(chat, 'gone', { target: 't', arguments: [] }));
+    const error = await thrown(client.sendToUser(chat, 'gone', { target: 't', argumentsJson: '[]' }));
     assert.equal(error.failure, 'status');
     assert.equal(error.status, 404);
   });
 
   it('throws 429 with Retry-After', async () => {
-    const error = await thrown(client.sendToUser(chat, 'busy', { target: 't', arguments: [] }));
+    const error = await thrown(client.sendToUser(chat, 'busy', { target: 't', argumentsJson: '[]' }));
     assert.equal(error.status, 429);
     assert.equal(error.retryAfter, '12');
   });
 
   it('throws 401 as an UpstreamError whose message has no token or query', async () => {
-    const error = await thrown(client.sendToUser(chat, 'locked', { target: 't', arguments: [] }));
+    const error = await thrown(client.sendToUser(chat, 'locked', { target: 't', argumentsJson: '[]' }));
     assert.equal(error.status, 401);
     assert.equal(error.operation, 'POST /api/hubs/chat/users/locked/:send');
     assert.doesNotMatch(error.message, /eyJ|api-version/);
   });
 
   it('times out after UPSTREAM_TIMEOUT_MS', async () => {
-    const error = await thrown(client.sendToUser(chat, 'slow', { target: 't', arguments: [] }));
+    const error = await thrown(client.sendToUser(chat, 'slow', { target: 't', argumentsJson: '[]' }));
     assert.equal(error.failure, 'timeout');
     assert.equal(error.status, undefined);
   });
@@ -139,7 +139,7 @@ describe('SignalRClient when nothing listens', () => {
     await new Promise((resolve) => closed.close(resolve));
     const client = clientFor(port);
     try {
-      const error = await thrown(client.broadcast(chat, { target: 't', arguments: [] }));
+      const error = await thrown(client.broadcast(chat, { target: 't', argumentsJson: '[]' }));
       assert.equal(error.failure, 'unreachable');
       assert.equal(error.operation, 'POST /api/hubs/chat/:send');
     } finally {
@@ -159,7 +159,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     const client = clientFor(faulty.port, 300);
     try {
       faulty.plan('trickle');
-      assert.deepEqual(await client.broadcast(chat, { target: 't', arguments: [] }), { status: 202 });
+      assert.deepEqual(await client.broadcast(chat, { target: 't', argumentsJson: '[]' }), { status: 202 });
       await faulty.trickleClosed(); // never, if every byte restarted the clock
     } finally {
       await client.onModuleDestroy();
@@ -171,8 +171,8 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     try {
       faulty.plan('success');
       const before = faulty.connectionsAccepted;
-      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', arguments: [] }), { status: 202 });
-      assert.deepEqual(await client.sendToUser(chat, 'u2', { target: 't', arguments: [] }), { status: 202 });
+      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', argumentsJson: '[]' }), { status: 202 });
+      assert.deepEqual(await client.sendToUser(chat, 'u2', { target: 't', argumentsJson: '[]' }), { status: 202 });
       assert.equal(faulty.connectionsAccepted - before, 1);
       assert.equal(faulty.attempts.length, 2);
     } finally {
@@ -205,7 +205,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     let now = Date.now();
     const client = new SignalRClient(config, new SignalRSigner(config, () => (now += 50_000))); // each token is stale at the next call
     try {
-      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', arguments: [] }), { status: 202 });
+      assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', argumentsJson: '[]' }), { status: 202 });
       const [first, second] = flaky.seen.map((request) => request.authorization);
       assert.equal(flaky.seen.length, 2);
       assert.notEqual(first, second);
@@ -220,7 +220,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     const client = clientFor(faulty.port);
     try {
       faulty.plan('reset');
-      const reset = await thrown(client.broadcast(chat, { target: 't', arguments: [] }));
+      const reset = await thrown(client.broadcast(chat, { target: 't', argumentsJson: '[]' }));
       assert.deepEqual([reset.failure, reset.requestWritten, faulty.attempts.length], ['transport', true, 1]);
     } finally {
       await client.onModuleDestroy();
@@ -231,7 +231,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     await new Promise((resolve) => closed.close(resolve));
     const refusedClient = clientFor(port);
     try {
-      const refused = await thrown(refusedClient.broadcast(chat, { target: 't', arguments: [] }));
+      const refused = await thrown(refusedClient.broadcast(chat, { target: 't', argumentsJson: '[]' }));
       assert.deepEqual([refused.failure, refused.requestWritten], ['unreachable', false]);
     } finally {
       await refusedClient.onModuleDestroy();
