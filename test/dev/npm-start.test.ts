@@ -20,7 +20,7 @@ describe('npm start', () => {
       const { logs, banner } = splitAtBanner(await gateway.waitFor(BANNER_END));
       const records = logs.map((line) => JSON.parse(line) as { msg: string; context?: string });
       // Every start-up line, the SSO's (logged once its keys are loaded, after listen) included, precedes the banner.
-      assert.ok(records.some(({ context, msg }) => context === 'TokenVerifier' && msg.startsWith('SSO ready')), logs.join('\n'));
+      assert.ok(records.some(({ context, msg }) => context === 'SsoKeySet' && msg.startsWith('SSO ready')), logs.join('\n'));
       assert.ok(records.some(({ context, msg }) => context === 'DevelopmentStack' && msg.startsWith('SSO_ISSUER is not set')));
       // Nest's route map is debug: it no longer buries the banner.
       assert.equal(records.filter(({ msg }) => msg.startsWith('Mapped {')).length, 0);
