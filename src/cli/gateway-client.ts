@@ -1,5 +1,6 @@
-import { CliError, exitCodeForStatus } from './exit-codes.js';
-import { jsonBody, requestIdOf, send } from './http.js';
+import { createGatewayClient, type GatewayClient as Api, type ProblemDetails } from '../client/index.js';
+import { CliError, ExitCode, exitCodeForStatus } from './exit-codes.js';
+import { peerFetch, requestIdOf } from './http.js';
 import type { TokenSource } from './credentials.js';
 
 export interface GatewayRequest {
@@ -19,15 +20,6 @@ export interface GatewayAnswer {
   body: unknown;
 }
 
-/** The parts of an RFC 9457 problem the gateway sends that are worth a line. */
-interface Problem {
-  status?: number;
-  title?: string;
-  detail?: string;
-  code?: string;
-  errors?: Array<{ field?: string; message?: string }>;
-}
-
 export interface GatewayClientOptions {
   baseUrl: string;
   hub: string;
@@ -37,9 +29,24 @@ export interface GatewayClientOptions {
   trace?: (line: string) => void;
 }
 
-/** Calls the gateway's hub-scoped REST API; any failure becomes a CliError with one readable line. */
+/** The spec's name for the segment after each collection: `users/{user}`. */
+const PARAMETER_AFTER: Record<string, string> = { users: 'user', groups: 'group', connections: 'connectionId' };
+
+/** The typed client seen loosely: the CLI builds its routes at run time from the command table (its tests call each one). */
+type LooseRequest = (method: string, route: string, init: { params: object; body?: unknown }) => Promise<LooseAnswer>;
+type LooseAnswer = { data?: unknown; error?: unknown; response: Response };
+
+/** Calls the gateway's hub-scoped REST API through the typed client; any failure becomes a CliError with one readable line. */
 export class GatewayClient {
-  constructor(private readonly options: GatewayClientOptions) {}
+  private readonly api: Api;
+
+  constructor(private readonly options: GatewayClientOptions) {
+    this.api = createGatewayClient({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      fetch: peerFetch({ peer: 'the gateway', timeoutMs: options.timeoutMs, trace: options.trace }),
+    });
+  }
 
   get hub(): string {
     return this.options.hub;
@@ -51,44 +58,37 @@ export class GatewayClient {
   }
 
   async call({ method, path, action, query = {}, body, notFoundIsAnswer = false }: GatewayRequest): Promise<GatewayAnswer> {
-    const url = this.url([...path.map(escapeSegment), ...(action ? [`:${action}`] : [])], query);
-    const token = await this.options.token();
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json, application/problem+json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await send(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, {
-      peer: 'the gateway',
-      timeoutMs: this.options.timeoutMs,
-      trace: this.options.trace,
-    });
-    const answer = await jsonBody(response);
-    if (response.ok || (notFoundIsAnswer && response.status === 404)) return { status: response.status, body: answer };
-    throw new CliError(exitCodeForStatus(response.status), describeProblem(response, answer));
-  }
-
-  private url(segments: readonly string[], query: NonNullable<GatewayRequest['query']>): URL {
-    const url = new URL(['api', 'hubs', escapeSegment(this.options.hub), ...segments].join('/'), withSlash(this.options.baseUrl));
-    const all = { application: this.options.application, ...query };
-    for (const [name, value] of Object.entries(all)) {
-      for (const item of [value ?? []].flat()) url.searchParams.append(name, String(item));
+    // The route as the spec writes it (`/api/hubs/{hub}/users/{user}/:send`), so the client encodes every name.
+    const route = ['/api/hubs/{hub}'];
+    const parameters: Record<string, string> = { hub: this.options.hub };
+    for (let index = 0; index < path.length; index += 2) {
+      const name = PARAMETER_AFTER[path[index]!]!;
+      route.push(path[index]!, `{${name}}`);
+      parameters[name] = path[index + 1]!;
     }
-    return url;
+    if (action) route.push(`:${action}`);
+    let answer: LooseAnswer;
+    try {
+      answer = await (this.api as unknown as { request: LooseRequest }).request(method, route.join('/'), {
+        params: { path: parameters, query: { application: this.options.application, ...query } },
+        body,
+      });
+    } catch (error) {
+      // "." and "..": names no URL can carry.
+      if (error instanceof RangeError) throw new CliError(ExitCode.BadInput, error.message, { cause: error });
+      throw error;
+    }
+    const { data, error, response } = answer;
+    if (response.ok || (notFoundIsAnswer && response.status === 404)) return { status: response.status, body: data };
+    throw new CliError(exitCodeForStatus(response.status), describeProblem(response, error));
   }
 }
 
 /** "400 Bad Request: hub must start with a letter ... (request id ...)", from problem+json or whatever came back. */
-export function describeProblem(response: Response, body: unknown): string {
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as Problem;
+function describeProblem(response: Response, body: unknown): string {
+  const problem: Partial<ProblemDetails> = typeof body === 'object' && body !== null ? body : {};
   const status = `${response.status} ${problem.title ?? response.statusText}`.trim();
-  const fields = (problem.errors ?? []).map((error) => error.message).filter((message): message is string => !!message);
+  const fields = (problem.errors ?? []).map((error) => error.message).filter(Boolean);
   const detail = fields.length > 0 ? fields.join('; ') : problem.detail;
   return `the gateway answered ${status}${detail ? `: ${detail}` : ''}${requestIdOf(response)}`;
-}
-
-/** Percent-encodes a path segment; `.` and `..` too, or URL resolution would remove them. */
-function escapeSegment(segment: string): string {
-  return /^\.{1,2}$/.test(segment) ? segment.replaceAll('.', '%2E') : encodeURIComponent(segment);
-}
-
-function withSlash(base: string): string {
-  return base.endsWith('/') ? base : `${base}/`;
 }

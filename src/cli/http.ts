@@ -9,22 +9,28 @@ export interface HttpOptions {
 }
 
 /**
- * `fetch` with a timeout, where a peer that cannot be reached or does not answer becomes one readable line
- * (exit code 4) instead of "fetch failed".
+ * `fetch` for one peer, with a timeout, where a peer that cannot be reached or does not answer becomes one readable
+ * line (exit code 4) instead of "fetch failed".
  */
-export async function send(url: URL, init: RequestInit, { peer, timeoutMs, trace }: HttpOptions): Promise<Response> {
-  const method = init.method ?? 'GET';
-  try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    trace?.(`${method} ${url.origin}${url.pathname}${url.search} -> ${response.status}${requestIdOf(response)}`);
-    return response;
-  } catch (error) {
-    trace?.(`${method} ${url.origin}${url.pathname} failed: ${String(error)}`);
-    if (error instanceof DOMException && error.name === 'TimeoutError') {
-      throw new CliError(ExitCode.UpstreamFailure, `${peer} at ${url.origin} did not answer within ${timeoutMs / 1000} s`, { cause: error });
+export function peerFetch({ peer, timeoutMs, trace }: HttpOptions): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const url = new URL(request.url);
+    try {
+      const response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+      trace?.(`${request.method} ${url.origin}${url.pathname}${url.search} -> ${response.status}${requestIdOf(response)}`);
+      return response;
+    } catch (error) {
+      trace?.(`${request.method} ${url.origin}${url.pathname} failed: ${String(error)}`);
+      if (error instanceof DOMException && error.name === 'TimeoutError') {
+        throw new CliError(ExitCode.UpstreamFailure, `${peer} at ${url.origin} did not answer within ${timeoutMs / 1000} s`, { cause: error });
+      }
+      throw new CliError(ExitCode.UpstreamFailure, `cannot reach ${peer} at ${url.origin} (${networkReason(error)})`, { cause: error });
     }
-    throw new CliError(ExitCode.UpstreamFailure, `cannot reach ${peer} at ${url.origin} (${networkReason(error)})`, { cause: error });
-  }
+  };
+}
+
+export function send(url: URL, init: RequestInit, options: HttpOptions): Promise<Response> {
+  return peerFetch(options)(new Request(url, init));
 }
 
 /** Reads a JSON body, or undefined when there is none or it is not JSON. */
