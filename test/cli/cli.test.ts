@@ -113,6 +113,10 @@ describe('signalr-gateway CLI against a running development stack', () => {
     assertOneLineError(await runCli(['--hub', '1nvalid', 'send', 'user', 'alice', 'hi'], env), /^error: the gateway answered 400 Bad Request: hub must start with a letter/);
     assertOneLineError(await runCli(['add', 'user', 'alice', 'room1', '--ttl', 'soon'], env), /^error: the gateway answered 400 Bad Request: ttl must be an integer/);
     assertOneLineError(await runCli(['send', 'user', '', 'hi'], env), /^error: <user> must not be empty$/);
+    // URL parsing would make `users/../:send` the hub's `/:send`: a broadcast. Such a name is refused instead.
+    const dots = await runCli(['send', 'user', '..', 'hi'], env);
+    assert.equal(dots.code, 2);
+    assertOneLineError(dots, /^error: user must not be "\.\.": no URL can carry it as a path segment$/);
     const usage = await runCli(['send', 'user', 'alice'], env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /missing required argument 'message'/);
