@@ -29,6 +29,7 @@ export function peerFetch({ peer, timeoutMs, trace }: HttpOptions): (request: Re
   };
 }
 
+/** One request through peerFetch, for the calls that are not the gateway's API (the SSO's). */
 export function send(url: URL, init: RequestInit, options: HttpOptions): Promise<Response> {
   return peerFetch(options)(new Request(url, init));
 }
