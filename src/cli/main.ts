@@ -127,4 +127,9 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
+// `signalr-gateway --help | head`: a reader that stops early is not an error of ours; leave as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await main(process.argv.slice(2));

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
-import { CliProcess, received, runCli, startClient, type Finished } from './cli-process.js';
+import { CLI, CliProcess, received, runCli, startClient, type Finished } from './cli-process.js';
 
 /** One readable line on stderr: no stack trace, no token. */
 function assertOneLineError(result: Finished, pattern: RegExp): void {
@@ -263,5 +265,16 @@ describe('signalr-gateway CLI against a running development stack', () => {
     for (const expected of ['send', 'broadcast', 'add', 'remove', 'close', 'exists', 'server', 'client', 'Exit codes:', '3  authentication failure']) {
       assert.ok(result.stdout.includes(expected), `--help lacks ${expected}`);
     }
+  });
+});
+
+describe('the CLI as a pipeline stage', () => {
+  test('leaves quietly when the reader of its output is gone (`--help | true`)', async () => {
+    // `true` exits at once without reading, so every write of the help meets a closed pipe (EPIPE).
+    const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" --help | true`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    await once(child, 'close');
+    assert.equal(Buffer.concat(stderr).toString(), '', 'no EPIPE stack trace');
   });
 });
