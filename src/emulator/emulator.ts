@@ -6,6 +6,7 @@ import type { ClientSettings } from './client/client-endpoint.js';
 import { clientRoutes } from './client/client-routes.js';
 import { serveWebSockets } from './client/websocket-upgrade.js';
 import { HubStore } from './hub-store.js';
+import { MAX_ESCAPED_NAME_LENGTH } from './rest/rest-call.js';
 import { restRoutes } from './rest/rest-routes.js';
 
 /** Azure's well-known emulator key (Microsoft.Azure.SignalR.Emulator). */
@@ -46,6 +47,8 @@ export interface RunningEmulator {
 }
 
 const BODY_LIMIT_BYTES = 1024 * 1024; // Azure's REST limit; larger bodies get 413
+// Two escaped ids in the path and the same path again in the token's `aud` outgrow Node's 16 KB default.
+const MAX_HEADER_BYTES = 64 * 1024;
 
 function endpointHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
@@ -68,7 +71,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   // Fastify's own request logging would print URLs, and browsers put tokens in `access_token`.
   // On close, long-lived client requests (polls, event streams) are cut rather than waited for.
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_ESCAPED_NAME_LENGTH },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+  });
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) options.logger?.error({ err: { message: (error as Error).message } }, 'emulator request failed');
