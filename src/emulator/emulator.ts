@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   disconnectTimeoutMs?: number;
   /** `allowReconnect` in the Close message sent when the REST API closes connections (Azure's emulator: true). */
   closeAllowsReconnect?: boolean;
+  /** A handshake request longer than this is refused (ASP.NET Core's maximum message size: 32 KB). */
+  maxHandshakeBytes?: number;
 }
 
 export interface RunningEmulator {
@@ -49,6 +51,12 @@ export interface RunningEmulator {
 const BODY_LIMIT_BYTES = 1024 * 1024; // Azure's REST limit; larger bodies get 413
 // Two escaped ids in the path and the same path again in the token's `aud` outgrow Node's 16 KB default.
 const MAX_HEADER_BYTES = 64 * 1024;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer.`);
+  return value;
+}
 
 function endpointHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
@@ -65,6 +73,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
     longPollTimeoutMs: options.longPollTimeoutMs ?? 90_000,
     disconnectTimeoutMs: options.disconnectTimeoutMs ?? 15_000,
+    maxHandshakeBytes: positiveInteger('maxHandshakeBytes', options.maxHandshakeBytes, 32 * 1024),
   };
   const store = new HubStore(options.closeAllowsReconnect ?? true);
   const verifier = new AccessTokenVerifier(accessKey);

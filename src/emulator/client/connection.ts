@@ -1,4 +1,4 @@
-import { handshakeResponse, parseHandshake } from '../protocol/handshake.js';
+import { endsHandshake, handshakeResponse, handshakeTooLarge, parseHandshake } from '../protocol/handshake.js';
 import { MessageType, type HubProtocol } from '../protocol/hub-protocol.js';
 import type { OutboundMessage } from '../protocol/outbound-message.js';
 
@@ -22,6 +22,12 @@ export interface ConnectionLifecycle {
   released(connection: ClientConnection): void;
 }
 
+export interface ConnectionLimits {
+  handshakeTimeoutMs: number;
+  /** A handshake request longer than this is refused. */
+  maxHandshakeBytes: number;
+}
+
 // Azure in serverless mode without upstream: clients may only listen (see the protocol notes §5.4).
 const SERVERLESS_REJECTION = 'No server available';
 const PROTOCOL_ERROR = 'Connection closed with an error.';
@@ -34,7 +40,9 @@ export class ClientConnection {
   lastSentAt = 0;
   lastReceivedAt = Date.now();
   private state: 'negotiated' | 'connected' | 'closed' = 'negotiated';
-  private handshakeBuffer: Buffer = Buffer.alloc(0);
+  /** The handshake request so far, kept as received: joined once, when it is complete. */
+  private readonly handshakeChunks: Buffer[] = [];
+  private handshakeBytes = 0;
   private readonly handshakeTimer: NodeJS.Timeout;
 
   constructor(
@@ -45,10 +53,10 @@ export class ClientConnection {
     readonly hubKey: string,
     readonly userId: string | undefined,
     private readonly lifecycle: ConnectionLifecycle,
-    handshakeTimeoutMs: number,
+    private readonly limits: ConnectionLimits,
   ) {
     // Also expires connections that were negotiated but never used (clients re-negotiate on fallback).
-    this.handshakeTimer = setTimeout(() => this.cancelHandshake(), handshakeTimeoutMs).unref();
+    this.handshakeTimer = setTimeout(() => this.cancelHandshake(), limits.handshakeTimeoutMs).unref();
   }
 
   get connected(): boolean {
@@ -66,8 +74,8 @@ export class ClientConnection {
   receive(data: Buffer): void {
     if (this.state === 'closed') return;
     this.lastReceivedAt = Date.now();
-    const messages = this.protocol ? data : this.handshake(data);
-    if (this.protocol && messages?.length) this.receiveMessages(this.protocol, messages);
+    if (this.protocol) this.receiveMessages(this.protocol, data);
+    else this.bufferHandshake(data);
   }
 
   send(message: OutboundMessage): void {
@@ -90,26 +98,31 @@ export class ClientConnection {
     this.lifecycle.released(this);
   }
 
-  /** Returns the bytes that followed a successful handshake request. */
-  private handshake(data: Buffer): Buffer | undefined {
-    const buffered = this.handshakeBuffer.length ? Buffer.concat([this.handshakeBuffer, data]) : data;
-    const result = parseHandshake(buffered, this.transport?.kind !== 'ServerSentEvents');
-    if (result.kind === 'incomplete') {
-      this.handshakeBuffer = buffered;
-      return undefined;
-    }
-    this.handshakeBuffer = Buffer.alloc(0);
-    if (result.kind === 'error') {
-      this.write(handshakeResponse(result.error));
-      this.dispose();
-      return undefined;
-    }
+  /** Only the new chunk is searched for the end of the request, so a request in many pieces costs linear time. */
+  private bufferHandshake(data: Buffer): void {
+    this.handshakeChunks.push(data);
+    this.handshakeBytes += data.length;
+    if (endsHandshake(data)) this.completeHandshake();
+    else if (this.handshakeBytes > this.limits.maxHandshakeBytes) this.refuseHandshake(handshakeTooLarge(this.limits.maxHandshakeBytes));
+  }
+
+  private completeHandshake(): void {
+    const request = Buffer.concat(this.handshakeChunks, this.handshakeBytes);
+    this.handshakeChunks.length = 0;
+    const result = parseHandshake(request, this.transport?.kind !== 'ServerSentEvents', this.limits.maxHandshakeBytes);
+    if (result.kind === 'error') return this.refuseHandshake(result.error);
     clearTimeout(this.handshakeTimer);
     this.protocol = result.protocol;
     this.state = 'connected';
     this.lifecycle.connected(this);
     this.write(handshakeResponse());
-    return result.rest;
+    if (result.rest.length) this.receiveMessages(result.protocol, result.rest);
+  }
+
+  private refuseHandshake(error: string): void {
+    this.handshakeChunks.length = 0;
+    this.write(handshakeResponse(error));
+    this.dispose();
   }
 
   private receiveMessages(protocol: HubProtocol, data: Buffer): void {
