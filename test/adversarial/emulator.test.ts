@@ -83,6 +83,16 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
     assert.equal(await exists(emulator, connectionId), false);
   });
 
+  test('long polling: sends piled up ahead of the first poll are bounded the same way', async () => {
+    const { connectionToken, token, connectionId } = await negotiated(emulator, 'poll-early');
+    const url = `${emulator.url}/client/?hub=${HUB}&id=${connectionToken}`;
+    const headers = { authorization: `Bearer ${token}` };
+    assert.equal((await fetch(url, { method: 'POST', headers, body: '{"protocol":"json","version":1}\x1e' })).status, 200);
+    assert.equal((await fetch(url, { method: 'POST', headers, body: `{"type":6,"padding":"${'x'.repeat(MAX_HANDSHAKE)}"}\x1e` })).status, 200);
+    assert.equal((await fetch(url, { headers })).status, 404, 'refused, so there is nothing to poll');
+    assert.equal(await exists(emulator, connectionId), false);
+  });
+
   test('the bound must be a positive whole number of bytes', async () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       await assert.rejects(startTestEmulator({ maxHandshakeBytes: bad }), /maxHandshakeBytes must be a positive integer/);

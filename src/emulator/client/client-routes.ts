@@ -96,7 +96,8 @@ export function clientRoutes(endpoint: ClientEndpoint) {
         if (!('connection' in resolution)) return fail(reply, resolution.status, resolution.message);
         const { connection } = resolution;
         if (connection.transport?.kind === 'WebSockets') return fail(reply, 405, 'POST requests are not allowed for WebSocket connections.');
-        if (!connection.transport || connection.closed) return fail(reply, 404, 'No Connection with that ID');
+        // The connection exists from negotiate: a send before the first poll waits for it, as in ASP.NET Core.
+        if (connection.closed) return fail(reply, 404, 'No Connection with that ID');
         if (Buffer.isBuffer(request.body)) connection.receive(request.body);
         return reply.code(200).send();
       });

@@ -43,6 +43,7 @@ export class ClientConnection {
   /** The handshake request so far, kept as received: joined once, when it is complete. */
   private readonly handshakeChunks: Buffer[] = [];
   private handshakeBytes = 0;
+  private handshakeEnded = false;
   private readonly handshakeTimer: NodeJS.Timeout;
 
   constructor(
@@ -69,6 +70,7 @@ export class ClientConnection {
 
   attach(transport: Transport): void {
     this.transport = transport;
+    this.completeHandshake();
   }
 
   receive(data: Buffer): void {
@@ -102,14 +104,18 @@ export class ClientConnection {
   private bufferHandshake(data: Buffer): void {
     this.handshakeChunks.push(data);
     this.handshakeBytes += data.length;
-    if (endsHandshake(data)) this.completeHandshake();
+    if (endsHandshake(data)) this.handshakeEnded = true;
+    if (this.handshakeEnded && this.transport) this.completeHandshake();
+    // Whatever waits unparsed (an unfinished request, or sends ahead of the first poll) is bounded the same way.
     else if (this.handshakeBytes > this.limits.maxHandshakeBytes) this.refuseHandshake(handshakeTooLarge(this.limits.maxHandshakeBytes));
   }
 
+  /** A long-polling client may POST its handshake before its first poll, so the request waits for a transport. */
   private completeHandshake(): void {
+    if (!this.handshakeEnded || !this.transport) return;
     const request = Buffer.concat(this.handshakeChunks, this.handshakeBytes);
     this.handshakeChunks.length = 0;
-    const result = parseHandshake(request, this.transport?.kind !== 'ServerSentEvents', this.limits.maxHandshakeBytes);
+    const result = parseHandshake(request, this.transport.kind !== 'ServerSentEvents', this.limits.maxHandshakeBytes);
     if (result.kind === 'error') return this.refuseHandshake(result.error);
     clearTimeout(this.handshakeTimer);
     this.protocol = result.protocol;
