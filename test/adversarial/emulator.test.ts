@@ -95,7 +95,8 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
 
   test('the bound must be a positive whole number of bytes', async () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      await assert.rejects(startTestEmulator({ maxHandshakeBytes: bad }), /maxHandshakeBytes must be a positive integer/);
+      // Closed if it starts after all, so a failing check cannot leave a server running.
+      await assert.rejects(async () => (await startTestEmulator({ maxHandshakeBytes: bad })).close(), /maxHandshakeBytes must be a positive integer/);
     }
   });
 });
