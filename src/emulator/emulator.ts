@@ -38,6 +38,8 @@ export interface EmulatorOptions {
   closeAllowsReconnect?: boolean;
   /** A handshake request longer than this is refused (ASP.NET Core's maximum message size: 32 KB). */
   maxHandshakeBytes?: number;
+  /** A client with more than this waiting unread is closed as a slow consumer (default 1 MB). */
+  maxOutboundBufferBytes?: number;
 }
 
 export interface RunningEmulator {
@@ -74,6 +76,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     longPollTimeoutMs: options.longPollTimeoutMs ?? 90_000,
     disconnectTimeoutMs: options.disconnectTimeoutMs ?? 15_000,
     maxHandshakeBytes: positiveInteger('maxHandshakeBytes', options.maxHandshakeBytes, 32 * 1024),
+    maxOutboundBufferBytes: positiveInteger('maxOutboundBufferBytes', options.maxOutboundBufferBytes, 1024 * 1024),
   };
   const store = new HubStore(options.closeAllowsReconnect ?? true);
   const verifier = new AccessTokenVerifier(accessKey);

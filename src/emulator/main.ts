@@ -10,8 +10,8 @@ function bytesFromEnvironment(name: string): number | undefined {
 }
 
 /**
- * `npm run emulator`: the emulator on its own, configured by EMULATOR_HOST, EMULATOR_PORT, EMULATOR_ACCESS_KEY
- * and EMULATOR_MAX_HANDSHAKE_BYTES.
+ * `npm run emulator`: the emulator on its own, configured by EMULATOR_HOST, EMULATOR_PORT, EMULATOR_ACCESS_KEY,
+ * EMULATOR_MAX_HANDSHAKE_BYTES and EMULATOR_MAX_OUTBOUND_BUFFER_BYTES.
  */
 async function main(): Promise<void> {
   const port = Number(process.env['EMULATOR_PORT'] ?? 8888);
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     port,
     accessKey,
     maxHandshakeBytes: bytesFromEnvironment('EMULATOR_MAX_HANDSHAKE_BYTES'),
+    maxOutboundBufferBytes: bytesFromEnvironment('EMULATOR_MAX_OUTBOUND_BUFFER_BYTES'),
     logger: pino({ name: 'signalr-emulator' }),
   });
   // The well-known key is public; a key of your own is shown only as the variable it came from.

@@ -63,7 +63,7 @@ export function clientRoutes(endpoint: ClientEndpoint) {
           if (transport) return fail(reply, transport.kind === 'ServerSentEvents' ? 409 : 400, 'Cannot change transports mid-connection');
           if (connection.closed) return fail(reply, 404, 'No Connection with that ID');
           const stream = new PassThrough();
-          connection.attach(new ServerSentEventsTransport(stream));
+          connection.attach(new ServerSentEventsTransport(stream, reply.raw, endpoint.settings.disconnectTimeoutMs));
           reply.raw.on('close', () => connection.transportClosed());
           // The client sends its handshake only once the stream is open: flush headers and a comment now.
           stream.write(':\r\n');

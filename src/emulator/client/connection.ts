@@ -7,6 +7,8 @@ export type TransportKind = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 /** The server→client half of a transport. */
 export interface Transport {
   readonly kind: TransportKind;
+  /** Bytes written but not yet taken by the client (kernel socket buffers aside). */
+  readonly bufferedBytes: number;
   write(data: Buffer, binary: boolean): void;
   /** Deliver what is queued, then end; the transport calls `connection.transportClosed()` once it is gone. */
   end(): void;
@@ -26,11 +28,15 @@ export interface ConnectionLimits {
   handshakeTimeoutMs: number;
   /** A handshake request longer than this is refused. */
   maxHandshakeBytes: number;
+  /** A client that lets more than this pile up unread is closed as a slow consumer (one message may exceed it). */
+  maxOutboundBufferBytes: number;
 }
 
 // Azure in serverless mode without upstream: clients may only listen (see the protocol notes §5.4).
 const SERVERLESS_REJECTION = 'No server available';
 const PROTOCOL_ERROR = 'Connection closed with an error.';
+const slowConsumer = (maxBytes: number): string =>
+  `Connection closed because the client did not read its messages: more than ${maxBytes} bytes were waiting.`;
 
 /** One negotiated SignalR connection: its handshake, its inbound policy and its outbound writes. */
 export class ClientConnection {
@@ -81,11 +87,11 @@ export class ClientConnection {
   }
 
   send(message: OutboundMessage): void {
-    if (this.state === 'connected') this.write(message.for(this.protocol!));
+    if (this.state === 'connected') this.writeUnlessSlow(message.for(this.protocol!));
   }
 
   ping(): void {
-    if (this.state === 'connected') this.write(this.protocol!.ping);
+    if (this.state === 'connected') this.writeUnlessSlow(this.protocol!.ping);
   }
 
   /** Server-initiated close: the client gets a Close message carrying the reason, then the transport ends. */
@@ -151,6 +157,18 @@ export class ClientConnection {
     if (this.state !== 'negotiated') return;
     if (this.transport) this.write(handshakeResponse('Handshake was canceled.'));
     this.dispose();
+  }
+
+  /**
+   * Hub messages go out only while the client keeps up: one that stops reading is closed (not silently dropped
+   * from), so its memory stays bounded and it learns why once it reads again.
+   */
+  private writeUnlessSlow(data: Buffer): void {
+    if (this.transport && this.transport.bufferedBytes > this.limits.maxOutboundBufferBytes) {
+      this.close(slowConsumer(this.limits.maxOutboundBufferBytes), false);
+    } else {
+      this.write(data);
+    }
   }
 
   private write(data: Buffer): void {
