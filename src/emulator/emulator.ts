@@ -6,6 +6,7 @@ import type { ClientSettings } from './client/client-endpoint.js';
 import { clientRoutes } from './client/client-routes.js';
 import { serveWebSockets } from './client/websocket-upgrade.js';
 import { HubStore } from './hub-store.js';
+import { MAX_ESCAPED_NAME_LENGTH } from './rest/rest-call.js';
 import { restRoutes } from './rest/rest-routes.js';
 
 /** Azure's well-known emulator key (Microsoft.Azure.SignalR.Emulator). */
@@ -35,6 +36,10 @@ export interface EmulatorOptions {
   disconnectTimeoutMs?: number;
   /** `allowReconnect` in the Close message sent when the REST API closes connections (Azure's emulator: true). */
   closeAllowsReconnect?: boolean;
+  /** A handshake request longer than this is refused (ASP.NET Core's maximum message size: 32 KB). */
+  maxHandshakeBytes?: number;
+  /** A client with more than this waiting unread is closed as a slow consumer (default 1 MB). */
+  maxOutboundBufferBytes?: number;
 }
 
 export interface RunningEmulator {
@@ -46,6 +51,14 @@ export interface RunningEmulator {
 }
 
 const BODY_LIMIT_BYTES = 1024 * 1024; // Azure's REST limit; larger bodies get 413
+// Two escaped ids in the path and the same path again in the token's `aud` outgrow Node's 16 KB default.
+const MAX_HEADER_BYTES = 64 * 1024;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer.`);
+  return value;
+}
 
 function endpointHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
@@ -62,13 +75,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
     longPollTimeoutMs: options.longPollTimeoutMs ?? 90_000,
     disconnectTimeoutMs: options.disconnectTimeoutMs ?? 15_000,
+    maxHandshakeBytes: positiveInteger('maxHandshakeBytes', options.maxHandshakeBytes, 32 * 1024),
+    maxOutboundBufferBytes: positiveInteger('maxOutboundBufferBytes', options.maxOutboundBufferBytes, 1024 * 1024),
   };
   const store = new HubStore(options.closeAllowsReconnect ?? true);
   const verifier = new AccessTokenVerifier(accessKey);
 
   // Fastify's own request logging would print URLs, and browsers put tokens in `access_token`.
   // On close, long-lived client requests (polls, event streams) are cut rather than waited for.
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_ESCAPED_NAME_LENGTH },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+  });
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) options.logger?.error({ err: { message: (error as Error).message } }, 'emulator request failed');

@@ -1,7 +1,18 @@
 import { pino } from 'pino';
 import { startEmulator, WELL_KNOWN_ACCESS_KEY } from './emulator.js';
 
-/** `npm run emulator`: the emulator on its own, configured by EMULATOR_HOST, EMULATOR_PORT and EMULATOR_ACCESS_KEY. */
+/** An optional positive byte count from the environment; startEmulator applies the default when it is unset. */
+function bytesFromEnvironment(name: string): number | undefined {
+  const value = process.env[name];
+  if (!value) return undefined;
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`${name} must be a positive whole number of bytes.`);
+  return Number(value);
+}
+
+/**
+ * `npm run emulator`: the emulator on its own, configured by EMULATOR_HOST, EMULATOR_PORT, EMULATOR_ACCESS_KEY,
+ * EMULATOR_MAX_HANDSHAKE_BYTES and EMULATOR_MAX_OUTBOUND_BUFFER_BYTES.
+ */
 async function main(): Promise<void> {
   const port = Number(process.env['EMULATOR_PORT'] ?? 8888);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('EMULATOR_PORT must be a port number (0-65535).');
@@ -10,6 +21,8 @@ async function main(): Promise<void> {
     host: process.env['EMULATOR_HOST'] || '127.0.0.1',
     port,
     accessKey,
+    maxHandshakeBytes: bytesFromEnvironment('EMULATOR_MAX_HANDSHAKE_BYTES'),
+    maxOutboundBufferBytes: bytesFromEnvironment('EMULATOR_MAX_OUTBOUND_BUFFER_BYTES'),
     logger: pino({ name: 'signalr-emulator' }),
   });
   // The well-known key is public; a key of your own is shown only as the variable it came from.

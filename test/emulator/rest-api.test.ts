@@ -293,6 +293,28 @@ describe('client protocol details', () => {
     }
   });
 
+  test('a long-polling send POSTed before the first poll is kept, as in ASP.NET Core', async () => {
+    const emulator = await startTestEmulator();
+    try {
+      const token = await clientToken(emulator, 'early');
+      const headers = { authorization: `Bearer ${token}` };
+      const { connectionToken, connectionId } = (await (
+        await fetch(`${emulator.url}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers })
+      ).json()) as { connectionToken: string; connectionId: string };
+      const url = `${emulator.url}/client/?hub=chat&id=${connectionToken}`;
+      const early = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: '{"protocol":"json","version":1}\x1e' });
+      assert.equal(early.status, 200, 'the connection exists from negotiate');
+      const first = await fetch(url, { headers });
+      assert.equal(first.status, 200);
+      assert.equal(await first.text(), '', 'the first poll only activates the connection');
+      assert.equal(await (await fetch(url, { headers })).text(), '{}\x1e', 'the handshake sent early was answered');
+      assert.equal((await rest(emulator, 'POST', `/api/hubs/chat/connections/${connectionId}/:send`, { body: { target: 'hi', arguments: [1] } })).status, 202);
+      assert.equal(await (await fetch(url, { headers })).text(), '{"type":1,"target":"hi","arguments":[1]}\x1e');
+    } finally {
+      await emulator.close();
+    }
+  });
+
   test('the well-known key is the default and appears in the connection string', async () => {
     const emulator = await startTestEmulator();
     try {

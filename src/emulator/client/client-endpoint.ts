@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { AccessTokenVerifier, bearerToken, clientAudience, userIdOf, type RequestTarget } from '../auth.js';
 import type { HubStore } from '../hub-store.js';
-import { ClientConnection } from './connection.js';
+import { ClientConnection, type ConnectionLimits } from './connection.js';
 
-export interface ClientSettings {
-  handshakeTimeoutMs: number;
+export interface ClientSettings extends ConnectionLimits {
   longPollTimeoutMs: number;
   /** A long-polling connection with no poll for this long is gone. */
   disconnectTimeoutMs: number;
@@ -53,7 +52,7 @@ export async function negotiate(
   const id = randomId(16);
   // Negotiate version 0 has no separate token: the connection id goes in `id=`.
   const token = version >= 1 ? randomId(32) : id;
-  const connection = new ClientConnection(id, token, caller.hubKey, caller.userId, endpoint.store, endpoint.settings.handshakeTimeoutMs);
+  const connection = new ClientConnection(id, token, caller.hubKey, caller.userId, endpoint.store, endpoint.settings);
   endpoint.store.track(connection);
   return connection;
 }

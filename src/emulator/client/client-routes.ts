@@ -63,7 +63,7 @@ export function clientRoutes(endpoint: ClientEndpoint) {
           if (transport) return fail(reply, transport.kind === 'ServerSentEvents' ? 409 : 400, 'Cannot change transports mid-connection');
           if (connection.closed) return fail(reply, 404, 'No Connection with that ID');
           const stream = new PassThrough();
-          connection.attach(new ServerSentEventsTransport(stream));
+          connection.attach(new ServerSentEventsTransport(stream, reply.raw, endpoint.settings.disconnectTimeoutMs));
           reply.raw.on('close', () => connection.transportClosed());
           // The client sends its handshake only once the stream is open: flush headers and a comment now.
           stream.write(':\r\n');
@@ -96,7 +96,8 @@ export function clientRoutes(endpoint: ClientEndpoint) {
         if (!('connection' in resolution)) return fail(reply, resolution.status, resolution.message);
         const { connection } = resolution;
         if (connection.transport?.kind === 'WebSockets') return fail(reply, 405, 'POST requests are not allowed for WebSocket connections.');
-        if (!connection.transport || connection.closed) return fail(reply, 404, 'No Connection with that ID');
+        // The connection exists from negotiate: a send before the first poll waits for it, as in ASP.NET Core.
+        if (connection.closed) return fail(reply, 404, 'No Connection with that ID');
         if (Buffer.isBuffer(request.body)) connection.receive(request.body);
         return reply.code(200).send();
       });

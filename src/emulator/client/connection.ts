@@ -1,4 +1,4 @@
-import { handshakeResponse, parseHandshake } from '../protocol/handshake.js';
+import { endsHandshake, handshakeResponse, handshakeTooLarge, parseHandshake } from '../protocol/handshake.js';
 import { MessageType, type HubProtocol } from '../protocol/hub-protocol.js';
 import type { OutboundMessage } from '../protocol/outbound-message.js';
 
@@ -7,6 +7,8 @@ export type TransportKind = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 /** The server→client half of a transport. */
 export interface Transport {
   readonly kind: TransportKind;
+  /** Bytes written but not yet taken by the client (kernel socket buffers aside). */
+  readonly bufferedBytes: number;
   write(data: Buffer, binary: boolean): void;
   /** Deliver what is queued, then end; the transport calls `connection.transportClosed()` once it is gone. */
   end(): void;
@@ -22,9 +24,19 @@ export interface ConnectionLifecycle {
   released(connection: ClientConnection): void;
 }
 
+export interface ConnectionLimits {
+  handshakeTimeoutMs: number;
+  /** A handshake request longer than this is refused. */
+  maxHandshakeBytes: number;
+  /** A client that lets more than this pile up unread is closed as a slow consumer (one message may exceed it). */
+  maxOutboundBufferBytes: number;
+}
+
 // Azure in serverless mode without upstream: clients may only listen (docs/azure-compatibility.md#serverless-mode).
 const SERVERLESS_REJECTION = 'No server available';
 const PROTOCOL_ERROR = 'Connection closed with an error.';
+const slowConsumer = (maxBytes: number): string =>
+  `Connection closed because the client did not read its messages: more than ${maxBytes} bytes were waiting.`;
 
 /** One negotiated SignalR connection: its handshake, its inbound policy and its outbound writes. */
 export class ClientConnection {
@@ -34,7 +46,10 @@ export class ClientConnection {
   lastSentAt = 0;
   lastReceivedAt = Date.now();
   private state: 'negotiated' | 'connected' | 'closed' = 'negotiated';
-  private handshakeBuffer: Buffer = Buffer.alloc(0);
+  /** The handshake request so far, kept as received: joined once, when it is complete. */
+  private readonly handshakeChunks: Buffer[] = [];
+  private handshakeBytes = 0;
+  private handshakeEnded = false;
   private readonly handshakeTimer: NodeJS.Timeout;
 
   constructor(
@@ -45,10 +60,10 @@ export class ClientConnection {
     readonly hubKey: string,
     readonly userId: string | undefined,
     private readonly lifecycle: ConnectionLifecycle,
-    handshakeTimeoutMs: number,
+    private readonly limits: ConnectionLimits,
   ) {
     // Also expires connections that were negotiated but never used (clients re-negotiate on fallback).
-    this.handshakeTimer = setTimeout(() => this.cancelHandshake(), handshakeTimeoutMs).unref();
+    this.handshakeTimer = setTimeout(() => this.cancelHandshake(), limits.handshakeTimeoutMs).unref();
   }
 
   get connected(): boolean {
@@ -61,21 +76,22 @@ export class ClientConnection {
 
   attach(transport: Transport): void {
     this.transport = transport;
+    this.completeHandshake();
   }
 
   receive(data: Buffer): void {
     if (this.state === 'closed') return;
     this.lastReceivedAt = Date.now();
-    const messages = this.protocol ? data : this.handshake(data);
-    if (this.protocol && messages?.length) this.receiveMessages(this.protocol, messages);
+    if (this.protocol) this.receiveMessages(this.protocol, data);
+    else this.bufferHandshake(data);
   }
 
   send(message: OutboundMessage): void {
-    if (this.state === 'connected') this.write(message.for(this.protocol!));
+    if (this.state === 'connected') this.writeUnlessSlow(message.for(this.protocol!));
   }
 
   ping(): void {
-    if (this.state === 'connected') this.write(this.protocol!.ping);
+    if (this.state === 'connected') this.writeUnlessSlow(this.protocol!.ping);
   }
 
   /** Server-initiated close: the client gets a Close message carrying the reason, then the transport ends. */
@@ -90,26 +106,35 @@ export class ClientConnection {
     this.lifecycle.released(this);
   }
 
-  /** Returns the bytes that followed a successful handshake request. */
-  private handshake(data: Buffer): Buffer | undefined {
-    const buffered = this.handshakeBuffer.length ? Buffer.concat([this.handshakeBuffer, data]) : data;
-    const result = parseHandshake(buffered, this.transport?.kind !== 'ServerSentEvents');
-    if (result.kind === 'incomplete') {
-      this.handshakeBuffer = buffered;
-      return undefined;
-    }
-    this.handshakeBuffer = Buffer.alloc(0);
-    if (result.kind === 'error') {
-      this.write(handshakeResponse(result.error));
-      this.dispose();
-      return undefined;
-    }
+  /** Only the new chunk is searched for the end of the request, so a request in many pieces costs linear time. */
+  private bufferHandshake(data: Buffer): void {
+    this.handshakeChunks.push(data);
+    this.handshakeBytes += data.length;
+    if (endsHandshake(data)) this.handshakeEnded = true;
+    if (this.handshakeEnded && this.transport) this.completeHandshake();
+    // Whatever waits unparsed (an unfinished request, or sends ahead of the first poll) is bounded the same way.
+    else if (this.handshakeBytes > this.limits.maxHandshakeBytes) this.refuseHandshake(handshakeTooLarge(this.limits.maxHandshakeBytes));
+  }
+
+  /** A long-polling client may POST its handshake before its first poll, so the request waits for a transport. */
+  private completeHandshake(): void {
+    if (!this.handshakeEnded || !this.transport) return;
+    const request = Buffer.concat(this.handshakeChunks, this.handshakeBytes);
+    this.handshakeChunks.length = 0;
+    const result = parseHandshake(request, this.transport.kind !== 'ServerSentEvents', this.limits.maxHandshakeBytes);
+    if (result.kind === 'error') return this.refuseHandshake(result.error);
     clearTimeout(this.handshakeTimer);
     this.protocol = result.protocol;
     this.state = 'connected';
     this.lifecycle.connected(this);
     this.write(handshakeResponse());
-    return result.rest;
+    if (result.rest.length) this.receiveMessages(result.protocol, result.rest);
+  }
+
+  private refuseHandshake(error: string): void {
+    this.handshakeChunks.length = 0;
+    this.write(handshakeResponse(error));
+    this.dispose();
   }
 
   private receiveMessages(protocol: HubProtocol, data: Buffer): void {
@@ -132,6 +157,18 @@ export class ClientConnection {
     if (this.state !== 'negotiated') return;
     if (this.transport) this.write(handshakeResponse('Handshake was canceled.'));
     this.dispose();
+  }
+
+  /**
+   * Hub messages go out only while the client keeps up: one that stops reading is closed (not silently dropped
+   * from), so its memory stays bounded and it learns why once it reads again.
+   */
+  private writeUnlessSlow(data: Buffer): void {
+    if (this.transport && this.transport.bufferedBytes > this.limits.maxOutboundBufferBytes) {
+      this.close(slowConsumer(this.limits.maxOutboundBufferBytes), false);
+    } else {
+      this.write(data);
+    }
   }
 
   private write(data: Buffer): void {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ClientConnection, Transport } from './connection.js';
@@ -6,6 +7,10 @@ export class WebSocketTransport implements Transport {
   readonly kind = 'WebSockets';
 
   constructor(private readonly socket: WebSocket) {}
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
 
   write(data: Buffer, binary: boolean): void {
     // JSON must travel in text frames and MessagePack in binary frames; one frame holds whole records.
@@ -23,7 +28,16 @@ const EVENT_END = Buffer.from('\r\n\r\n');
 export class ServerSentEventsTransport implements Transport {
   readonly kind = 'ServerSentEvents';
 
-  constructor(private readonly stream: PassThrough) {}
+  constructor(
+    private readonly stream: PassThrough,
+    private readonly response: ServerResponse,
+    private readonly endGraceMs: number,
+  ) {}
+
+  /** The stream is piped to the response, so what the socket does not take piles up on both of its sides. */
+  get bufferedBytes(): number {
+    return this.stream.writableLength + this.stream.readableLength;
+  }
 
   write(data: Buffer): void {
     // JSON records never contain raw newlines, so one `data:` line carries them.
@@ -32,6 +46,9 @@ export class ServerSentEventsTransport implements Transport {
 
   end(): void {
     this.stream.end();
+    // A client that stopped reading never lets the response finish; cut it, as ws cuts an unanswered close.
+    const timer = setTimeout(() => this.response.destroy(), this.endGraceMs).unref();
+    this.response.once('close', () => clearTimeout(timer));
   }
 }
 
@@ -42,6 +59,7 @@ export type PollResult = Buffer | undefined;
 export class LongPollingTransport implements Transport {
   readonly kind = 'LongPolling';
   private queue: Buffer[] = [];
+  private queuedBytes = 0;
   private waiting: ((result: PollResult) => void) | undefined;
   private flushScheduled = false;
   private ended = false;
@@ -55,8 +73,13 @@ export class LongPollingTransport implements Transport {
     this.armAbandonTimer();
   }
 
+  get bufferedBytes(): number {
+    return this.queuedBytes;
+  }
+
   write(data: Buffer): void {
     this.queue.push(data);
+    this.queuedBytes += data.length;
     if (!this.waiting || this.flushScheduled) return;
     // Let a burst of sends gather into one poll response.
     this.flushScheduled = true;
@@ -102,8 +125,9 @@ export class LongPollingTransport implements Transport {
   }
 
   private take(): Buffer {
-    const body = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
+    const body = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue, this.queuedBytes);
     this.queue = [];
+    this.queuedBytes = 0;
     return body;
   }
 

@@ -3,15 +3,21 @@ import { hubProtocols, type HubProtocol } from './hub-protocol.js';
 const RECORD_SEPARATOR = 0x1e;
 const SUPPORTED_VERSION = 1;
 
-export type HandshakeResult =
-  | { kind: 'incomplete' }
-  | { kind: 'ok'; protocol: HubProtocol; rest: Buffer }
-  | { kind: 'error'; error: string };
+export type HandshakeResult = { kind: 'ok'; protocol: HubProtocol; rest: Buffer } | { kind: 'error'; error: string };
 
-/** The handshake request is one JSON record, even for MessagePack; bytes after it belong to the hub protocol. */
-export function parseHandshake(data: Buffer, transportSupportsBinary: boolean): HandshakeResult {
+/** True when `chunk` holds the record separator that ends a handshake request. */
+export const endsHandshake = (chunk: Buffer): boolean => chunk.includes(RECORD_SEPARATOR);
+
+export const handshakeTooLarge = (maxBytes: number): string => `The handshake request exceeds the maximum size of ${maxBytes} bytes.`;
+
+/**
+ * Reads a complete handshake request (`data` holds its record separator). The request is one JSON record, even
+ * for MessagePack; bytes after it belong to the hub protocol. Like ASP.NET Core, which applies its maximum message
+ * size to the handshake, a request over `maxBytes` is refused.
+ */
+export function parseHandshake(data: Buffer, transportSupportsBinary: boolean, maxBytes: number): HandshakeResult {
   const end = data.indexOf(RECORD_SEPARATOR);
-  if (end === -1) return { kind: 'incomplete' };
+  if (end > maxBytes) return { kind: 'error', error: handshakeTooLarge(maxBytes) };
   let request: { protocol?: unknown; version?: unknown };
   try {
     request = JSON.parse(data.subarray(0, end).toString('utf8')) as typeof request;

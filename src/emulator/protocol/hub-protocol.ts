@@ -100,10 +100,11 @@ export const messagePackProtocol: HubProtocol = {
   name: 'messagepack',
   binary: true,
   ping: msgpackRecord([MessageType.Ping]),
-  // [type, headers, invocationId, target, arguments]: no invocationId, so the client sends no completion.
-  invocation: (target, args) => msgpackRecord([MessageType.Invocation, {}, null, target, args]),
-  close: (error, allowReconnect) =>
-    msgpackRecord(allowReconnect ? [MessageType.Close, error ?? null, true] : [MessageType.Close, error ?? null]),
+  // Always six elements, as ASP.NET Core and Azure write them: [type, headers, invocationId, target, arguments,
+  // streamIds]. Clients such as Python's signalrcore drop five-element invocations. No invocationId, so no completion.
+  invocation: (target, args) => msgpackRecord([MessageType.Invocation, {}, null, target, args, []]),
+  // Always three elements, [type, error, allowReconnect], with nil for no error, as ASP.NET Core writes them.
+  close: (error, allowReconnect) => msgpackRecord([MessageType.Close, error || null, allowReconnect]),
   messageTypes: (data) =>
     binaryRecords(data).map((record) => {
       const message = decode(record);

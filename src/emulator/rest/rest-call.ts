@@ -6,6 +6,8 @@ export class BadRequest extends Error {}
 // The swagger's patterns: hub and application names, and group names that are not only whitespace.
 const HUB_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 const MAX_NAME_LENGTH = 1024;
+/** Ids are counted in UTF-16 units; escaped, each unit takes at most 9 characters (3 UTF-8 bytes as `%XX`). */
+export const MAX_ESCAPED_NAME_LENGTH = MAX_NAME_LENGTH * 9;
 
 function fieldOf(body: Record<string, unknown>, name: string): unknown {
   // The .NET SDK sends `Target`/`Arguments`; the spec says `target`/`arguments`.
