@@ -6,27 +6,12 @@ import { SignalRConfig, type RetrySettings } from '../config/signalr.config.js';
 import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
-import { restCalls, type RestCall } from './urls.js';
+import { restCalls, type CloseOptions, type HubScope, type RestCall, type SendOptions } from './urls.js';
 
 /** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
 export interface Payload {
   target: string;
   arguments: unknown[];
-}
-
-/** Optional on every hub-scoped call: Azure's `application` query parameter (lowercased upstream). */
-export interface HubScope {
-  hub: string;
-  application?: string;
-}
-
-export interface SendOptions {
-  excluded?: readonly string[];
-}
-
-export interface CloseOptions {
-  excluded?: readonly string[];
-  reason?: string;
 }
 
 /** The upstream's answer when it is a success, or a 404 the caller must see (existence checks, add-to-group). */

@@ -1,7 +1,22 @@
-import type { CloseOptions, HubScope, SendOptions } from './signalr.client.js';
+/** Azure SignalR's data-plane REST API version the gateway speaks (`api-version`), as the Management SDK 1.25 sends it (docs/azure-compatibility.md#api-versions). */
+export const DATA_PLANE_API_VERSION = '2022-06-01';
 
-/** The data-plane API version the gateway speaks, as the Management SDK 1.25 sends it (docs/azure-compatibility.md#api-versions). */
-export const API_VERSION = '2022-06-01';
+/** The hub a call addresses, with Azure's optional `application` query parameter (lowercased upstream). */
+export interface HubScope {
+  hub: string;
+  application?: string;
+}
+
+/** Query options of the `:send` operations that reach more than one connection. */
+export interface SendOptions {
+  excluded?: readonly string[];
+}
+
+/** Query options of the `:closeConnections` operations. */
+export interface CloseOptions {
+  excluded?: readonly string[];
+  reason?: string;
+}
 
 /** One REST operation, ready to be signed and sent. */
 export interface RestCall {
@@ -39,7 +54,7 @@ interface Query {
 function queryOf(application: string | undefined, { excluded = [], reason, ttl }: Query): string {
   const pairs: [string, string][] = [];
   if (application !== undefined) pairs.push(['application', application.toLowerCase()]);
-  pairs.push(['api-version', API_VERSION]);
+  pairs.push(['api-version', DATA_PLANE_API_VERSION]);
   for (const connectionId of excluded) pairs.push(['excluded', connectionId]);
   if (reason !== undefined) pairs.push(['reason', reason]);
   if (ttl !== undefined) pairs.push(['ttl', String(ttl)]);
