@@ -1,8 +1,8 @@
 import { Body, Controller, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { CloseQuery, HubParams, PayloadDto, SendQuery } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { CloseQuery, HubParams, PayloadDto, SendQuery } from '../shared/hub.dto.js';
 import { BroadcastService } from './broadcast.service.js';
 
 @ApiTags('hubs')

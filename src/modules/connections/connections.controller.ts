@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { HubQuery, PayloadDto } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { HubQuery, PayloadDto } from '../shared/hub.dto.js';
 import { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
 import { ConnectionsService } from './connections.service.js';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../shared/hub.dto.js';
 import { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto, MAX_GROUPS_PER_SEND } from './groups.dto.js';
 import { GroupsService } from './groups.service.js';
 

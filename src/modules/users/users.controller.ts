@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { CloseQuery, HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
 import { MAX_USERS_PER_SEND, SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
 import { UsersService } from './users.service.js';
 

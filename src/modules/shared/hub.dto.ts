@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsArray, ValidateBy } from 'class-validator';
-import type { HubScope, Payload } from '../signalr/signalr.client.js';
-import { IsName } from './names.js';
+import { IsName } from '../../common/names.js';
+import type { Payload } from '../../signalr/signalr.client.js';
+import type { HubScope } from '../../signalr/urls.js';
 
 /** Path of every hub-scoped operation. */
 export class HubParams {
