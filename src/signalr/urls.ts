@@ -25,7 +25,11 @@ export interface RestCall {
   path: string;
   /** `?...api-version=2022-06-01...`; never part of the audience. */
   query: string;
-  /** A 404 is an answer (existence checks, add-connection-to-group), not a failure. */
+  /**
+   * A 404 is an answer ("not there"), not a failure: where API 2022-06-01's swagger lists a 404 (group, user and
+   * user-in-group existence, add and remove connection to or from a group), and connection existence, whose swagger
+   * omits it but which the service and the SDK answer that way (docs/azure-compatibility.md#responses).
+   */
   notFoundIsAnswer?: true;
   /** Delivers a message (a `:send`): sent twice, it is delivered twice, so it is retried only when provably safe. */
   message?: true;
@@ -84,7 +88,7 @@ export const restCalls = {
   addConnectionToGroup: (scope: HubScope, group: string, connectionId: string) =>
     answering404(onHub('PUT', scope, segments`/groups/${group}/connections/${connectionId}`)),
   removeConnectionFromGroup: (scope: HubScope, group: string, connectionId: string) =>
-    onHub('DELETE', scope, segments`/groups/${group}/connections/${connectionId}`),
+    answering404(onHub('DELETE', scope, segments`/groups/${group}/connections/${connectionId}`)),
 
   sendToUser: (scope: HubScope, user: string) => delivering(onHub('POST', scope, segments`/users/${user}/:send`)),
   closeUserConnections: (scope: HubScope, user: string, { excluded, reason }: CloseOptions = {}) =>
