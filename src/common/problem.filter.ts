@@ -18,9 +18,9 @@ export type ProblemMapper = (error: unknown) => ProblemInit | undefined;
  * ProblemExceptions as they are, Nest's HttpExceptions and Fastify's own errors (body too large, bad JSON) by their
  * status, and anything else into a 500 whose detail reveals nothing (it is logged instead).
  */
-export function renderProblem(error: unknown, requestId?: string, mapper: ProblemMapper = () => undefined): Rendered {
-  const mapped = mapper(error);
-  if (mapped !== undefined) return renderProblem(new ProblemException(mapped), requestId);
+export function renderProblem(thrown: unknown, mapper: ProblemMapper, requestId?: string): Rendered {
+  const mapped = mapper(thrown);
+  const error = mapped === undefined ? thrown : new ProblemException(mapped);
   if (error instanceof ProblemException) {
     const { code, title, errors, headers } = error;
     const problem = { type: problemType(code), title, status: error.getStatus(), detail: error.message, code, requestId, errors };
@@ -72,7 +72,7 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    sendProblem(http.getResponse<FastifyReply>(), renderProblem(error, request.id, this.mapper));
+    sendProblem(http.getResponse<FastifyReply>(), renderProblem(error, this.mapper, request.id));
   }
 }
 

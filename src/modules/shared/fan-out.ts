@@ -24,7 +24,7 @@ async function fanOut<T>(items: readonly T[], call: (item: T) => Promise<Upstrea
       outcomes[index] = await call(items[index]!).then(
         ({ status }) => ({ status }),
         (error: unknown) => {
-          const { problem } = renderProblem(error, undefined, problemOfUpstream);
+          const { problem } = renderProblem(error, problemOfUpstream);
           return { status: problem.status, problem };
         },
       );
