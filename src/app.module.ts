@@ -10,6 +10,7 @@ import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { NegotiateModule } from './modules/negotiate/negotiate.module.js';
+import { problemOfUpstream } from './modules/shared/upstream-problems.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { SignalRModule } from './signalr/signalr.module.js';
 
@@ -20,7 +21,7 @@ export class AppModule {
       module: AppModule,
       imports: [ConfigModule.forRoot(env), AuthModule, SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, NegotiateModule, HealthModule],
       providers: [
-        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_FILTER, useValue: new ProblemFilter(problemOfUpstream) },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },
       ],
     };

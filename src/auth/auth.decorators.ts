@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiProblems } from '../openapi/api-operation.js';
+import { ApiProblems } from '../common/api-problems.js';
 import { SSO_BEARER_SCHEME, SSO_OAUTH2_SCHEME } from './openapi-security.js';
 import type { Permission } from './permissions.js';
 import type { Principal } from './token-verifier.js';

@@ -9,7 +9,7 @@ export interface Session {
 }
 
 /** The answer to one action, printed as one line (or one JSON object with --json). */
-export interface Outcome {
+export interface CommandResult {
   summary: string;
   exitCode: ExitCode;
   details?: Record<string, unknown>;
@@ -38,7 +38,7 @@ export interface Action {
   args: string;
   description: string;
   options?: readonly ActionOption[];
-  run(session: Session, args: readonly string[], options: ActionOptions): Promise<Outcome>;
+  run(session: Session, args: readonly string[], options: ActionOptions): Promise<CommandResult>;
 }
 
 export const DEFAULT_TARGET = 'broadcastMessage';
@@ -59,10 +59,10 @@ const payload = (session: Session, text: string, options: ActionOptions) => ({
   arguments: [options.sender ?? session.sender, text],
 });
 
-const done = (summary: string, details: Record<string, unknown> = {}): Outcome => ({ summary, exitCode: ExitCode.Success, details });
+const done = (summary: string, details: Record<string, unknown> = {}): CommandResult => ({ summary, exitCode: ExitCode.Success, details });
 
 /** One line naming every addressee that failed, with the exit code of the first failure. */
-function manyOutcome(kind: 'user' | 'group', names: readonly string[], body: unknown): Outcome {
+function manyOutcome(kind: 'user' | 'group', names: readonly string[], body: unknown): CommandResult {
   const results = (body as { results?: unknown } | undefined)?.results;
   if (!Array.isArray(results)) throw new CliError(ExitCode.Unexpected, `the gateway's answer to a send to several ${kind}s has no results`);
   const outcomes = results as Array<{ status: number; problem?: { detail?: string } } & Record<string, unknown>>;
@@ -72,7 +72,7 @@ function manyOutcome(kind: 'user' | 'group', names: readonly string[], body: unk
   return { summary: `sent to ${outcomes.length - failed.length} of ${outcomes.length} ${kind}s; failed: ${reasons.join(', ')}`, exitCode: exitCodeForStatus(failed[0].status), details: { results } };
 }
 
-const existence = async (session: Session, path: readonly string[], yes: string, no: string): Promise<Outcome> => {
+const existence = async (session: Session, path: readonly string[], yes: string, no: string): Promise<CommandResult> => {
   const { status } = await session.gateway.call({ method: 'GET', path, notFoundIsAnswer: true });
   return status === 404 ? { summary: no, exitCode: ExitCode.NotFound, details: { exists: false } } : done(yes, { exists: true });
 };

@@ -1,6 +1,6 @@
 import { PERMISSIONS } from '../auth/permissions.js';
 import { CliError, ExitCode, exitCodeForStatus } from './exit-codes.js';
-import { DEV_SSO_DISCOVERY_PATH, type SsoServiceClient } from '../dev/dev-defaults.js';
+import { DEV_SSO_DISCOVERY_PATH, type SsoServiceClient } from '../config/dev-defaults.js';
 import { jsonBody, send, type HttpOptions } from './http.js';
 
 /** Gives a bearer token for the gateway, fetching or renewing it when needed. */

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runClient } from './client.js';
 import { DEFAULT_SENDER, DEFAULT_TARGET, type Session } from './commands.js';
-import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID } from '../dev/dev-defaults.js';
+import { DEV_GATEWAY_URL, DEV_SERVICE_CLIENT_ID } from '../config/dev-defaults.js';
 import { clientCredentials, fixedToken } from './credentials.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { GatewayClient } from './gateway-client.js';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Outcome, Session } from './commands.js';
+import type { CommandResult, Session } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { addActions, completions, newProgram } from './program.js';
 import type { Terminal } from './terminal.js';
@@ -51,7 +51,7 @@ async function runLine(line: string, session: Session, terminal: Terminal): Prom
     const words = splitWords(line);
     if (words.length === 0) return ExitCode.Success;
     if (EXIT_WORDS.has(words[0])) return 'exit';
-    let outcome: Outcome | undefined;
+    let outcome: CommandResult | undefined;
     // Named as the prompt, so help reads "Usage: chat> send user ...", what is typed there.
     const program = newProgram(`${session.gateway.hub}>`, terminal).usage('<command> [arguments] [options]');
     addActions(program, async (action, args, options) => {

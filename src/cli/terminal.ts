@@ -1,5 +1,5 @@
 import { CommanderError, type OutputConfiguration } from 'commander';
-import type { Outcome } from './commands.js';
+import type { CommandResult } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 /** Tokens a line could carry by accident (an upstream error that echoes a URL or a header): never printed. */
@@ -36,7 +36,7 @@ export class Terminal {
     process.stdout.write(`${this.json ? JSON.stringify(json) : text}\n`);
   }
 
-  outcome({ summary, exitCode, details }: Outcome): void {
+  outcome({ summary, exitCode, details }: CommandResult): void {
     this.data(summary, { ok: exitCode === ExitCode.Success, exitCode, summary, ...details });
   }
 

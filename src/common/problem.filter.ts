@@ -1,8 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { TokenTooLongError } from '../signalr/signer.js';
-import { UpstreamError, upstreamProblem } from '../signalr/upstream-error.js';
-import { PROBLEM_CONTENT_TYPE, ProblemException, problemType, statusTitle, type Problem } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, ProblemException, problemType, statusTitle, type Problem, type ProblemInit } from './problem.js';
 
 interface Rendered {
   problem: Problem;
@@ -10,14 +8,19 @@ interface Rendered {
 }
 
 /**
- * Turns anything thrown while serving a request into RFC 9457 problem+json: our ProblemExceptions as they are,
- * failed upstream calls through the one outcome table (signalr/upstream-error.ts), tokens Azure would refuse as 413,
- * Nest's HttpExceptions and Fastify's own errors (body too large, bad JSON) by their status, and anything else
- * into a 500 whose detail reveals nothing (it is logged instead).
+ * The problem for an error that another room defines and only the HTTP side knows how to answer (a failed upstream
+ * call: src/modules/shared/upstream-problems.ts), or undefined when `error` is not one of them.
  */
-export function renderProblem(error: unknown, requestId?: string): Rendered {
-  if (error instanceof UpstreamError) return renderProblem(new ProblemException(upstreamProblem(error)), requestId);
-  if (error instanceof TokenTooLongError) return renderProblem(new ProblemException({ status: 413, code: 'token-too-long', detail: error.message }), requestId);
+export type ProblemMapper = (error: unknown) => ProblemInit | undefined;
+
+/**
+ * Turns anything thrown while serving a request into RFC 9457 problem+json: what `mapper` knows as it says, our
+ * ProblemExceptions as they are, Nest's HttpExceptions and Fastify's own errors (body too large, bad JSON) by their
+ * status, and anything else into a 500 whose detail reveals nothing (it is logged instead).
+ */
+export function renderProblem(thrown: unknown, mapper: ProblemMapper, requestId?: string): Rendered {
+  const mapped = mapper(thrown);
+  const error = mapped === undefined ? thrown : new ProblemException(mapped);
   if (error instanceof ProblemException) {
     const { code, title, errors, headers } = error;
     const problem = { type: problemType(code), title, status: error.getStatus(), detail: error.message, code, requestId, errors };
@@ -61,13 +64,15 @@ export function sendProblem(reply: FastifyReply, rendered: Rendered): FastifyRep
   return reply.status(rendered.problem.status).headers(rendered.headers).type(PROBLEM_CONTENT_TYPE).send(rendered.problem);
 }
 
-/** The one exception filter of the gateway. */
+/** The one exception filter of the gateway; `mapper` answers the errors of rooms this one does not know. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly mapper: ProblemMapper) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    sendProblem(http.getResponse<FastifyReply>(), renderProblem(error, request.id));
+    sendProblem(http.getResponse<FastifyReply>(), renderProblem(error, this.mapper, request.id));
   }
 }
 

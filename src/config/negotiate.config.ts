@@ -1,5 +1,5 @@
 import { IsNotEmpty, IsString, Matches } from 'class-validator';
-import { DEV_FRONTEND_CLIENT_ID } from '../dev/dev-defaults.js';
+import { DEV_FRONTEND_CLIENT_ID } from './dev-defaults.js';
 import { CommaSeparated, validateEnv, type Env } from './validate-env.js';
 
 

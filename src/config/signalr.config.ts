@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { ConnectionStringError, parseConnectionString, type SignalRConnection } from '../signalr/connection-string.js';
+import { ConnectionStringError, parseConnectionString, type SignalRConnection } from './connection-string.js';
 import { ConfigError, validateEnv, type Env } from './validate-env.js';
 
 class SignalREnv {

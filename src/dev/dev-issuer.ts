@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { DEV_AUDIENCE, DEV_FRONTEND_CLIENT_ID, DEV_SERVICE_CLIENT_ID } from './dev-defaults.js';
+import { DEV_AUDIENCE, DEV_FRONTEND_CLIENT_ID, DEV_SERVICE_CLIENT_ID } from '../config/dev-defaults.js';
 
 
 export interface DevIssuerOptions {

@@ -8,7 +8,7 @@ import { ServerConfig } from '../config/server.config.js';
 import { validateEnv, type Env } from '../config/validate-env.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { HealthService } from '../modules/health/health.service.js';
-import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, DEV_SSO_PORT, type SsoServiceClient } from './dev-defaults.js';
+import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, DEV_SSO_PORT, type SsoServiceClient } from '../config/dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
 /** Ports of the embedded parts, for when the defaults are taken. */

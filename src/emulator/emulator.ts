@@ -6,7 +6,7 @@ import type { ClientSettings } from './client/client-endpoint.js';
 import { clientRoutes } from './client/client-routes.js';
 import { serveWebSockets } from './client/websocket-upgrade.js';
 import { HubStore } from './hub-store.js';
-import { MAX_ESCAPED_NAME_LENGTH } from './rest/rest-call.js';
+import { MAX_ESCAPED_NAME_LENGTH } from './rest/rest-request.js';
 import { restRoutes } from './rest/rest-routes.js';
 
 /** Azure's well-known emulator key (Microsoft.Azure.SignalR.Emulator). */

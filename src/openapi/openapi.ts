@@ -4,7 +4,7 @@ import { forSwaggerUi, PLACEHOLDER_SSO_ENDPOINTS, SSO_BEARER_SCHEME, SSO_OAUTH2_
 import { PERMISSIONS } from '../auth/permissions.js';
 import { SsoDiscovery } from '../auth/sso-discovery.js';
 import { NegotiateConfig } from '../config/negotiate.config.js';
-import { packageVersion } from '../package-version.js';
+import { packageVersion } from '../common/package-version.js';
 
 const DESCRIPTION = `Forwards Azure SignalR Service's data-plane REST API (2022-06-01) under \`/api\`, behind company SSO.
 

@@ -6,7 +6,7 @@ import { SignalRConfig, type RetrySettings } from '../config/signalr.config.js';
 import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
-import { restCalls, type RestCall } from './urls.js';
+import { restCalls, type CloseOptions, type HubScope, type RestCall, type SendOptions } from './urls.js';
 
 /** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
 export interface Payload {
@@ -15,22 +15,7 @@ export interface Payload {
   argumentsJson: string;
 }
 
-/** Optional on every hub-scoped call: Azure's `application` query parameter (lowercased upstream). */
-export interface HubScope {
-  hub: string;
-  application?: string;
-}
-
-export interface SendOptions {
-  excluded?: readonly string[];
-}
-
-export interface CloseOptions {
-  excluded?: readonly string[];
-  reason?: string;
-}
-
-/** The upstream's answer when it is a success, or a 404 the caller must see (existence checks, add-to-group). */
+/** The upstream's answer when it is a success, or a 404 that is an answer (`notFoundIsAnswer` in urls.ts). */
 export interface UpstreamResult {
   status: number;
   /** `x-ms-error-code` of the response, e.g. `Warning.User.NotExisted`. */
@@ -41,8 +26,8 @@ export interface UpstreamResult {
  * Azure SignalR Service's data-plane REST API (2022-06-01), one method per operation, called exactly as
  * Azure's Management SDK calls it (docs/azure-compatibility.md#urls), retried as it retries (src/signalr/retry.ts),
  * each call within one deadline. Knows nothing of the gateway's HTTP controllers.
- * Failures are thrown as UpstreamError; a 404 is returned, not thrown, only by the existence checks and
- * addConnectionToGroup.
+ * Failures are thrown as UpstreamError; a 404 is returned, not thrown, only where it is an answer (`notFoundIsAnswer`
+ * in urls.ts: the existence checks, adding a connection to a group and removing it from one).
  */
 @Injectable()
 export class SignalRClient implements OnModuleDestroy {

@@ -8,7 +8,7 @@ export type Clock = () => number;
 /** Azure caps REST tokens at an hour in its SDK; a longer configured lifetime applies to client tokens only. */
 export const REST_TOKEN_MAX_LIFETIME_S = 3600;
 /** Azure's SDKs refuse longer tokens (docs/azure-compatibility.md#token-size). */
-export const MAX_TOKEN_LENGTH = 4096;
+export const MAX_SIGNALR_TOKEN_LENGTH = 4096;
 /** Bounds the REST token cache: audiences carry user, group and connection ids, so they are unbounded. */
 const REST_CACHE_SIZE = 10_000;
 
@@ -39,13 +39,13 @@ export interface ClientTokenOptions {
 
 /**
  * A token over Azure's 4 KB limit, which Azure would refuse: a client token with too many or too long claims, or a
- * REST token whose audience (the escaped path) is too long. Callers get 413, as negotiate in Azure's SDK answers.
+ * REST token whose audience (the escaped path) is too long (the HTTP side answers 413: src/modules/shared/upstream-problems.ts).
  */
 export class TokenTooLongError extends Error {
   override readonly name = 'TokenTooLongError';
 
   constructor(readonly length: number, remedy: string) {
-    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_TOKEN_LENGTH}-character limit; ${remedy}.`);
+    super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_SIGNALR_TOKEN_LENGTH}-character limit; ${remedy}.`);
   }
 }
 
@@ -90,7 +90,7 @@ export class SignalRSigner {
     const lifetime = Math.min(this.#lifetimeSeconds, REST_TOKEN_MAX_LIFETIME_S);
     const token = await this.sign({}, audience, now, lifetime);
     // Valid ids can do it: 1,024 characters escaped take up to 12 times as many in the audience.
-    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'its audience is the escaped request path, so use shorter names');
+    if (token.length > MAX_SIGNALR_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'its audience is the escaped request path, so use shorter names');
     if (!cached && this.#restTokens.size >= REST_CACHE_SIZE) this.#restTokens.delete(this.#restTokens.keys().next().value!);
     this.#restTokens.set(audience, { token, refreshAt: now + lifetime * 750 });
     return token;
@@ -106,7 +106,7 @@ export class SignalRSigner {
     const payload: JWTPayload = userId === undefined ? {} : { 'asrs.s.uid': userId, nameid: userId };
     for (const [name, value] of Object.entries(claims)) payload[isReserved(name) ? `asrs.u.${name}` : name] = value;
     const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${addressedHub(hub, application)}`, this.now(), lifetimeSeconds);
-    if (token.length > MAX_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'send fewer or shorter claims');
+    if (token.length > MAX_SIGNALR_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'send fewer or shorter claims');
     return token;
   }
 

@@ -1,4 +1,3 @@
-import type { ProblemInit } from '../common/problem.js';
 import type { RestCall } from './urls.js';
 
 /**
@@ -8,16 +7,14 @@ import type { RestCall } from './urls.js';
  */
 export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport';
 
-/** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (docs/azure-compatibility.md#responses). */
-export const NOT_EXISTED_CODES = new Set(['Warning.Connection.NotExisted', 'Warning.User.NotExisted', 'Warning.Group.NotExisted', 'Info.User.NotInGroup', 'Error.Connection.NotExisted']);
-
 /** The client's own deadline is a `TimeoutError`; undici's connect timeout is the only phase timer left to it. */
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * A failed call to Azure SignalR. It names the operation by method and path only: the query and headers, which could
- * carry a token, are never kept. The problem filter renders it through UPSTREAM_OUTCOMES.
+ * carry a token, are never kept. It says what happened; what the gateway's caller gets for it is decided on the HTTP
+ * side (src/modules/shared/upstream-problems.ts).
  */
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
@@ -57,95 +54,4 @@ export class UpstreamError extends Error {
 
 function operationOf(call: RestCall): string {
   return `${call.method} ${call.path}`;
-}
-
-/** One row of the outcome table: which failures it matches and what the gateway's caller gets. */
-export interface UpstreamOutcome {
-  matches(error: UpstreamError): boolean;
-  status: number;
-  code: string;
-  detail(error: UpstreamError): string;
-}
-
-const answered = (error: UpstreamError): string => `HTTP ${error.status}${error.errorCode ? ` (${error.errorCode})` : ''}`;
-
-/**
- * THE mapping of upstream outcomes to what the gateway's caller sees; the first matching row wins. Successes, and the
- * 404s of existence checks and add-connection-to-group, are answers and never get here. A row describes how the last
- * attempt ended, once the retries allowed by src/signalr/retry.ts are spent.
- *
- * | Upstream                                   | Caller | code                        | Why                                                |
- * |--------------------------------------------|--------|-----------------------------|----------------------------------------------------|
- * | no status within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            | one deadline for the whole call, retries included  |
- * | connection refused, DNS failure            | 503    | upstream-unavailable        | Azure (or the emulator) is down or misaddressed    |
- * | connection broken mid-call                 | 502    | upstream-connection-failed  |                                                    |
- * | 401, 403                                   | 502    | upstream-auth-failed        | the gateway's AccessKey is wrong, not the caller's |
- * | 404 + a known NotExisted x-ms-error-code   | 404    | not-found                   | e.g. removing a connection that is gone            |
- * | 413                                        | 413    | payload-too-large           | Azure's 1 MB REST limit                            |
- * | 429                                        | 429    | upstream-throttled          | Retry-After passed through                         |
- * | any other 4xx (400, a bare 404, ...)       | 502    | upstream-rejected-request   | we validate first: a gateway bug or contract drift |
- * | 5xx                                        | 502    | upstream-error              |                                                    |
- */
-export const UPSTREAM_OUTCOMES: readonly UpstreamOutcome[] = [
-  {
-    matches: (e) => e.failure === 'timeout',
-    status: 504,
-    code: 'upstream-timeout',
-    detail: (e) => `Azure SignalR did not answer ${e.operation} within the gateway's timeout.`,
-  },
-  {
-    matches: (e) => e.failure === 'unreachable',
-    status: 503,
-    code: 'upstream-unavailable',
-    detail: (e) => `Azure SignalR could not be reached for ${e.operation} (connection refused or host not found).`,
-  },
-  {
-    matches: (e) => e.failure === 'transport',
-    status: 502,
-    code: 'upstream-connection-failed',
-    detail: (e) => `The connection to Azure SignalR broke during ${e.operation}.`,
-  },
-  {
-    matches: (e) => e.status === 401 || e.status === 403,
-    status: 502,
-    code: 'upstream-auth-failed',
-    detail: (e) => `Azure SignalR refused the gateway's credentials (${answered(e)}) for ${e.operation}; the gateway's connection string needs fixing.`,
-  },
-  {
-    matches: (e) => e.status === 404 && NOT_EXISTED_CODES.has(e.errorCode ?? ''),
-    status: 404,
-    code: 'not-found',
-    detail: (e) => `Azure SignalR answered ${e.errorCode} for ${e.operation}.`,
-  },
-  {
-    matches: (e) => e.status === 413,
-    status: 413,
-    code: 'payload-too-large',
-    detail: () => 'Azure SignalR refused the message as too large (its REST limit is 1 MB).',
-  },
-  {
-    matches: (e) => e.status === 429,
-    status: 429,
-    code: 'upstream-throttled',
-    detail: () => 'Azure SignalR is throttling (connection or message quota reached); retry later.',
-  },
-  {
-    matches: (e) => e.status !== undefined && e.status < 500,
-    status: 502,
-    code: 'upstream-rejected-request',
-    detail: (e) => `Azure SignalR rejected ${e.operation} with ${answered(e)}; the gateway validates requests first, so this is a gateway bug or API contract drift.`,
-  },
-  {
-    matches: () => true,
-    status: 502,
-    code: 'upstream-error',
-    detail: (e) => `Azure SignalR failed ${e.operation} with ${answered(e)}.`,
-  },
-];
-
-/** What the caller gets for a failed upstream call, per UPSTREAM_OUTCOMES. */
-export function upstreamProblem(error: UpstreamError): ProblemInit {
-  const outcome = UPSTREAM_OUTCOMES.find((row) => row.matches(error))!;
-  const headers = outcome.status === 429 && error.retryAfter !== undefined ? { 'retry-after': error.retryAfter } : undefined;
-  return { status: outcome.status, code: outcome.code, detail: outcome.detail(error), headers };
 }

@@ -1,7 +1,22 @@
-import type { CloseOptions, HubScope, SendOptions } from './signalr.client.js';
+/** Azure SignalR's data-plane REST API version the gateway speaks (`api-version`), as the Management SDK 1.25 sends it (docs/azure-compatibility.md#api-versions). */
+export const DATA_PLANE_API_VERSION = '2022-06-01';
 
-/** The data-plane API version the gateway speaks, as the Management SDK 1.25 sends it (docs/azure-compatibility.md#api-versions). */
-export const API_VERSION = '2022-06-01';
+/** The hub a call addresses, with Azure's optional `application` query parameter (lowercased upstream). */
+export interface HubScope {
+  hub: string;
+  application?: string;
+}
+
+/** Query options of the `:send` operations that reach more than one connection. */
+export interface SendOptions {
+  excluded?: readonly string[];
+}
+
+/** Query options of the `:closeConnections` operations. */
+export interface CloseOptions {
+  excluded?: readonly string[];
+  reason?: string;
+}
 
 /** One REST operation, ready to be signed and sent. */
 export interface RestCall {
@@ -10,7 +25,11 @@ export interface RestCall {
   path: string;
   /** `?...api-version=2022-06-01...`; never part of the audience. */
   query: string;
-  /** A 404 is an answer (existence checks, add-connection-to-group), not a failure. */
+  /**
+   * A 404 is an answer ("not there"), not a failure: where API 2022-06-01's swagger lists a 404 (group, user and
+   * user-in-group existence, add and remove connection to or from a group), and connection existence, whose swagger
+   * omits it but which the service and the SDK answer that way (docs/azure-compatibility.md#responses).
+   */
   notFoundIsAnswer?: true;
   /** Delivers a message (a `:send`): sent twice, it is delivered twice, so it is retried only when provably safe. */
   message?: true;
@@ -39,7 +58,7 @@ interface Query {
 function queryOf(application: string | undefined, { excluded = [], reason, ttl }: Query): string {
   const pairs: [string, string][] = [];
   if (application !== undefined) pairs.push(['application', application.toLowerCase()]);
-  pairs.push(['api-version', API_VERSION]);
+  pairs.push(['api-version', DATA_PLANE_API_VERSION]);
   for (const connectionId of excluded) pairs.push(['excluded', connectionId]);
   if (reason !== undefined) pairs.push(['reason', reason]);
   if (ttl !== undefined) pairs.push(['ttl', String(ttl)]);
@@ -69,7 +88,7 @@ export const restCalls = {
   addConnectionToGroup: (scope: HubScope, group: string, connectionId: string) =>
     answering404(onHub('PUT', scope, segments`/groups/${group}/connections/${connectionId}`)),
   removeConnectionFromGroup: (scope: HubScope, group: string, connectionId: string) =>
-    onHub('DELETE', scope, segments`/groups/${group}/connections/${connectionId}`),
+    answering404(onHub('DELETE', scope, segments`/groups/${group}/connections/${connectionId}`)),
 
   sendToUser: (scope: HubScope, user: string) => delivering(onHub('POST', scope, segments`/users/${user}/:send`)),
   closeUserConnections: (scope: HubScope, user: string, { excluded, reason }: CloseOptions = {}) =>

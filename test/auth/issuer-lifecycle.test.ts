@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { DEV_AUDIENCE } from '../../src/dev/dev-defaults.js';
+import { DEV_AUDIENCE } from '../../src/config/dev-defaults.js';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 import { startProbeGateway } from './harness.js';

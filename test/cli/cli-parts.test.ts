@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { splitWords } from '../../src/cli/prompt.js';
 import { redact } from '../../src/cli/terminal.js';
-import { DEV_GATEWAY_URL } from '../../src/dev/dev-defaults.js';
+import { DEV_GATEWAY_URL } from '../../src/config/dev-defaults.js';
 import { ServerConfig } from '../../src/config/server.config.js';
 
 test("the CLI's default gateway is where `npm start` listens", () => {

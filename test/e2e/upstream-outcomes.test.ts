@@ -70,6 +70,15 @@ describe('upstream outcomes, as the caller sees them', () => {
     assert.equal(reply.json.detail, "Connection 'c1' does not exist.");
   });
 
+  for (const errorCode of [undefined, 'Error.Connection.NotExisted']) {
+    const headers = errorCode ? { 'x-ms-error-code': errorCode } : undefined;
+    it(`remove connection from group answered 404 ${errorCode ?? 'without a code'}: 404, as API 2022-06-01 lists it`, async () => {
+      const reply = await through({ status: 404, headers }, 'DELETE', '/api/hubs/chat/groups/g1/connections/c1');
+      assert.equal(reply.status, 404);
+      assert.deepEqual({ code: reply.json.code, detail: reply.json.detail }, { code: 'not-found', detail: "Connection 'c1' is not in group 'g1'." });
+    });
+  }
+
   it('an upstream success with an unexpected 2xx is still a success', async () => {
     const reply = await through({ status: 200 }, ...SEND);
     assert.equal(reply.status, 202);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { SignalRConfig } from '../../src/config/signalr.config.js';
 import { ConfigError } from '../../src/config/validate-env.js';
-import { ConnectionStringError, parseConnectionString } from '../../src/signalr/connection-string.js';
+import { ConnectionStringError, parseConnectionString } from '../../src/config/connection-string.js';
 
 const KEY = 'S3cr3tAccessKey0123456789abcdefABCDEF+/=';
 

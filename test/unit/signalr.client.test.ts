@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { jwtVerify } from 'jose';
 import { SignalRConfig, type RetrySettings } from '../../src/config/signalr.config.js';
-import { parseConnectionString } from '../../src/signalr/connection-string.js';
+import { parseConnectionString } from '../../src/config/connection-string.js';
 import { SignalRClient } from '../../src/signalr/signalr.client.js';
 import { SignalRSigner } from '../../src/signalr/signer.js';
 import { UpstreamError } from '../../src/signalr/upstream-error.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { SignalRConfig } from '../../src/config/signalr.config.js';
-import { parseConnectionString } from '../../src/signalr/connection-string.js';
-import { MAX_TOKEN_LENGTH, SignalRSigner, TokenTooLongError } from '../../src/signalr/signer.js';
+import { parseConnectionString } from '../../src/config/connection-string.js';
+import { MAX_SIGNALR_TOKEN_LENGTH, SignalRSigner, TokenTooLongError } from '../../src/signalr/signer.js';
 
 const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const NOW = 1_700_000_000_000;
@@ -45,10 +45,10 @@ describe('SignalRSigner: REST tokens', () => {
     assert.equal(decodeJwt(await azure(600).restToken('/api/health')).exp, IAT + 600);
   });
 
-  it(`refuses a token over ${MAX_TOKEN_LENGTH} characters, which valid but long escaped names make, without the token in the error`, async () => {
+  it(`refuses a token over ${MAX_SIGNALR_TOKEN_LENGTH} characters, which valid but long escaped names make, without the token in the error`, async () => {
     await assert.rejects(azure().restToken(`/api/hubs/chat/users/${'%E2%82%AC'.repeat(1024)}/:send`), (error: unknown) => {
       assert.ok(error instanceof TokenTooLongError);
-      assert.ok(error.length > MAX_TOKEN_LENGTH);
+      assert.ok(error.length > MAX_SIGNALR_TOKEN_LENGTH);
       assert.match(error.message, /escaped request path/);
       assert.doesNotMatch(error.message, /eyJ/);
       return true;
@@ -123,11 +123,11 @@ describe('SignalRSigner: client tokens (negotiate)', () => {
     assert.equal(decodeJwt(await fronted.signClientToken({ hub: 'Chat', application: 'MyApp' })).aud, 'https://foo.service.signalr.net/client/?hub=myapp_chat');
   });
 
-  it(`refuses a token over ${MAX_TOKEN_LENGTH} characters with a TokenTooLongError that does not carry the token`, async () => {
+  it(`refuses a token over ${MAX_SIGNALR_TOKEN_LENGTH} characters with a TokenTooLongError that does not carry the token`, async () => {
     await azure().signClientToken({ hub: 'chat', userId: 'u', claims: { pad: 'x'.repeat(2500) } });
     await assert.rejects(azure().signClientToken({ hub: 'chat', userId: 'u', claims: { pad: 'x'.repeat(3500) } }), (error: unknown) => {
       assert.ok(error instanceof TokenTooLongError);
-      assert.ok(error.length > MAX_TOKEN_LENGTH);
+      assert.ok(error.length > MAX_SIGNALR_TOKEN_LENGTH);
       assert.doesNotMatch(error.message, /eyJ/);
       return true;
     });

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderProblem } from '../../src/common/problem.filter.js';
-import { UpstreamError, upstreamProblem } from '../../src/signalr/upstream-error.js';
+import { problemOfUpstream, upstreamProblem } from '../../src/modules/shared/upstream-problems.js';
+import { UpstreamError } from '../../src/signalr/upstream-error.js';
 import { restCalls } from '../../src/signalr/urls.js';
 
 const call = restCalls.removeConnectionFromGroup({ hub: 'chat' }, 'g1', 'c1');
@@ -62,12 +63,12 @@ describe('UPSTREAM_OUTCOMES: the one table from upstream outcome to caller', () 
   });
 
   it('is rendered by the problem filter through the table', () => {
-    const { problem, headers } = renderProblem(UpstreamError.fromStatus(call, 429, undefined, '30'), 'req-1');
+    const { problem, headers } = renderProblem(UpstreamError.fromStatus(call, 429, undefined, '30'), problemOfUpstream, 'req-1');
     assert.equal(problem.status, 429);
     assert.equal(problem.code, 'upstream-throttled');
     assert.equal(problem.type, 'urn:signalr-gateway:problem:upstream-throttled');
     assert.equal(problem.requestId, 'req-1');
     assert.deepEqual(headers, { 'retry-after': '30' });
-    assert.equal(renderProblem(UpstreamError.fromStatus(call, 401), 'req-2').problem.status, 502);
+    assert.equal(renderProblem(UpstreamError.fromStatus(call, 401), problemOfUpstream, 'req-2').problem.status, 502);
   });
 });

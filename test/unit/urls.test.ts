@@ -38,7 +38,7 @@ describe('restCalls: the 19 operations of API 2022-06-01', () => {
     ['closeGroupConnections', restCalls.closeGroupConnections(chat, 'g1', { reason: 'bye' }), `POST /api/hubs/chat/groups/g1/:closeConnections?${V}&reason=bye`],
     ['groupExists', restCalls.groupExists(chat, 'g1'), `HEAD /api/hubs/chat/groups/g1?${V}`, true],
     ['addConnectionToGroup', restCalls.addConnectionToGroup(chat, 'g1', 'conn-1'), `PUT /api/hubs/chat/groups/g1/connections/conn-1?${V}`, true],
-    ['removeConnectionFromGroup', restCalls.removeConnectionFromGroup(chat, 'g1', 'conn-1'), `DELETE /api/hubs/chat/groups/g1/connections/conn-1?${V}`],
+    ['removeConnectionFromGroup', restCalls.removeConnectionFromGroup(chat, 'g1', 'conn-1'), `DELETE /api/hubs/chat/groups/g1/connections/conn-1?${V}`, true],
     ['sendToUser', restCalls.sendToUser(chat, 'Alice'), `POST /api/hubs/chat/users/Alice/:send?${V}`],
     ['closeUserConnections', restCalls.closeUserConnections(chat, 'Alice', { excluded: ['a', 'b'], reason: 'r' }), `POST /api/hubs/chat/users/Alice/:closeConnections?${V}&excluded=a&excluded=b&reason=r`],
     ['userExists', restCalls.userExists(chat, 'alice@example.com'), `HEAD /api/hubs/chat/users/alice%40example.com?${V}`, true],

@@ -1,19 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { bearerToken, restAudience, type AccessTokenVerifier } from '../auth.js';
 import type { HubStore } from '../hub-store.js';
-import { BadRequest, RestCall } from './rest-call.js';
+import { BadRequest, RestRequest } from './rest-request.js';
 
 /** A status, or a 404 with the `x-ms-error-code` that Azure's SDK uses to tell "absent" from "broken". */
-type Outcome = number | { status: 404; code: string };
+type Answer = number | { status: 404; code: string };
 
-const notFound = (code: string): Outcome => ({ status: 404, code });
+const notFound = (code: string): Answer => ({ status: 404, code });
 const CONNECTION_NOT_EXISTED = notFound('Warning.Connection.NotExisted');
 const CONNECTION_NOT_EXISTED_ERROR = notFound('Error.Connection.NotExisted');
 const USER_NOT_EXISTED = notFound('Warning.User.NotExisted');
 const GROUP_NOT_EXISTED = notFound('Warning.Group.NotExisted');
 const USER_NOT_IN_GROUP = notFound('Info.User.NotInGroup');
 
-type Operation = (call: RestCall) => Outcome;
+type Operation = (call: RestRequest) => Answer;
 type Route = [method: HTTPMethods, url: string, operation: Operation];
 
 /**
@@ -21,7 +21,7 @@ type Route = [method: HTTPMethods, url: string, operation: Operation];
  * GET routes also answer HEAD (Fastify's exposeHeadRoutes), which existence checks need.
  */
 function operations(store: HubStore): Route[] {
-  const exists = (found: boolean, absent: Outcome): Outcome => (found ? 200 : absent);
+  const exists = (found: boolean, absent: Answer): Answer => (found ? 200 : absent);
   const hub = '/api/hubs/:hub';
   const v1 = '/api/v1/hubs/:hub';
 
@@ -129,9 +129,9 @@ export function restRoutes(store: HubStore, verifier: AccessTokenVerifier) {
         method,
         url,
         handler: async (request, reply) => {
-          const outcome = operation(new RestCall(request));
-          if (typeof outcome === 'number') return reply.code(outcome).send();
-          return problem(reply, outcome.status, outcome.code, 'Not found.');
+          const answer = operation(new RestRequest(request));
+          if (typeof answer === 'number') return reply.code(answer).send();
+          return problem(reply, answer.status, answer.code, 'Not found.');
         },
       });
     }

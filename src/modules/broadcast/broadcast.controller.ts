@@ -1,23 +1,24 @@
 import { Body, Controller, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { CloseQuery, HubParams, PayloadDto, SendQuery } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { CloseQuery, HubParams, PayloadDto, SendQuery } from '../shared/hub.dto.js';
+import { azureAction } from '../shared/routes.js';
 import { BroadcastService } from './broadcast.service.js';
 
 @ApiTags('hubs')
-@Controller('api/hubs/:hub')
+@Controller()
 export class BroadcastController {
   constructor(private readonly broadcast: BroadcastService) {}
 
-  @Post('::send')
+  @Post(`api/hubs/:hub/${azureAction('send')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({ operationId: 'broadcast', summary: 'Send a message to every connection of a hub.', status: 202, body: true })
   send(@Param() params: HubParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.broadcast.send(params, query, payload);
   }
 
-  @Post('::closeConnections')
+  @Post(`api/hubs/:hub/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'closeAllConnections', summary: 'Close every connection of a hub.', status: 204 })
   closeConnections(@Param() params: HubParams, @Query() query: CloseQuery): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type PayloadDto, type SendQuery } from '../../common/hub.dto.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type PayloadDto, type SendQuery } from '../shared/hub.dto.js';
 
 /** Everyone connected to a hub. */
 @Injectable()

@@ -1,5 +1,5 @@
-import { HubParams, HubQuery } from '../../common/hub.dto.js';
 import { IsName } from '../../common/names.js';
+import { HubParams, HubQuery } from '../shared/hub.dto.js';
 
 export class ConnectionParams extends HubParams {
   @IsName('connectionId')

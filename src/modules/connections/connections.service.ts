@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { payloadOf, scopeOf, type HubQuery, type PayloadDto } from '../../common/hub.dto.js';
-import { requireFound } from '../../common/upstream.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
+import { payloadOf, scopeOf, type HubQuery, type PayloadDto } from '../shared/hub.dto.js';
+import { requireFound } from '../shared/upstream-problems.js';
 import type { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
 
 /** Single connections of a hub. */

@@ -1,24 +1,25 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../shared/hub.dto.js';
+import { azureAction } from '../shared/routes.js';
 import { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto, MAX_GROUPS_PER_SEND } from './groups.dto.js';
 import { GroupsService } from './groups.service.js';
 
 @ApiTags('groups')
-@Controller('api/hubs/:hub')
+@Controller()
 export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
-  @Post('groups/:group/::send')
+  @Post(`api/hubs/:hub/groups/:group/${azureAction('send')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', status: 202, body: true })
   send(@Param() params: GroupParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.groups.send(params, query, payload);
   }
 
-  @Post('::sendToGroups')
+  @Post(`api/hubs/:hub/${azureAction('sendToGroups')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({
     operationId: 'sendToGroups',
@@ -32,35 +33,35 @@ export class GroupsController {
     return this.groups.sendToMany(params, query, body);
   }
 
-  @Post('groups/:group/::closeConnections')
+  @Post(`api/hubs/:hub/groups/:group/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'closeGroupConnections', summary: 'Close every connection in a group.', status: 204 })
   closeConnections(@Param() params: GroupParams, @Query() query: CloseQuery): Promise<void> {
     return this.groups.closeConnections(params, query);
   }
 
-  @Head('groups/:group')
+  @Head('api/hubs/:hub/groups/:group')
   @RequirePermission('signalr.read')
   @ApiUpstreamOperation({ operationId: 'checkGroupExistenceHead', summary: 'Whether a group has any connection (empty body).', status: 200, notFound: true })
   existsHead(@Param() params: GroupParams, @Query() query: HubQuery): Promise<void> {
     return this.groups.exists(params, query);
   }
 
-  @Get('groups/:group')
+  @Get('api/hubs/:hub/groups/:group')
   @RequirePermission('signalr.read')
   @ApiUpstreamOperation({ operationId: 'checkGroupExistence', summary: 'Whether a group has any connection.', status: 200, notFound: true })
   exists(@Param() params: GroupParams, @Query() query: HubQuery): Promise<void> {
     return this.groups.exists(params, query);
   }
 
-  @Put('groups/:group/connections/:connectionId')
+  @Put('api/hubs/:hub/groups/:group/connections/:connectionId')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'addConnectionToGroup', summary: 'Add a connection to a group.', status: 200, notFound: true })
   addConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery): Promise<void> {
     return this.groups.addConnection(params, query);
   }
 
-  @Delete('groups/:group/connections/:connectionId')
+  @Delete('api/hubs/:hub/groups/:group/connections/:connectionId')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'removeConnectionFromGroup', summary: 'Remove a connection from a group.', status: 200, notFound: true })
   removeConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery): Promise<void> {

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { HubParams, PayloadDto } from '../../common/hub.dto.js';
 import { IsName, IsNameList } from '../../common/names.js';
-import { ProblemDto } from '../../openapi/problem.dto.js';
+import { ProblemDto } from '../../common/problem.dto.js';
+import { HubParams, PayloadDto } from '../shared/hub.dto.js';
 
 /** Most groups one `:sendToGroups` call may address; each is one upstream call. */
 export const MAX_GROUPS_PER_SEND = 100;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto, type SendQuery } from '../../common/hub.dto.js';
-import { fanOut, requireFound } from '../../common/upstream.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
+import { sendToEach } from '../shared/fan-out.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto, type SendQuery } from '../shared/hub.dto.js';
+import { requireFound } from '../shared/upstream-problems.js';
 import type { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto } from './groups.dto.js';
 
 /** Groups of a hub: messages to them, their connections, their membership. */
@@ -13,11 +14,10 @@ export class GroupsService {
     await this.signalr.sendToGroup(scopeOf(params, query), params.group, payloadOf(payload), { excluded: query.excluded });
   }
 
-  async sendToMany(params: HubParams, query: HubQuery, body: SendToGroupsDto): Promise<SendToGroupsResultDto> {
+  sendToMany(params: HubParams, query: HubQuery, body: SendToGroupsDto): Promise<SendToGroupsResultDto> {
     const scope = scopeOf(params, query);
     const payload = payloadOf(body);
-    const outcomes = await fanOut(body.groups, (group) => this.signalr.sendToGroup(scope, group, payload));
-    return { results: outcomes.map((outcome, index) => ({ group: body.groups[index]!, ...outcome })) };
+    return sendToEach('group', body.groups, (group) => this.signalr.sendToGroup(scope, group, payload));
   }
 
   async closeConnections(params: GroupParams, query: CloseQuery): Promise<void> {

@@ -2,7 +2,7 @@ import { Controller, Get, Head } from '@nestjs/common';
 import type { HealthCheckResult } from '@nestjs/terminus';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../auth/auth.decorators.js';
-import { ApiProblems } from '../../openapi/api-operation.js';
+import { ApiProblems } from '../../common/api-problems.js';
 import { HealthReportDto, UpstreamHealthDto } from './health.dto.js';
 import { HealthService } from './health.service.js';
 

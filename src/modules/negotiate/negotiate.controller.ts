@@ -2,8 +2,9 @@ import { Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, RequirePermission } from '../../auth/auth.decorators.js';
 import type { Principal } from '../../auth/token-verifier.js';
-import { HubParams } from '../../common/hub.dto.js';
-import { ApiProblems } from '../../openapi/api-operation.js';
+import { ApiProblems } from '../../common/api-problems.js';
+import { HubParams } from '../shared/hub.dto.js';
+import { azureAction } from '../shared/routes.js';
 import { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
 import { NegotiateService } from './negotiate.service.js';
 
@@ -27,7 +28,7 @@ export class NegotiateController {
     return this.negotiation.negotiate(params, query, principal);
   }
 
-  @Post('api/hubs/:hub/::generateToken')
+  @Post(`api/hubs/:hub/${azureAction('generateToken')}`)
   @HttpCode(200)
   @RequirePermission('signalr.negotiate')
   @ApiOperation({

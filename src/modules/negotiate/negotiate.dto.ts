@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { Allow, ValidateBy } from 'class-validator';
-import { HubQuery } from '../../common/hub.dto.js';
 import { IsName } from '../../common/names.js';
+import { HubQuery } from '../shared/hub.dto.js';
 
 /** Longest client token a trusted service may ask for: a day, as the longest SIGNALR_TOKEN_LIFETIME_S. */
 export const MAX_MINUTES_TO_EXPIRE = 24 * 60;

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
 import { invalidToken } from '../../auth/auth.problems.js';
 import type { Principal } from '../../auth/token-verifier.js';
-import type { HubParams } from '../../common/hub.dto.js';
 import { isValidName, NAME_RULES } from '../../common/names.js';
 import { ProblemException } from '../../common/problem.js';
 import { NegotiateConfig } from '../../config/negotiate.config.js';
 import { SignalRConfig } from '../../config/signalr.config.js';
 import { SsoConfig } from '../../config/sso.config.js';
 import { SignalRSigner } from '../../signalr/signer.js';
+import type { HubParams } from '../shared/hub.dto.js';
 import type { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
 
 /** Client tokens: for the signed-in user (negotiate) and for any user a trusted service names (`:generateToken`). */

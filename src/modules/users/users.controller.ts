@@ -1,24 +1,25 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto } from '../../common/hub.dto.js';
-import { ApiUpstreamOperation } from '../../openapi/api-operation.js';
+import { ApiUpstreamOperation } from '../shared/api-operation.js';
+import { CloseQuery, HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
+import { azureAction } from '../shared/routes.js';
 import { MAX_USERS_PER_SEND, SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
-@Controller('api/hubs/:hub')
+@Controller()
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
-  @Post('users/:user/::send')
+  @Post(`api/hubs/:hub/users/:user/${azureAction('send')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({ operationId: 'sendToUser', summary: 'Send a message to every connection of a user.', status: 202, body: true })
   send(@Param() params: UserParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.users.send(params, query, payload);
   }
 
-  @Post('::sendToUsers')
+  @Post(`api/hubs/:hub/${azureAction('sendToUsers')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({
     operationId: 'sendToUsers',
@@ -32,56 +33,56 @@ export class UsersController {
     return this.users.sendToMany(params, query, body);
   }
 
-  @Post('users/:user/::closeConnections')
+  @Post(`api/hubs/:hub/users/:user/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'closeUserConnections', summary: 'Close every connection of a user.', status: 204 })
   closeConnections(@Param() params: UserParams, @Query() query: CloseQuery): Promise<void> {
     return this.users.closeConnections(params, query);
   }
 
-  @Head('users/:user')
+  @Head('api/hubs/:hub/users/:user')
   @RequirePermission('signalr.read')
   @ApiUpstreamOperation({ operationId: 'checkUserExistenceHead', summary: 'Whether a user has any connection (empty body).', status: 200, notFound: true })
   existsHead(@Param() params: UserParams, @Query() query: HubQuery): Promise<void> {
     return this.users.exists(params, query);
   }
 
-  @Get('users/:user')
+  @Get('api/hubs/:hub/users/:user')
   @RequirePermission('signalr.read')
   @ApiUpstreamOperation({ operationId: 'checkUserExistence', summary: 'Whether a user has any connection.', status: 200, notFound: true })
   exists(@Param() params: UserParams, @Query() query: HubQuery): Promise<void> {
     return this.users.exists(params, query);
   }
 
-  @Head('users/:user/groups/:group')
+  @Head('api/hubs/:hub/users/:user/groups/:group')
   @RequirePermission('signalr.read')
   @ApiUpstreamOperation({ operationId: 'checkUserInGroupHead', summary: 'Whether a user is in a group (empty body).', status: 200, notFound: true })
   inGroupHead(@Param() params: UserGroupParams, @Query() query: HubQuery): Promise<void> {
     return this.users.inGroup(params, query);
   }
 
-  @Get('users/:user/groups/:group')
+  @Get('api/hubs/:hub/users/:user/groups/:group')
   @RequirePermission('signalr.read')
   @ApiUpstreamOperation({ operationId: 'checkUserInGroup', summary: 'Whether a user is in a group.', status: 200, notFound: true })
   inGroup(@Param() params: UserGroupParams, @Query() query: HubQuery): Promise<void> {
     return this.users.inGroup(params, query);
   }
 
-  @Put('users/:user/groups/:group')
+  @Put('api/hubs/:hub/users/:user/groups/:group')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'addUserToGroup', summary: 'Add a user (current and, within ttl, future connections) to a group.', status: 200 })
   addToGroup(@Param() params: UserGroupParams, @Query() query: TtlQuery): Promise<void> {
     return this.users.addToGroup(params, query);
   }
 
-  @Delete('users/:user/groups/:group')
+  @Delete('api/hubs/:hub/users/:user/groups/:group')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'removeUserFromGroup', summary: 'Remove a user from a group.', status: 204 })
   removeFromGroup(@Param() params: UserGroupParams, @Query() query: HubQuery): Promise<void> {
     return this.users.removeFromGroup(params, query);
   }
 
-  @Delete('users/:user/groups')
+  @Delete('api/hubs/:hub/users/:user/groups')
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'removeUserFromAllGroups', summary: 'Remove a user from every group.', status: 204 })
   removeFromAllGroups(@Param() params: UserParams, @Query() query: HubQuery): Promise<void> {

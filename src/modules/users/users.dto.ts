@@ -1,9 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
-import { HubParams, HubQuery, PayloadDto } from '../../common/hub.dto.js';
 import { IsName, IsNameList } from '../../common/names.js';
-import { ProblemDto } from '../../openapi/problem.dto.js';
+import { ProblemDto } from '../../common/problem.dto.js';
+import { HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
 
 /** Most users one `:sendToUsers` call may address; each is one upstream call. */
 export const MAX_USERS_PER_SEND = 100;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto } from '../../common/hub.dto.js';
-import { fanOut, requireFound } from '../../common/upstream.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
+import { sendToEach } from '../shared/fan-out.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto } from '../shared/hub.dto.js';
+import { requireFound } from '../shared/upstream-problems.js';
 import type { SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
 
 /** Users of a hub (all their connections): messages, closing, group memberships. */
@@ -13,11 +14,10 @@ export class UsersService {
     await this.signalr.sendToUser(scopeOf(params, query), params.user, payloadOf(payload));
   }
 
-  async sendToMany(params: HubParams, query: HubQuery, body: SendToUsersDto): Promise<SendToUsersResultDto> {
+  sendToMany(params: HubParams, query: HubQuery, body: SendToUsersDto): Promise<SendToUsersResultDto> {
     const scope = scopeOf(params, query);
     const payload = payloadOf(body);
-    const outcomes = await fanOut(body.users, (user) => this.signalr.sendToUser(scope, user, payload));
-    return { results: outcomes.map((outcome, index) => ({ user: body.users[index]!, ...outcome })) };
+    return sendToEach('user', body.users, (user) => this.signalr.sendToUser(scope, user, payload));
   }
 
   async closeConnections(params: UserParams, query: CloseQuery): Promise<void> {

@@ -1,9 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
-import type { HubScope, Payload } from '../signalr/signalr.client.js';
-import { sourceTextOf } from './json-body.js';
-import { IsName } from './names.js';
+import { IsName } from '../../common/names.js';
+import { sourceTextOf } from '../../common/json-body.js';
+import type { Payload } from '../../signalr/signalr.client.js';
+import type { HubScope } from '../../signalr/urls.js';
 
 /** Path of every hub-scoped operation. */
 export class HubParams {

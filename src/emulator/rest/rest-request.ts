@@ -16,7 +16,7 @@ function fieldOf(body: Record<string, unknown>, name: string): unknown {
 }
 
 /** One REST request, read the way the data-plane API defines it. */
-export class RestCall {
+export class RestRequest {
   readonly query: URLSearchParams;
   private readonly params: Record<string, string>;
 

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { createGateway } from '../app.js';
-import { buildOpenApiDocument, serialiseOpenApi } from './openapi.js';
+import { createGateway } from './app.js';
+import { buildOpenApiDocument, serialiseOpenApi } from './openapi/openapi.js';
 
 /**
  * `npm run openapi`: writes openapi/openapi.json from the routes' decorators. The gateway is built but never
@@ -16,7 +16,7 @@ const PLACEHOLDER_ENV = {
 };
 
 const app = await createGateway(PLACEHOLDER_ENV, pino({ level: 'silent' }));
-const target = new URL('../../openapi/openapi.json', import.meta.url);
+const target = new URL('../openapi/openapi.json', import.meta.url);
 mkdirSync(new URL('.', target), { recursive: true });
 writeFileSync(target, serialiseOpenApi(buildOpenApiDocument(app)));
 await app.close();

@@ -1,0 +1,116 @@
+import { ProblemException, type ProblemInit } from '../../common/problem.js';
+import type { UpstreamResult } from '../../signalr/signalr.client.js';
+import { TokenTooLongError } from '../../signalr/signer.js';
+import { UpstreamError } from '../../signalr/upstream-error.js';
+
+/**
+ * What the gateway's callers get for what Azure SignalR did: the upstream client (src/signalr/) only reports it, and
+ * this file, on the HTTP side, is the one place that decides the answer. The problem filter uses problemOfUpstream.
+ */
+
+/** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (docs/azure-compatibility.md#responses). */
+const NOT_EXISTED_CODES = new Set(['Warning.Connection.NotExisted', 'Warning.User.NotExisted', 'Warning.Group.NotExisted', 'Info.User.NotInGroup', 'Error.Connection.NotExisted']);
+
+/** One row of the outcome table: which failures it matches and what the gateway's caller gets. */
+interface UpstreamOutcome {
+  matches(error: UpstreamError): boolean;
+  status: number;
+  code: string;
+  detail(error: UpstreamError): string;
+}
+
+const answered = (error: UpstreamError): string => `HTTP ${error.status}${error.errorCode ? ` (${error.errorCode})` : ''}`;
+
+/**
+ * THE mapping of upstream outcomes to what the gateway's caller sees; the first matching row wins. Successes, and the
+ * 404s of the operations whose 404 is an answer (`notFoundIsAnswer` in src/signalr/urls.ts), never get here. A row
+ * describes how the last attempt ended, once the retries allowed by src/signalr/retry.ts are spent.
+ *
+ * | Upstream                                   | Caller | code                        | Why                                                |
+ * |--------------------------------------------|--------|-----------------------------|----------------------------------------------------|
+ * | no status within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            | one deadline for the whole call, retries included  |
+ * | connection refused, DNS failure            | 503    | upstream-unavailable        | Azure (or the emulator) is down or misaddressed    |
+ * | connection broken mid-call                 | 502    | upstream-connection-failed  |                                                    |
+ * | 401, 403                                   | 502    | upstream-auth-failed        | the gateway's AccessKey is wrong, not the caller's |
+ * | 404 + a known NotExisted x-ms-error-code   | 404    | not-found                   | e.g. closing a connection that is gone             |
+ * | 413                                        | 413    | payload-too-large           | Azure's 1 MB REST limit                            |
+ * | 429                                        | 429    | upstream-throttled          | Retry-After passed through                         |
+ * | any other 4xx (400, a bare 404, ...)       | 502    | upstream-rejected-request   | we validate first: a gateway bug or contract drift |
+ * | 5xx                                        | 502    | upstream-error              |                                                    |
+ */
+const UPSTREAM_OUTCOMES: readonly UpstreamOutcome[] = [
+  {
+    matches: (e) => e.failure === 'timeout',
+    status: 504,
+    code: 'upstream-timeout',
+    detail: (e) => `Azure SignalR did not answer ${e.operation} within the gateway's timeout.`,
+  },
+  {
+    matches: (e) => e.failure === 'unreachable',
+    status: 503,
+    code: 'upstream-unavailable',
+    detail: (e) => `Azure SignalR could not be reached for ${e.operation} (connection refused or host not found).`,
+  },
+  {
+    matches: (e) => e.failure === 'transport',
+    status: 502,
+    code: 'upstream-connection-failed',
+    detail: (e) => `The connection to Azure SignalR broke during ${e.operation}.`,
+  },
+  {
+    matches: (e) => e.status === 401 || e.status === 403,
+    status: 502,
+    code: 'upstream-auth-failed',
+    detail: (e) => `Azure SignalR refused the gateway's credentials (${answered(e)}) for ${e.operation}; the gateway's connection string needs fixing.`,
+  },
+  {
+    matches: (e) => e.status === 404 && NOT_EXISTED_CODES.has(e.errorCode ?? ''),
+    status: 404,
+    code: 'not-found',
+    detail: (e) => `Azure SignalR answered ${e.errorCode} for ${e.operation}.`,
+  },
+  {
+    matches: (e) => e.status === 413,
+    status: 413,
+    code: 'payload-too-large',
+    detail: () => 'Azure SignalR refused the message as too large (its REST limit is 1 MB).',
+  },
+  {
+    matches: (e) => e.status === 429,
+    status: 429,
+    code: 'upstream-throttled',
+    detail: () => 'Azure SignalR is throttling (connection or message quota reached); retry later.',
+  },
+  {
+    matches: (e) => e.status !== undefined && e.status < 500,
+    status: 502,
+    code: 'upstream-rejected-request',
+    detail: (e) => `Azure SignalR rejected ${e.operation} with ${answered(e)}; the gateway validates requests first, so this is a gateway bug or API contract drift.`,
+  },
+  {
+    matches: () => true,
+    status: 502,
+    code: 'upstream-error',
+    detail: (e) => `Azure SignalR failed ${e.operation} with ${answered(e)}.`,
+  },
+];
+
+/** What the caller gets for a failed upstream call, per UPSTREAM_OUTCOMES. */
+export function upstreamProblem(error: UpstreamError): ProblemInit {
+  const outcome = UPSTREAM_OUTCOMES.find((row) => row.matches(error))!;
+  const headers = outcome.status === 429 && error.retryAfter !== undefined ? { 'retry-after': error.retryAfter } : undefined;
+  return { status: outcome.status, code: outcome.code, detail: outcome.detail(error), headers };
+}
+
+/** The problem filter's mapper (see app.module.ts): the problem for the upstream room's own errors, undefined for any other. */
+export function problemOfUpstream(error: unknown): ProblemInit | undefined {
+  if (error instanceof UpstreamError) return upstreamProblem(error);
+  // A token Azure would refuse is never sent; callers get 413, as negotiate in Azure's SDK answers.
+  if (error instanceof TokenTooLongError) return { status: 413, code: 'token-too-long', detail: error.message };
+  return undefined;
+}
+
+/** Turns the upstream's 404 answer (nothing there: no such group, user, connection or membership) into ours. */
+export function requireFound(result: UpstreamResult, detail: string): void {
+  if (result.status === 404) throw new ProblemException({ status: 404, code: 'not-found', detail });
+}
