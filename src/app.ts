@@ -12,6 +12,7 @@ import { ServerConfig, type HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
 import type { Env } from './config/validate-env.js';
 import { demoPage } from './dev/demo-page.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 /** Azure's REST limits (notes §g): we enforce them before anything goes upstream. */
@@ -43,8 +44,11 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining for a shutdown, every caller reconnects for its next request (a load balancer: elsewhere).
+    if (lifecycle.draining) reply.header('connection', 'close');
   });
   app.enableCors(corsOptions(server.corsOrigins));
   setupOpenApi(app);

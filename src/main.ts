@@ -3,6 +3,7 @@ import { createGateway } from './app.js';
 import { createLogger } from './common/logging.js';
 import { ServerConfig } from './config/server.config.js';
 import { ConfigError, type Env } from './config/validate-env.js';
+import { drainAndClose } from './lifecycle/shutdown.js';
 
 /** In production every upstream is configured explicitly: the embedded development parts are refused. */
 function requireProductionSettings(env: Env): void {
@@ -32,8 +33,16 @@ async function main(): Promise<void> {
   await app.listen({ port: server.port, host: server.host });
   // For the person at the terminal, not a log record: it must stay copy-pasteable.
   if (banner) process.stdout.write(`\n${banner}\n\n`);
-  // Drain in-flight requests, close the upstream pool, then the embedded parts; the process then ends by itself.
-  const shutdown = (): void => void app.close().then(closeStack);
+  // Drain (readiness fails, requests still served), close the server, then the upstream pool and the embedded parts;
+  // the process then ends by itself, or at the deadline if something hangs. A second Ctrl-C stops at once (Node's default).
+  const shutdown = (signal: NodeJS.Signals): void => {
+    log.info({ signal, ...server.shutdown }, 'shutting down');
+    setTimeout(() => {
+      log.error({ timeoutMs: server.shutdown.timeoutMs }, 'shutdown deadline passed: exiting with requests or connections still open');
+      process.exit(1);
+    }, server.shutdown.timeoutMs).unref();
+    void drainAndClose(app, server.shutdown.drainDelayMs).then(closeStack);
+  };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -42,6 +42,14 @@ class ServerEnv {
   /** A connection with no traffic either way for this long is closed (a client that stops reading its answer). */
   @Type(() => Number) @IsInt() @Min(1) @Max(TEN_MINUTES_MS)
   HTTP_CONNECTION_TIMEOUT_MS = 60_000;
+
+  /** On SIGTERM, how long `/readyz` fails while requests are still served, so load balancers stop sending first. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(TEN_MINUTES_MS)
+  SHUTDOWN_DRAIN_DELAY_MS?: number;
+
+  /** On SIGTERM, the process exits after this long whatever is still running. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(TEN_MINUTES_MS)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
 }
 
 /** The timeouts of the gateway's own HTTP server, in milliseconds. */
@@ -52,7 +60,16 @@ export interface HttpTimeouts {
   connectionMs: number;
 }
 
-/** How the gateway's own HTTP server listens, logs and times out. */
+/** What happens on SIGTERM, in milliseconds. */
+export interface ShutdownTimes {
+  drainDelayMs: number;
+  timeoutMs: number;
+}
+
+/** Production waits for load balancers to notice `/readyz` (0 elsewhere: a developer's Ctrl-C stops at once). */
+const PRODUCTION_DRAIN_DELAY_MS = 10_000;
+
+/** How the gateway's own HTTP server listens, logs, times out and shuts down. */
 export class ServerConfig {
   constructor(
     readonly port: number,
@@ -61,6 +78,7 @@ export class ServerConfig {
     readonly corsOrigins: readonly string[],
     readonly production: boolean,
     readonly timeouts: HttpTimeouts,
+    readonly shutdown: ShutdownTimes,
   ) {}
 
   static fromEnv(env: Env): ServerConfig {
@@ -69,12 +87,14 @@ export class ServerConfig {
     if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
       throw new ConfigError('Invalid configuration:\n  - HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
     }
+    const production = e.NODE_ENV === 'production';
     const timeouts = {
       headersMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       connectionMs: e.HTTP_CONNECTION_TIMEOUT_MS,
     };
-    return new ServerConfig(e.PORT, e.HOST, e.LOG_LEVEL, e.CORS_ORIGINS, e.NODE_ENV === 'production', timeouts);
+    const drainDelayMs = e.SHUTDOWN_DRAIN_DELAY_MS ?? (production ? PRODUCTION_DRAIN_DELAY_MS : 0);
+    return new ServerConfig(e.PORT, e.HOST, e.LOG_LEVEL, e.CORS_ORIGINS, production, timeouts, { drainDelayMs, timeoutMs: e.SHUTDOWN_TIMEOUT_MS });
   }
 }

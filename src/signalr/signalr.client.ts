@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'undici';
 import { SignalRConfig } from '../config/signalr.config.js';
 import { SignalRSigner } from './signer.js';
@@ -40,7 +40,7 @@ export interface UpstreamResult {
  * addConnectionToGroup.
  */
 @Injectable()
-export class SignalRClient implements OnModuleDestroy {
+export class SignalRClient implements OnApplicationShutdown {
   private readonly logger = new Logger(SignalRClient.name);
   /** Keep-alive connections to the one upstream origin. */
   private readonly pool: Pool;
@@ -134,7 +134,8 @@ export class SignalRClient implements OnModuleDestroy {
     return this.call(restCalls.removeConnectionFromAllGroups(scope, connectionId));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
   }
 

@@ -69,7 +69,7 @@ describe('SignalRClient against a real HTTP server', () => {
   });
 
   after(async () => {
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     stub.server.closeAllConnections();
     await new Promise((resolve) => stub.server.close(resolve));
   });
@@ -141,7 +141,7 @@ describe('SignalRClient when nothing listens', () => {
       assert.equal(error.failure, 'unreachable');
       assert.equal(error.operation, 'POST /api/hubs/chat/:send');
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
     }
   });
 });
