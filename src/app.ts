@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +8,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
+import { securityHeaders } from './common/security-headers.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
 import { ServerConfig, type HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
@@ -43,6 +45,7 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     // JSON only (Fastify's own parser): Nest's default would also parse form bodies into DTOs; those now get 415.
     bodyParser: false,
   });
+  await app.register(helmet, securityHeaders(app, server.production));
   const fastify = app.getHttpAdapter().getInstance();
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', async (request, reply) => {

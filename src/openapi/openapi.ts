@@ -24,6 +24,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return sortKeys(SwaggerModule.createDocument(app, config));
 }
 
+/** The one inline script of /docs (see `customJsStr`); the content security policy allows it by its hash. */
+export const DOCS_INLINE_SCRIPT = "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);";
+
 /** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
 export function setupOpenApi(app: INestApplication): void {
   const verifier = app.get(TokenVerifier);
@@ -37,7 +40,7 @@ export function setupOpenApi(app: INestApplication): void {
     swaggerOptions: { initOAuth: { clientId: app.get(NegotiateConfig).frontendClientId, usePkceWithAuthorizationCodeGrant: true } },
     // Swagger UI takes its OAuth2 redirect URI from the page's folder: at `/docs` that would be `/oauth2-redirect.html`,
     // which is not served. Shown as `/docs/`, it is `/docs/oauth2-redirect.html`, the URI registered with the SSO.
-    customJsStr: "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);",
+    customJsStr: DOCS_INLINE_SCRIPT,
   });
 }
 
