@@ -107,7 +107,7 @@ function answerClientError(this: FastifyInstance, error: Error & { code?: string
   if (socket.writable && !started) {
     const { status, code, detail } = clientProblem(error.code);
     const requestId = randomUUID();
-    this.log.info({ requestId, status, err: error.code }, 'client error');
+    this.log.info({ requestId, status, reason: error.code }, 'client error');
     const body = JSON.stringify({ type: problemType(code), title: statusTitle(status), status, detail, code, requestId });
     socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
   }

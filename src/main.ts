@@ -41,7 +41,10 @@ async function main(): Promise<void> {
       log.error({ timeoutMs: server.shutdown.timeoutMs }, 'shutdown deadline passed: exiting with requests or connections still open');
       process.exit(1);
     }, server.shutdown.timeoutMs).unref();
-    void drainAndClose(app, server.shutdown.drainDelayMs).then(closeStack);
+    drainAndClose(app, server.shutdown.drainDelayMs).then(closeStack).catch((error: unknown) => {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
