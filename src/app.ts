@@ -1,16 +1,21 @@
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { acceptJsonBodiesOnly } from './common/json-body.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
+import { securityHeaders } from './security-headers.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
-import { ServerConfig } from './config/server.config.js';
+import { ServerConfig, type HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
 import type { Env } from './config/validate-env.js';
 import { demoPage } from './dev/demo-page.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 /** Azure's REST limits (docs/azure-compatibility.md#limits): we enforce them before anything goes upstream. */
@@ -31,7 +36,8 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     bodyLimit: BODY_LIMIT_BYTES,
     // Escaped 1024-character names can be ~12 KB; Fastify's default (100) would 404 long group names.
     routerOptions: { maxParamLength: HEADER_LIMIT_BYTES },
-    http: { maxHeaderSize: HEADER_LIMIT_BYTES },
+    ...timeoutOptions(server.timeouts),
+    http: { maxHeaderSize: HEADER_LIMIT_BYTES, ...nodeTimeoutOptions(server.timeouts) },
     clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
@@ -40,10 +46,14 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
     bodyParser: false,
   });
+  await app.register(helmet, securityHeaders(app, server.production));
   const fastify = app.getHttpAdapter().getInstance();
   acceptJsonBodiesOnly(fastify);
+  const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining for a shutdown, every caller reconnects for its next request (a load balancer: elsewhere).
+    if (lifecycle.draining) reply.header('connection', 'close');
   });
   app.enableCors(corsOptions(server.corsOrigins));
   setupOpenApi(app);
@@ -72,12 +82,43 @@ function demoPageConfig(app: NestFastifyApplication) {
   return { issuer: sso.issuer, clientId: app.get(NegotiateConfig).frontendClientId, resource: sso.audience, hub: 'chat' };
 }
 
-/** Socket-level errors (oversized headers, garbage) get a problem+json answer too, then the socket closes. */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return;
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const code = status === 431 ? 'headers-too-large' : 'bad-request';
-  const detail = status === 431 ? `Request headers exceed the ${HEADER_LIMIT_BYTES / 1024} KB limit.` : 'Malformed HTTP request.';
-  const body = JSON.stringify({ type: problemType(code), title: statusTitle(status), status, detail, code });
-  socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+/** Fastify's server timeouts; a request (or its headers) that takes too long ends in answerClientError's 408. */
+function timeoutOptions(timeouts: HttpTimeouts) {
+  return { requestTimeout: timeouts.requestMs, keepAliveTimeout: timeouts.keepAliveMs, connectionTimeout: timeouts.connectionMs };
+}
+
+/**
+ * Node checks the headers and request timeouts on a timer, every 30 s by default; a fifth of the shorter timeout
+ * keeps a short configured timeout meaningful (cut within 120 % of it).
+ */
+function nodeTimeoutOptions(timeouts: HttpTimeouts) {
+  return { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(30_000, Math.ceil(timeouts.headersMs / 5)) };
+}
+
+/** How long a client gets to read a socket-level answer before the socket is destroyed, whether or not it closed its side. */
+const CLIENT_ERROR_LINGER_MS = 1000;
+
+/**
+ * Socket-level errors (oversized headers, garbage, a request too slow to arrive) get a problem+json answer with a
+ * request id too, then the socket closes. `this` is the Fastify instance (Fastify binds it).
+ */
+function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // As Node does: no answer once a response has started on this socket; it would corrupt that response.
+  const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !started) {
+    const { status, code, detail } = clientProblem(error.code);
+    const requestId = randomUUID();
+    this.log.info({ requestId, status, reason: error.code }, 'client error');
+    const body = JSON.stringify({ type: problemType(code), title: statusTitle(status), status, detail, code, requestId });
+    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  // A client that never closes its side (a slow-loris) would otherwise hold the socket, and a file descriptor, forever.
+  socket.setTimeout(CLIENT_ERROR_LINGER_MS, () => socket.destroy());
+}
+
+function clientProblem(errorCode: string | undefined): { status: number; code: string; detail: string } {
+  if (errorCode === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'headers-too-large', detail: `Request headers exceed the ${HEADER_LIMIT_BYTES / 1024} KB limit.` };
+  if (errorCode === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'request-timeout', detail: 'The request did not arrive in time.' };
+  return { status: 400, code: 'bad-request', detail: 'Malformed HTTP request.' };
 }

@@ -5,6 +5,7 @@ import { createLogger } from './common/logging.js';
 import { ServerConfig } from './config/server.config.js';
 import { ConfigError, type Env } from './config/validate-env.js';
 import type { DevelopmentStack } from './dev/development-stack.js';
+import { drainAndClose } from './lifecycle/shutdown.js';
 
 /** In production every upstream is configured explicitly: the embedded development parts are refused. */
 function requireProductionSettings(env: Env): void {
@@ -34,8 +35,19 @@ async function main(): Promise<void> {
   if (stack) await app.register(stack.routes);
   await app.listen({ port: server.port, host: server.host });
   await stack?.showBanner(app);
-  // Drain in-flight requests, close the upstream pool, then the embedded parts; the process then ends by itself.
-  const shutdown = (): void => void app.close().then(() => stack?.close());
+  // Drain (readiness fails, requests still served), close the server, then the upstream pool and the embedded parts;
+  // the process then ends by itself, or at the deadline if something hangs. A second Ctrl-C stops at once (Node's default).
+  const shutdown = (signal: NodeJS.Signals): void => {
+    log.info({ signal, ...server.shutdown }, 'shutting down');
+    setTimeout(() => {
+      log.error({ timeoutMs: server.shutdown.timeoutMs }, 'shutdown deadline passed: exiting with requests or connections still open');
+      process.exit(1);
+    }, server.shutdown.timeoutMs).unref();
+    drainAndClose(app, server.shutdown.drainDelayMs).then(() => stack?.close()).catch((error: unknown) => {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -24,6 +24,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return sortKeys(SwaggerModule.createDocument(app, config));
 }
 
+/** The one inline script of /docs (see `customJsStr`); the content security policy allows it by its hash. */
+export const DOCS_INLINE_SCRIPT = "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);";
+
 /** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
 export function setupOpenApi(app: INestApplication): void {
   const discovery = app.get(SsoDiscovery);
@@ -43,7 +46,7 @@ export function setupOpenApi(app: INestApplication): void {
     // which is not served. Shown as `/docs/`, it is `/docs/oauth2-redirect.html`, the URI registered with the SSO.
     // Its default icons are relative to the page, so they 404 when it is opened as `/docs`, before it becomes `/docs/`.
     customfavIcon: '/docs/favicon-32x32.png',
-    customJsStr: "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);",
+    customJsStr: DOCS_INLINE_SCRIPT,
   });
 }
 

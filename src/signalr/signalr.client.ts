@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
@@ -30,7 +30,7 @@ export interface UpstreamResult {
  * in urls.ts: the existence checks, adding a connection to a group and removing it from one).
  */
 @Injectable()
-export class SignalRClient implements OnModuleDestroy {
+export class SignalRClient implements OnApplicationShutdown {
   private readonly logger = new Logger(SignalRClient.name);
   /** Keep-alive connections to the one upstream origin. */
   private readonly pool: Pool;
@@ -130,7 +130,8 @@ export class SignalRClient implements OnModuleDestroy {
     return this.call(restCalls.removeConnectionFromAllGroups(scope, connectionId));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
   }
 

@@ -3,10 +3,15 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
 import { launchChromium, logInAtSso, newPage, screenshot, type PageOptions } from './browser.js';
+import { watchCspViolations } from './csp.js';
+
+/** Content Security Policy violations on the gateway's own pages, from every page opened below. */
+const cspViolations: string[][] = [];
 
 /** Signs `user` in on the demo page at `origin` and waits until it is connected. */
 async function openDemo(browser: Browser, origin: string, user: string, options?: PageOptions): Promise<Page> {
   const page = await newPage(browser, options);
+  cspViolations.push(await watchCspViolations(page, origin));
   // Two-digit hours: the longest time the page shows.
   await page.clock.setFixedTime(new Date(2026, 0, 1, 22, 58, 58));
   await page.goto(`${origin}/demo/`);
@@ -156,5 +161,11 @@ describe('the demo page in Chromium', () => {
     const unlisted = await newPage(browser);
     await unlisted.goto(`${stack.sso.issuer}/.well-known/openid-configuration`);
     assert.match(await negotiateFrom(unlisted, stack.gatewayUrl), /^refused: /);
+  });
+
+  test('the gateway\'s content security policy allows all of the above: sign-in, negotiate, the WebSocket to the service', async () => {
+    const policy = (await fetch(`${stack.gatewayUrl}/demo/`)).headers.get('content-security-policy') ?? '';
+    assert.match(policy, /connect-src 'self' [^;]*ws:\/\/127\.0\.0\.1:/);
+    assert.deepEqual(cspViolations.flat(), []);
   });
 });

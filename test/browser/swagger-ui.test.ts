@@ -4,16 +4,19 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
 import { launchChromium, logInAtSso, newPage, screenshot } from './browser.js';
+import { watchCspViolations } from './csp.js';
 
 describe('Swagger UI at /docs in Chromium', () => {
   let stack: FullStack;
   let browser: Browser;
   let page: Page;
+  let cspViolations: string[];
 
   before(async () => {
     stack = await startFullStack();
     browser = await launchChromium();
     page = await newPage(browser);
+    cspViolations = await watchCspViolations(page, stack.gatewayUrl);
   });
 
   after(async () => {
@@ -73,5 +76,12 @@ describe('Swagger UI at /docs in Chromium', () => {
     assert.equal((await status.textContent())?.trim(), '202');
     await operation.locator('.live-responses-table').scrollIntoViewIfNeeded();
     await screenshot(page, 'swagger-ui', { fullPage: false });
+  });
+
+  test('the gateway\'s content security policy allows all of the above, the OAuth2 redirect page included', async () => {
+    for (const path of ['/docs/', '/docs/oauth2-redirect.html']) {
+      assert.match((await fetch(stack.gatewayUrl + path)).headers.get('content-security-policy') ?? '', /script-src 'self'/, path);
+    }
+    assert.deepEqual(cspViolations, []);
   });
 });

@@ -182,6 +182,9 @@ describe('oversized headers', () => {
     assert.ok(!(reply instanceof Error), `the gateway answered: ${reply instanceof Error ? reply.message : ''}`);
     assert.equal(reply.status, 431);
     assert.equal(reply.json.code, 'headers-too-large');
+    assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+    assert.match(reply.json.requestId, /^[\w-]{36}$/, 'a request id, like every problem');
+    assert.equal(reply.headers['x-request-id'], reply.json.requestId);
     assert.equal(stack.standIn.requests.length, 0);
   });
 });

@@ -71,7 +71,7 @@ describe('SignalRClient against a real HTTP server', () => {
   });
 
   after(async () => {
-    await client.onModuleDestroy();
+    await client.onApplicationShutdown();
     stub.server.closeAllConnections();
     await new Promise((resolve) => stub.server.close(resolve));
   });
@@ -143,7 +143,7 @@ describe('SignalRClient when nothing listens', () => {
       assert.equal(error.failure, 'unreachable');
       assert.equal(error.operation, 'POST /api/hubs/chat/:send');
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
     }
   });
 });
@@ -162,7 +162,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       assert.deepEqual(await client.broadcast(chat, { target: 't', argumentsJson: '[]' }), { status: 202 });
       await faulty.trickleClosed(); // never, if every byte restarted the clock
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
     }
   });
 
@@ -176,7 +176,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       assert.equal(faulty.connectionsAccepted - before, 1);
       assert.equal(faulty.attempts.length, 2);
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
     }
   });
 
@@ -189,7 +189,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       assert.equal(error.failure, 'timeout');
       assert.ok(faulty.attempts.length >= 1 && faulty.attempts.length <= 2, `attempts: ${faulty.attempts.length}`);
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
     }
   });
 
@@ -210,7 +210,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       assert.equal(flaky.seen.length, 2);
       assert.notEqual(first, second);
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
       flaky.server.closeAllConnections();
       await new Promise((resolve) => flaky.server.close(resolve));
     }
@@ -223,7 +223,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       const reset = await thrown(client.broadcast(chat, { target: 't', argumentsJson: '[]' }));
       assert.deepEqual([reset.failure, reset.requestWritten, faulty.attempts.length], ['transport', true, 1]);
     } finally {
-      await client.onModuleDestroy();
+      await client.onApplicationShutdown();
     }
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -234,7 +234,7 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
       const refused = await thrown(refusedClient.broadcast(chat, { target: 't', argumentsJson: '[]' }));
       assert.deepEqual([refused.failure, refused.requestWritten], ['unreachable', false]);
     } finally {
-      await refusedClient.onModuleDestroy();
+      await refusedClient.onApplicationShutdown();
     }
   });
 });
