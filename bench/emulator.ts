@@ -50,13 +50,13 @@ export async function startEmulatorProcess(): Promise<{ url: string; pid: number
     child.once('exit', () => reject(new Error('the emulator exited')));
     lines.on('line', (line) => {
       const match = /^Endpoint=(http:\/\/[^;]+);/.exec(line);
-      if (match) resolve(match[1]!);
+      if (match) resolve(match[1]);
     });
   });
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /**
  * A raw WebSocket client of the emulator (JSON protocol): negotiate, connect, handshake. Every hub record after the

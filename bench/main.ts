@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const began = performance.now();
   console.log(`# signalr-gateway benchmark — Node ${machine.node}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGB} GB, ${machine.platform}`);
   // Anything else running shares the cores with the three processes under test; the figures are only as quiet as the machine.
-  const loadAtStart = Number(loadavg()[0]!.toFixed(2));
+  const loadAtStart = Number(loadavg()[0].toFixed(2));
   if (loadAtStart > machine.cores / 2) console.log(`Warning: load average ${loadAtStart} on ${machine.cores} cores at start; other work will skew the figures.`);
 
   // The SSO issuer lives in this process: the gateway fetches its keys once, and the token is fetched once.

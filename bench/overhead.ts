@@ -121,7 +121,7 @@ function figures(result: Result, cpuMicrosUsed: number): TargetFigures {
 
 /** User + system CPU time of a process so far (Linux), from /proc/<pid>/stat in clock ticks of 10 ms. */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 

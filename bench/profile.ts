@@ -74,7 +74,7 @@ const BUILD_ROOT = fileURLToPath(new URL('..', import.meta.url));
 function place(url: string): string {
   if (url === '') return '(native/V8)';
   const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (dependency) return dependency[1]!;
+  if (dependency) return dependency[1];
   const path = url.replace(/^file:\/\//, '');
   if (path.startsWith(BUILD_ROOT)) return path.slice(BUILD_ROOT.length);
   return url.startsWith('node:') ? url : url.replace(/^file:\/\//, '');

@@ -25,7 +25,7 @@ export async function fanOut<T>(items: readonly T[], call: (item: T) => Promise<
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let index = next++; index < items.length; index = next++) {
-      outcomes[index] = await call(items[index]!).then(
+      outcomes[index] = await call(items[index]).then(
         ({ status }) => ({ status }),
         (error: unknown) => {
           const { problem } = renderProblem(error);

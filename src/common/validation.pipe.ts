@@ -91,7 +91,7 @@ function pathOf(visit: Visit): string {
 }
 
 function validationProblem(errors: FieldError[]): ProblemException {
-  const detail = errors.length === 1 ? `${errors[0]!.field}: ${errors[0]!.message}` : `${errors.length} fields are invalid; see errors.`;
+  const detail = errors.length === 1 ? `${errors[0].field}: ${errors[0].message}` : `${errors.length} fields are invalid; see errors.`;
   return new ProblemException({ status: 400, code: 'validation', detail, errors });
 }
 

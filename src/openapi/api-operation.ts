@@ -22,7 +22,7 @@ export const ApiProblems = (...statuses: number[]): MethodDecorator =>
       ApiResponse({
         status,
         description: PROBLEMS[status],
-        content: { [PROBLEM_CONTENT_TYPE.split(';')[0]!]: { schema: { $ref: getSchemaPath(ProblemDto) } } },
+        content: { [PROBLEM_CONTENT_TYPE.split(';')[0]]: { schema: { $ref: getSchemaPath(ProblemDto) } } },
         headers: status === 429 ? { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } : undefined,
       }),
     ),

@@ -76,7 +76,7 @@ describe('adversarial: security', () => {
   async function call(method: string, path: string, bearer: string, body?: unknown): Promise<Reply & { upstreamCalls: number }> {
     const before = upstream.requests.length + upstream.rejected.length;
     const response = await client.request({
-      method: method as 'GET',
+      method: method,
       path,
       headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),

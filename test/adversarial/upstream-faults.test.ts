@@ -38,7 +38,7 @@ async function gatewayBefore(connectionString: string, env: Env) {
   return {
     async call({ method, path, body }: Omit<Operation, 'upstream'>): Promise<{ status: number; json: any }> {
       const response = await client.request({
-        method: method as 'POST',
+        method: method,
         path,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),

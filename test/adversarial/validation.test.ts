@@ -157,7 +157,7 @@ describe('validation under attack', () => {
       for (const [method, path] of [['POST', '/api/hubs/chat/:send'], ...bodyless]) {
         for (const type of [...unsupported, undefined]) {
           stack.resetUpstream();
-          const reply = await stack.call(method!, path!, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
+          const reply = await stack.call(method, path, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
           assert.equal(reply.status, 415, `${method} ${path} with ${type ?? 'no content type'}: ${reply.text}`);
           assert.equal(reply.json.code, 'unsupported-media-type');
           assert.equal(stack.standIn.requests.length, 0);

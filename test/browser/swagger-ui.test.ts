@@ -36,7 +36,7 @@ describe('Swagger UI at /docs in Chromium', () => {
   test('its icons exist, whether the page is opened as /docs or /docs/', async () => {
     for (const address of [`${stack.gatewayUrl}/docs`, `${stack.gatewayUrl}/docs/`]) {
       const html = await (await page.request.get(address)).text();
-      const icons = [...html.matchAll(/<link rel=["']icon["'][^>]*href=["']([^"']+)["']/g)].map(([, href]) => new URL(href!, address));
+      const icons = [...html.matchAll(/<link rel=["']icon["'][^>]*href=["']([^"']+)["']/g)].map(([, href]) => new URL(href, address));
       assert.notEqual(icons.length, 0);
       for (const icon of icons) {
         const response = await page.request.get(icon.href);

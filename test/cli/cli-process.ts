@@ -101,7 +101,7 @@ export async function startClient(user: string, env: NodeJS.ProcessEnv, extraArg
   const client = new CliProcess(['client', user, '--json', ...extraArgs], env);
   try {
     const [, connectionId] = await client.waitFor('stderr', /connected as "[^"]*", connection id (\S+);/);
-    return { process: client, connectionId: connectionId! };
+    return { process: client, connectionId: connectionId };
   } catch (error) {
     await client.stop('SIGKILL');
     throw error;

@@ -9,7 +9,7 @@ import { CliProcess, received, runCli, startClient, type Finished } from './cli-
 function assertOneLineError(result: Finished, pattern: RegExp): void {
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line expected, got: ${result.stderr}`);
-  assert.match(lines[0]!, pattern);
+  assert.match(lines[0], pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at |eyJ/);
 }
 
@@ -36,7 +36,7 @@ describe('signalr-gateway CLI against a running development stack', () => {
     const clients: CliProcess[] = [];
     try {
       const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((user) => startClient(user, env)));
-      clients.push(alice!.process, bob!.process, carol!.process);
+      clients.push(alice.process, bob.process, carol.process);
       const cli = async (...args: string[]): Promise<string> => {
         const result = await runCli(args, env);
         assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -44,28 +44,28 @@ describe('signalr-gateway CLI against a running development stack', () => {
       };
 
       assert.equal(await cli('add', 'user', 'bob', 'room1'), 'added user bob to group room1');
-      assert.equal(await cli('add', 'connection', carol!.connectionId, 'room2'), `added connection ${carol!.connectionId} to group room2`);
+      assert.equal(await cli('add', 'connection', carol.connectionId, 'room2'), `added connection ${carol.connectionId} to group room2`);
       assert.equal(await cli('send', 'user', 'alice', 'to', 'alice'), 'sent to user alice');
       assert.equal(await cli('send', 'users', 'alice,bob', 'to alice and bob'), 'sent to users alice, bob');
       assert.equal(await cli('send', 'group', 'room1', 'to room1'), 'sent to group room1');
       assert.equal(await cli('send', 'groups', 'room1,room2', 'to both rooms', '--sender', 'ops'), 'sent to groups room1, room2');
-      assert.equal(await cli('send', 'connection', carol!.connectionId, 'to carol\'s connection'), `sent to connection ${carol!.connectionId}`);
+      assert.equal(await cli('send', 'connection', carol.connectionId, 'to carol\'s connection'), `sent to connection ${carol.connectionId}`);
       assert.equal(await cli('broadcast', 'to everyone', '--target', 'announce'), 'broadcast to hub chat');
 
       // Each connection receives in order, so once the broadcast is there every earlier message is too.
       await Promise.all(clients.map((client) => client.waitFor('stdout', /"announce"/)));
-      assert.deepEqual(received(alice!.process), [
+      assert.deepEqual(received(alice.process), [
         ['broadcastMessage', 'server', 'to alice'],
         ['broadcastMessage', 'server', 'to alice and bob'],
         ['announce', 'server', 'to everyone'],
       ]);
-      assert.deepEqual(received(bob!.process), [
+      assert.deepEqual(received(bob.process), [
         ['broadcastMessage', 'server', 'to alice and bob'],
         ['broadcastMessage', 'server', 'to room1'],
         ['broadcastMessage', 'ops', 'to both rooms'],
         ['announce', 'server', 'to everyone'],
       ]);
-      assert.deepEqual(received(carol!.process), [
+      assert.deepEqual(received(carol.process), [
         ['broadcastMessage', 'ops', 'to both rooms'],
         ['broadcastMessage', 'server', 'to carol\'s connection'],
         ['announce', 'server', 'to everyone'],
@@ -73,12 +73,12 @@ describe('signalr-gateway CLI against a running development stack', () => {
 
       // Leaving a group and excluding a connection are honoured too.
       assert.equal(await cli('remove', 'user', 'bob', 'room1'), 'removed user bob from group room1');
-      assert.equal(await cli('broadcast', 'not to carol', '--exclude', carol!.connectionId, '--target', 'last'), 'broadcast to hub chat');
+      assert.equal(await cli('broadcast', 'not to carol', '--exclude', carol.connectionId, '--target', 'last'), 'broadcast to hub chat');
       assert.equal(await cli('send', 'groups', 'room1,room2', 'room check', '--target', 'last'), 'sent to groups room1, room2');
-      await carol!.process.waitFor('stdout', /"room check"/);
-      await Promise.all([alice!.process, bob!.process].map((client) => client.waitFor('stdout', /"not to carol"/)));
-      assert.equal(received(bob!.process).filter(([, , text]) => text === 'room check').length, 0);
-      assert.equal(received(carol!.process).filter(([, , text]) => text === 'not to carol').length, 0);
+      await carol.process.waitFor('stdout', /"room check"/);
+      await Promise.all([alice.process, bob.process].map((client) => client.waitFor('stdout', /"not to carol"/)));
+      assert.equal(received(bob.process).filter(([, , text]) => text === 'room check').length, 0);
+      assert.equal(received(carol.process).filter(([, , text]) => text === 'not to carol').length, 0);
     } finally {
       await Promise.all(clients.map((client) => client.stop()));
     }
@@ -181,9 +181,9 @@ describe('signalr-gateway CLI against a running development stack', () => {
       const line = (target: string, args: unknown[]) => new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${target} ${JSON.stringify(args).replace(/[[\]]/g, '\\$&')}$`);
       await Promise.all([alice, bob].map((client) => client.waitFor('stdout', line('farewell', ['console', 'bye all']))));
       assert.equal(alice.stdout.length, 2);
-      assert.match(alice.stdout[0]!, line('broadcastMessage', ['console', 'hello alice']));
+      assert.match(alice.stdout[0], line('broadcastMessage', ['console', 'hello alice']));
       assert.equal(bob.stdout.length, 2);
-      assert.match(bob.stdout[0]!, line('broadcastMessage', ['console', 'hello team']));
+      assert.match(bob.stdout[0], line('broadcastMessage', ['console', 'hello team']));
 
       // Ctrl-C ends a client cleanly, with the status a shell shows for Ctrl-C (what `npx signalr-gateway` returns).
       assert.equal(await alice.stop('SIGINT'), 130);

@@ -70,7 +70,7 @@ export function contractViolations(request: RecordedRequest): string[] {
   route.names.forEach((name, index) => {
     const parameter = declared.get(`path:${name}`);
     if (parameter === undefined) violations.push(`${where}: path parameter ${name} is not declared`);
-    else violations.push(...valueViolations(where, parameter, [decodeURIComponent(values[index]!)]));
+    else violations.push(...valueViolations(where, parameter, [decodeURIComponent(values[index])]));
   });
 
   for (const [name, given] of Object.entries(request.query)) {

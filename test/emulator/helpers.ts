@@ -129,7 +129,7 @@ export class Inbox {
       const index = this.received.findIndex((message) => message.target === target.toLowerCase());
       if (index !== -1) {
         const taken = this.received.splice(0, index + 1);
-        return { args: taken[index]!.args, before: taken.slice(0, index).map((message) => message.target) };
+        return { args: taken[index].args, before: taken.slice(0, index).map((message) => message.target) };
       }
       await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), `message ${target}`);
     }

@@ -90,7 +90,7 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
     parts['body.target'] = breakPart === 'body.target' ? fc.oneof(fc.constant(''), fc.integer(), fc.constant(null)) : fc.string({ minLength: 1, maxLength: 20 });
     parts['body.arguments'] = breakPart === 'body.arguments' ? fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.integer())) : fc.array(json, { maxLength: 3 });
     for (const list of ['users', 'groups'].filter((name) => properties[name])) {
-      const items = properties[list]!.items!;
+      const items = properties[list].items!;
       parts[`body.${list}`] = breakPart === `body.${list}`
         ? fc.oneof(fc.constant([]), fc.array(invalidString(items), { minLength: 1, maxLength: 2 }), fc.constant('x'))
         : fc.uniqueArray(validString(items), { minLength: 1, maxLength: 4 });
@@ -109,7 +109,7 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
       if (where === 'query') for (const item of [value].flat()) query.push(`${encode(name)}=${encode(String(item))}`);
       if (where === 'body') body[name] = value;
     }
-    const path = operation.template.replace(/\{(\w+)\}/g, (_, name: string) => encode(names[name]!)).replace(/\/:/g, '/:');
+    const path = operation.template.replace(/\{(\w+)\}/g, (_, name: string) => encode(names[name])).replace(/\/:/g, '/:');
     return { path: path + (query.length > 0 ? `?${query.join('&')}` : ''), names, body: operation.body ? body : undefined };
   });
 }
@@ -147,7 +147,7 @@ describe('generated requests, from the served OpenAPI', () => {
           // 4096 characters, which a path needs more than 2,900 characters to pass. Such a call is refused, never sent.
           if (reply.status === 413) {
             if (operation.method !== 'HEAD') assert.equal(reply.json.code, 'token-too-long');
-            assert.ok(path.split('?')[0]!.length > 2900, path);
+            assert.ok(path.split('?')[0].length > 2900, path);
             assert.equal(upstream.length, 0);
             return;
           }
@@ -159,10 +159,10 @@ describe('generated requests, from the served OpenAPI', () => {
           }
           assert.equal(upstream.length, 1);
           const template = new RegExp(`^${operation.template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, '([^/]+)')}$`);
-          const decoded = template.exec(upstream[0]!.rawPath)?.slice(1).map(decodeURIComponent);
+          const decoded = template.exec(upstream[0].rawPath)?.slice(1).map(decodeURIComponent);
           const expected = Object.entries(names).map(([name, value]) => (name === 'hub' ? value.toLowerCase() : value));
-          assert.deepEqual(decoded, expected, upstream[0]!.rawPath);
-          if (body) assert.deepEqual(JSON.parse(upstream[0]!.body), JSON.parse(JSON.stringify({ target: body['target'], arguments: body['arguments'] })));
+          assert.deepEqual(decoded, expected, upstream[0].rawPath);
+          if (body) assert.deepEqual(JSON.parse(upstream[0].body), JSON.parse(JSON.stringify({ target: body['target'], arguments: body['arguments'] })));
         }),
         { numRuns: 40 },
       );

@@ -31,7 +31,7 @@ test('text messages, errors and stack traces keep their context', () => {
     { level: 50, context: 'TokenVerifier', msg: 'unhandled error', stack: 'Error: boom\n    at somewhere' },
     { level: 50, context: 'TokenVerifier', msg: 'boom', stack: undefined },
   ]);
-  assert.equal((lines[2]!['err'] as { message: string }).message, 'boom');
+  assert.equal((lines[2]['err'] as { message: string }).message, 'boom');
 });
 
 test("Nest's start-up lines (route map, modules) are debug, not info", () => {

@@ -102,7 +102,7 @@ export class LongPollingTransport implements Transport {
   }
 
   private take(): Buffer {
-    const body = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
+    const body = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue);
     this.queue = [];
     return body;
   }

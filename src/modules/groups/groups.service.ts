@@ -17,7 +17,7 @@ export class GroupsService {
     const scope = scopeOf(params, query);
     const payload = payloadOf(body);
     const outcomes = await fanOut(body.groups, (group) => this.signalr.sendToGroup(scope, group, payload));
-    return { results: outcomes.map((outcome, index) => ({ group: body.groups[index]!, ...outcome })) };
+    return { results: outcomes.map((outcome, index) => ({ group: body.groups[index], ...outcome })) };
   }
 
   async closeConnections(params: GroupParams, query: CloseQuery): Promise<void> {

@@ -17,7 +17,7 @@ export class UsersService {
     const scope = scopeOf(params, query);
     const payload = payloadOf(body);
     const outcomes = await fanOut(body.users, (user) => this.signalr.sendToUser(scope, user, payload));
-    return { results: outcomes.map((outcome, index) => ({ user: body.users[index]!, ...outcome })) };
+    return { results: outcomes.map((outcome, index) => ({ user: body.users[index], ...outcome })) };
   }
 
   async closeConnections(params: UserParams, query: CloseQuery): Promise<void> {
