@@ -84,7 +84,7 @@ export class TokenVerifier {
   }
 
   private principalOf(claims: JWTPayload): Principal {
-    const caller = [claims.azp, claims.client_id, claims.appid, claims.sub].find((value) => typeof value === 'string' && value !== '');
+    const caller = [claims.azp, claims.client_id, claims.appid, claims.sub].find((value): value is string => typeof value === 'string' && value !== '');
     const user = claims[this.config.userClaim];
     return {
       caller: String(caller ?? 'unknown').slice(0, 256),

@@ -1,4 +1,5 @@
 import { CommanderError, type OutputConfiguration } from 'commander';
+import { inspect } from 'node:util';
 import type { Outcome } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
@@ -76,7 +77,7 @@ export class Terminal {
 function stackOf(error: unknown): string {
   const lines: string[] = [];
   for (let current: unknown = error; current !== undefined; current = current instanceof Error ? current.cause : undefined) {
-    lines.push(current instanceof Error ? current.stack ?? current.message : String(current));
+    lines.push(current instanceof Error ? current.stack ?? current.message : inspect(current));
   }
   return lines.join('\ncaused by: ');
 }

@@ -47,7 +47,7 @@ function detailOf(error: unknown, status: number): string {
   if (error instanceof HttpException) {
     const response = error.getResponse();
     const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
-    return Array.isArray(message) ? message.join('; ') : String(message ?? error.message);
+    return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message;
   }
   // Fastify's parser errors carry useful, secret-free messages ("Unexpected token } in JSON at position 9").
   return error instanceof Error ? error.message : statusTitle(status);
