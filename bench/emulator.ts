@@ -75,7 +75,7 @@ export async function connectClient(emulatorUrl: string, hub: string, clientToke
     socket.once('message', () => resolve()); // handshake response
   });
   socket.on('message', (data) => {
-    for (const record of String(data).split('\x1e')) if (record !== '') onRecord(record);
+    for (const record of (data as Buffer).toString().split('\x1e')) if (record !== '') onRecord(record);
   });
   return { socket, connectionId };
 }

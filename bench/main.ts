@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   results['seconds'] = Math.round((performance.now() - began) / 1000);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nDone in ${results['seconds']} s; figures in ${join(RESULTS_DIR, 'bench.json')}`);
+  console.log(`\nDone in ${results['seconds'] as number} s; figures in ${join(RESULTS_DIR, 'bench.json')}`);
 }
 
 main().catch((error: unknown) => {

@@ -51,7 +51,7 @@ describe('every operation, forwarded exactly', () => {
     const reply = await stack.call('POST', '/api/hubs/Chat/:sendToGroups?application=App', { body: { groups: ['g1', 'g2'], target: 't' } });
     assert.equal(reply.status, 207);
     assert.deepEqual(reply.json, { results: [{ group: 'g1', status: 202 }, { group: 'g2', status: 202 }] });
-    const seen = stack.standIn.requests.map(({ rawPath, query }) => `${rawPath}?${query['application']}`).sort();
+    const seen = stack.standIn.requests.map(({ rawPath, query }) => `${rawPath}?${query['application'].join(',')}`).sort();
     assert.deepEqual(seen, ['/api/hubs/chat/groups/g1/:send?app', '/api/hubs/chat/groups/g2/:send?app']);
   });
 

@@ -200,7 +200,7 @@ describe('REST API', () => {
     try {
       assert.equal((await rest(emulator, 'HEAD', `/api/hubs/Chat/connections/${connectionId}?application=MyApp`)).status, 200);
       assert.equal((await rest(emulator, 'HEAD', `/api/hubs/chat/connections/${connectionId}`)).status, 404, 'not in the bare hub');
-      const received = new Promise((resolve) => socket.once('message', (data) => resolve(String(data))));
+      const received = new Promise((resolve) => socket.once('message', (data) => resolve((data as Buffer).toString())));
       await rest(emulator, 'POST', '/api/hubs/CHAT/users/app-user/:send?application=myApp', { body: { Target: 'hello', Arguments: [1] } });
       assert.equal(await received, '{"type":1,"target":"hello","arguments":[1]}\x1e');
     } finally {
@@ -262,7 +262,7 @@ describe('client protocol details', () => {
       assert.equal(await status(negotiated.connectionToken), 409);
       // Browser path: token in the query; handshake then a ping from the server arrives in text frames.
       const frames: string[] = [];
-      first.on('message', (data, binary) => frames.push(`${binary ? 'binary' : 'text'}:${String(data)}`));
+      first.on('message', (data, binary) => frames.push(`${binary ? 'binary' : 'text'}:${(data as Buffer).toString()}`));
       first.send('{"protocol":"json","version":1}\x1e');
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       assert.equal(frames[0], 'text:{}\x1e');

@@ -106,7 +106,7 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
       const [where, name] = key.split(/\.(.*)/s) as [string, string];
       if (value === undefined) continue;
       if (where === 'path') names[name] = value as string;
-      if (where === 'query') for (const item of [value].flat()) query.push(`${encode(name)}=${encode(String(item))}`);
+      if (where === 'query') for (const item of [value].flat()) query.push(`${encode(name)}=${encode(item as string)}`);
       if (where === 'body') body[name] = value;
     }
     const path = operation.template.replace(/\{(\w+)\}/g, (_, name: string) => encode(names[name])).replace(/\/:/g, '/:');
