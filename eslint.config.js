@@ -1,12 +1,16 @@
 // Lint: @eslint/js recommended + typescript-eslint's type-checked rules. Formatting is Prettier's job (.prettierrc.json),
 // so no stylistic rule here may fight it.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
-  { ignores: ['dist/', 'dist-test/', 'node_modules/', 'bench-results/', 'test-artifacts/', 'demo/', 'openapi/'] },
+/** The browser globals demo/demo.js uses (the `globals` package is not a dependency). */
+const BROWSER_GLOBALS = 'atob btoa console crypto document fetch history location sessionStorage TextDecoder TextEncoder URL URLSearchParams window'.split(' ');
+
+export default defineConfig(
+  { ignores: ['dist/', 'dist-test/', 'node_modules/', 'bench-results/', 'test-artifacts/', 'openapi/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -40,6 +44,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
-  // The config file itself is plain JS outside the tsconfig projects.
+  // The config file and the demo page's script are plain JS outside the tsconfig projects.
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The demo page's script is a browser module (served by src/dev/demo-page.ts); these are the browser globals it uses.
+    files: ['demo/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(BROWSER_GLOBALS.map((name) => [name, 'readonly'])),
+    },
+  },
 );
