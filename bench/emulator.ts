@@ -26,56 +26,68 @@ function clientCount(requested: number): { clients: number; note?: string } {
   const byFds = Number.isFinite(fdLimit) ? fdLimit - FD_MARGIN : MAX_CLIENTS;
   const clients = Math.max(1, Math.min(requested, MAX_CLIENTS, byFds));
   if (clients < requested) {
-    return { clients, note: `capped ${requested} → ${clients}: at most ${MAX_CLIENTS} clients, and ulimit -n is ${fdLimit} (one fd per socket in each process)` };
+    return {
+      clients,
+      note: `capped ${requested} → ${clients}: at most ${MAX_CLIENTS} clients, and ulimit -n is ${fdLimit} (one fd per socket in each process)`,
+    };
   }
   return { clients };
 }
 
 const residentBytes = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 };
 
 export const token = (aud: string): Promise<string> =>
-  new SignJWT({ aud })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(KEY));
+  new SignJWT({ aud }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setExpirationTime('1h').sign(new TextEncoder().encode(KEY));
 
 export async function startEmulatorProcess(): Promise<{ url: string; pid: number; stop(): void }> {
   const main = fileURLToPath(new URL('../src/emulator/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main], { env: { ...process.env, EMULATOR_PORT: '0', EMULATOR_ACCESS_KEY: KEY }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, EMULATOR_PORT: '0', EMULATOR_ACCESS_KEY: KEY },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', () => reject(new Error('the emulator exited')));
     lines.on('line', (line) => {
       const match = /^Endpoint=(http:\/\/[^;]+);/.exec(line);
-      if (match) resolve(match[1]!);
+      if (match) resolve(match[1]);
     });
   });
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /**
  * A raw WebSocket client of the emulator (JSON protocol): negotiate, connect, handshake. Every hub record after the
  * handshake goes to `onRecord`; the caller pings.
  */
-export async function connectClient(emulatorUrl: string, hub: string, clientToken: string, onRecord: (record: string) => void): Promise<{ socket: WebSocket; connectionId: string }> {
+export async function connectClient(
+  emulatorUrl: string,
+  hub: string,
+  clientToken: string,
+  onRecord: (record: string) => void,
+): Promise<{ socket: WebSocket; connectionId: string }> {
   const negotiated = await fetch(`${emulatorUrl}/client/negotiate?hub=${hub}&negotiateVersion=1`, {
     method: 'POST',
     headers: { authorization: `Bearer ${clientToken}` },
   });
   const { connectionId, connectionToken } = (await negotiated.json()) as { connectionId: string; connectionToken: string };
-  const socket = new WebSocket(`${emulatorUrl.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}`, { headers: { authorization: `Bearer ${clientToken}` } });
+  const socket = new WebSocket(`${emulatorUrl.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}`, {
+    headers: { authorization: `Bearer ${clientToken}` },
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.once('open', () => socket.send('{"protocol":"json","version":1}\x1e'));
     socket.once('message', () => resolve()); // handshake response
   });
   socket.on('message', (data) => {
-    for (const record of String(data).split('\x1e')) if (record !== '') onRecord(record);
+    for (const record of (data as Buffer).toString().split('\x1e')) if (record !== '') onRecord(record);
   });
   return { socket, connectionId };
 }
@@ -169,7 +181,9 @@ async function main(): Promise<void> {
   const { connectionsHeld: held, clientsRequested: wanted, connectFailures: failures, broadcasts: rounds, messagesDelivered: delivered } = results;
   console.log(`Node ${results.node}, ${results.cores} cores`);
   console.log(`connections held: ${held} of ${wanted} (${failures} failed) in ${results.connectSeconds} s`);
-  console.log(`emulator RSS: ${results.emulatorRssBaselineMB} MB idle → ${results.emulatorRssLoadedMB} MB loaded, ${results.rssPerConnectionKB} KB per connection`);
+  console.log(
+    `emulator RSS: ${results.emulatorRssBaselineMB} MB idle → ${results.emulatorRssLoadedMB} MB loaded, ${results.rssPerConnectionKB} KB per connection`,
+  );
   console.log(`broadcasts: ${rounds}, delivered ${delivered} messages, ${results.messagesPerSecond} messages/s`);
   console.log(`REST call → last client's receipt: p50 ${results.restToLastReceiptMs.p50} ms, p99 ${results.restToLastReceiptMs.p99} ms`);
 

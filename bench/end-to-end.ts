@@ -109,8 +109,9 @@ async function runWith(clients: number, rounds: number, emulatorUrl: string, cli
   try {
     // Group membership through the gateway too, a few calls at a time.
     for (let next = 0; next < connectionIds.length; next += ADD_CONCURRENCY) {
-      const statuses = await Promise.all(connectionIds.slice(next, next + ADD_CONCURRENCY).map((id) =>
-        api('PUT', `/api/hubs/${HUB}/groups/${GROUP}/connections/${encodeURIComponent(id)}`)));
+      const statuses = await Promise.all(
+        connectionIds.slice(next, next + ADD_CONCURRENCY).map((id) => api('PUT', `/api/hubs/${HUB}/groups/${GROUP}/connections/${encodeURIComponent(id)}`)),
+      );
       if (statuses.some((status) => status !== 200)) throw new Error(`adding to the group answered ${statuses.find((status) => status !== 200)}`);
     }
     let sequence = 0;

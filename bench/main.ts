@@ -45,15 +45,21 @@ function printTable(header: string[], rows: (string | number)[][]): void {
 
 function printOverhead(results: OverheadResults): void {
   const { targets, ratios, goal } = results;
-  printTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs / request', 'failures'], (['direct', 'hop', 'gateway'] as const).map((name) => {
-    const { requestsPerSecond, latencyMs, cpuMicrosPerRequest, failures } = targets[name];
-    return [name, requestsPerSecond, latencyMs.p50, latencyMs.p99, cpuMicrosPerRequest, failures];
-  }));
+  printTable(
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs / request', 'failures'],
+    (['direct', 'hop', 'gateway'] as const).map((name) => {
+      const { requestsPerSecond, latencyMs, cpuMicrosPerRequest, failures } = targets[name];
+      return [name, requestsPerSecond, latencyMs.p50, latencyMs.p99, cpuMicrosPerRequest, failures];
+    }),
+  );
   console.log();
-  printTable(['ratio', 'throughput', 'p50', 'p99'], [
-    ['gateway / hop', ratios.gatewayToHop.throughput, ratios.gatewayToHop.p50, ratios.gatewayToHop.p99],
-    ['gateway / direct', ratios.gatewayToDirect.throughput, ratios.gatewayToDirect.p50, ratios.gatewayToDirect.p99],
-  ]);
+  printTable(
+    ['ratio', 'throughput', 'p50', 'p99'],
+    [
+      ['gateway / hop', ratios.gatewayToHop.throughput, ratios.gatewayToHop.p50, ratios.gatewayToHop.p99],
+      ['gateway / direct', ratios.gatewayToDirect.throughput, ratios.gatewayToDirect.p50, ratios.gatewayToDirect.p99],
+    ],
+  );
   console.log(`Goal (≥ 70% of the hop's throughput, p99 ≤ 2× the hop's): ${goal.met ? 'met' : 'NOT met'}`);
 }
 
@@ -64,8 +70,9 @@ async function main(): Promise<void> {
   const began = performance.now();
   console.log(`# signalr-gateway benchmark — Node ${machine.node}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGB} GB, ${machine.platform}`);
   // Anything else running shares the cores with the three processes under test; the figures are only as quiet as the machine.
-  const loadAtStart = Number(loadavg()[0]!.toFixed(2));
-  if (loadAtStart > machine.cores / 2) console.log(`Warning: load average ${loadAtStart} on ${machine.cores} cores at start; other work will skew the figures.`);
+  const loadAtStart = Number(loadavg()[0].toFixed(2));
+  if (loadAtStart > machine.cores / 2)
+    console.log(`Warning: load average ${loadAtStart} on ${machine.cores} cores at start; other work will skew the figures.`);
 
   // The SSO issuer lives in this process: the gateway fetches its keys once, and the token is fetched once.
   const sso = await startDevIssuer();
@@ -100,10 +107,13 @@ async function main(): Promise<void> {
       };
       printParameters('2. End to end: API call through the gateway → last WebSocket client on the emulator', options);
       const endToEnd = await runEndToEnd({ ...options, ssoEnv, token });
-      printTable(['clients', 'send', 'p50 ms', 'p99 ms', 'messages/s', 'incomplete rounds'], endToEnd.runs.flatMap(({ clients, broadcast, group }) => [
-        [clients, 'broadcast', broadcast.toLastReceiptMs.p50, broadcast.toLastReceiptMs.p99, broadcast.messagesPerSecond, broadcast.incompleteRounds],
-        [clients, 'group', group.toLastReceiptMs.p50, group.toLastReceiptMs.p99, group.messagesPerSecond, group.incompleteRounds],
-      ]));
+      printTable(
+        ['clients', 'send', 'p50 ms', 'p99 ms', 'messages/s', 'incomplete rounds'],
+        endToEnd.runs.flatMap(({ clients, broadcast, group }) => [
+          [clients, 'broadcast', broadcast.toLastReceiptMs.p50, broadcast.toLastReceiptMs.p99, broadcast.messagesPerSecond, broadcast.incompleteRounds],
+          [clients, 'group', group.toLastReceiptMs.p50, group.toLastReceiptMs.p99, group.messagesPerSecond, group.incompleteRounds],
+        ]),
+      );
       results['endToEnd'] = endToEnd;
     }
 
@@ -111,10 +121,21 @@ async function main(): Promise<void> {
       const options = { clients: number('BENCH_CLIENTS', 2_000), rounds: number('BENCH_ROUNDS', 30) };
       printParameters('3. Emulator capacity: raw WebSocket clients, REST broadcasts straight to the emulator', options);
       const emulator = await runEmulatorBench(options);
-      printTable(['connections held', 'connect s', 'RSS idle MB', 'RSS loaded MB', 'KB / connection', 'messages/s', 'p50 ms', 'p99 ms'], [[
-        `${emulator.connectionsHeld} / ${emulator.clientsRequested}`, emulator.connectSeconds, emulator.emulatorRssBaselineMB, emulator.emulatorRssLoadedMB,
-        emulator.rssPerConnectionKB, emulator.messagesPerSecond, emulator.restToLastReceiptMs.p50, emulator.restToLastReceiptMs.p99,
-      ]]);
+      printTable(
+        ['connections held', 'connect s', 'RSS idle MB', 'RSS loaded MB', 'KB / connection', 'messages/s', 'p50 ms', 'p99 ms'],
+        [
+          [
+            `${emulator.connectionsHeld} / ${emulator.clientsRequested}`,
+            emulator.connectSeconds,
+            emulator.emulatorRssBaselineMB,
+            emulator.emulatorRssLoadedMB,
+            emulator.rssPerConnectionKB,
+            emulator.messagesPerSecond,
+            emulator.restToLastReceiptMs.p50,
+            emulator.restToLastReceiptMs.p99,
+          ],
+        ],
+      );
       results['emulator'] = emulator;
     }
   } finally {
@@ -124,7 +145,7 @@ async function main(): Promise<void> {
   results['seconds'] = Math.round((performance.now() - began) / 1000);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nDone in ${results['seconds']} s; figures in ${join(RESULTS_DIR, 'bench.json')}`);
+  console.log(`\nDone in ${results['seconds'] as number} s; figures in ${join(RESULTS_DIR, 'bench.json')}`);
 }
 
 main().catch((error: unknown) => {

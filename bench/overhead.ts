@@ -86,7 +86,12 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
     const goal = { throughputAtLeast70PercentOfHop: ratios.gatewayToHop.throughput >= 0.7, p99AtMostTwiceHop: ratios.gatewayToHop.p99 <= 2 };
     return {
       parameters: {
-        connections, durationSeconds, warmupSeconds, path: PATH, body: BODY, profiled: profileFile !== undefined,
+        connections,
+        durationSeconds,
+        warmupSeconds,
+        path: PATH,
+        body: BODY,
+        profiled: profileFile !== undefined,
         gatewayLog: 'LOG_LEVEL=info as in production: one JSON line per request, buffered and written asynchronously to stdout = /dev/null',
       },
       targets,
@@ -121,7 +126,7 @@ function figures(result: Result, cpuMicrosUsed: number): TargetFigures {
 
 /** User + system CPU time of a process so far (Linux), from /proc/<pid>/stat in clock ticks of 10 ms. */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 

@@ -64,8 +64,18 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     for (const name of stack) add(oursInclusive, name, delta);
   });
   const ranked = (map: Map<string, number>): ProfileEntry[] =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, micros]) => ({ name, selfPercent: Number(((micros / total) * 100).toFixed(1)) }));
-  return { file, busyMs: Math.round(total / 1000), idleMs: Math.round(idle / 1000), byFunction: ranked(byFunction), byPackage: ranked(byPackage), oursInclusive: ranked(oursInclusive) };
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, micros]) => ({ name, selfPercent: Number(((micros / total) * 100).toFixed(1)) }));
+  return {
+    file,
+    busyMs: Math.round(total / 1000),
+    idleMs: Math.round(idle / 1000),
+    byFunction: ranked(byFunction),
+    byPackage: ranked(byPackage),
+    oursInclusive: ranked(oursInclusive),
+  };
 }
 
 const BUILD_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -74,7 +84,7 @@ const BUILD_ROOT = fileURLToPath(new URL('..', import.meta.url));
 function place(url: string): string {
   if (url === '') return '(native/V8)';
   const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (dependency) return dependency[1]!;
+  if (dependency) return dependency[1];
   const path = url.replace(/^file:\/\//, '');
   if (path.startsWith(BUILD_ROOT)) return path.slice(BUILD_ROOT.length);
   return url.startsWith('node:') ? url : url.replace(/^file:\/\//, '');

@@ -29,7 +29,11 @@ async function upstream(): Promise<Running> {
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   return {
     url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -79,7 +83,13 @@ async function main(): Promise<void> {
   if (!start) throw new Error(`usage: servers.js <${Object.keys(servers).join('|')}>`);
   const running = await start();
   const stopProfiling = await startProfiling(process.env['CPU_PROFILE_FILE']);
-  process.once('SIGTERM', () => void stopProfiling().then(() => running.close()).finally(() => process.exit(0)));
+  process.once(
+    'SIGTERM',
+    () =>
+      void stopProfiling()
+        .then(() => running.close())
+        .finally(() => process.exit(0)),
+  );
   process.send!({ listening: running.url });
 }
 

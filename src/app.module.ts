@@ -19,7 +19,17 @@ export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(env), AuthModule, SignalRModule, BroadcastModule, GroupsModule, UsersModule, ConnectionsModule, NegotiateModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(env),
+        AuthModule,
+        SignalRModule,
+        BroadcastModule,
+        GroupsModule,
+        UsersModule,
+        ConnectionsModule,
+        NegotiateModule,
+        HealthModule,
+      ],
       providers: [
         { provide: APP_FILTER, useValue: new ProblemFilter(problemOfUpstream) },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },

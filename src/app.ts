@@ -111,14 +111,17 @@ function answerClientError(this: FastifyInstance, error: Error & { code?: string
     const requestId = randomUUID();
     this.log.info({ requestId, status, reason: error.code }, 'client error');
     const body = JSON.stringify({ type: problemType(code), title: statusTitle(status), status, detail, code, requestId });
-    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   // A client that never closes its side (a slow-loris) would otherwise hold the socket, and a file descriptor, forever.
   socket.setTimeout(CLIENT_ERROR_LINGER_MS, () => socket.destroy());
 }
 
 function clientProblem(errorCode: string | undefined): { status: number; code: string; detail: string } {
-  if (errorCode === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'headers-too-large', detail: `Request headers exceed the ${HEADER_LIMIT_BYTES / 1024} KB limit.` };
+  if (errorCode === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, code: 'headers-too-large', detail: `Request headers exceed the ${HEADER_LIMIT_BYTES / 1024} KB limit.` };
   if (errorCode === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'request-timeout', detail: 'The request did not arrive in time.' };
   return { status: 400, code: 'bad-request', detail: 'Malformed HTTP request.' };
 }

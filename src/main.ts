@@ -11,7 +11,9 @@ import { drainAndClose } from './lifecycle/shutdown.js';
 function requireProductionSettings(env: Env): void {
   const missing = ['SIGNALR_CONNECTION_STRING', 'SSO_ISSUER', 'SSO_AUDIENCE'].filter((name) => !env[name]);
   if (missing.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n${missing.map((name) => `  - ${name}: required when NODE_ENV=production (the embedded emulator and development SSO are for development only)`).join('\n')}`);
+    throw new ConfigError(
+      `Invalid configuration:\n${missing.map((name) => `  - ${name}: required when NODE_ENV=production (the embedded emulator and development SSO are for development only)`).join('\n')}`,
+    );
   }
 }
 
@@ -43,10 +45,12 @@ async function main(): Promise<void> {
       log.error({ timeoutMs: server.shutdown.timeoutMs }, 'shutdown deadline passed: exiting with requests or connections still open');
       process.exit(1);
     }, server.shutdown.timeoutMs).unref();
-    drainAndClose(app, server.shutdown.drainDelayMs).then(() => stack?.close()).catch((error: unknown) => {
-      log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    drainAndClose(app, server.shutdown.drainDelayMs)
+      .then(() => stack?.close())
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
@@ -61,6 +65,7 @@ main().catch((error: unknown) => {
 function describeStartupError(error: unknown): unknown {
   if (error instanceof ConfigError) return error.message;
   const { code, address, port } = error as { code?: string; address?: string; port?: number };
-  if (code === 'EADDRINUSE') return `Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or choose another port (PORT, EMULATOR_PORT, DEV_SSO_PORT).`;
+  if (code === 'EADDRINUSE')
+    return `Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or choose another port (PORT, EMULATOR_PORT, DEV_SSO_PORT).`;
   return error;
 }

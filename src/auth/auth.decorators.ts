@@ -19,12 +19,7 @@ const documentSso = (scopes: string[]) => [ApiBearerAuth(SSO_BEARER_SCHEME), Api
  * security requirement, `x-permission`, and the 401/403 responses.
  */
 export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator =>
-  applyDecorators(
-    SetMetadata(PERMISSION_KEY, permission),
-    ...documentSso([permission]),
-    ApiExtension('x-permission', permission),
-    ApiProblems(401, 403),
-  );
+  applyDecorators(SetMetadata(PERMISSION_KEY, permission), ...documentSso([permission]), ApiExtension('x-permission', permission), ApiProblems(401, 403));
 
 /** A route any valid SSO token may call, whatever its permissions (negotiate for the token's own user). */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
@@ -34,5 +29,6 @@ export const Authenticated = (): MethodDecorator & ClassDecorator =>
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);
 
 /** The verified SSO principal of the request (set by the guard), for handlers that act for the caller. */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal =>
-  context.switchToHttp().getRequest<FastifyRequest>().user!);
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<FastifyRequest>().user!,
+);

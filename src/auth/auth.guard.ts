@@ -49,6 +49,7 @@ export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
   }
 
   override handleRequest<T>(error: unknown, user: T): T {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the strategy's own error (an HttpException), rethrown unchanged
     if (error) throw error;
     if (!user) throw missingToken();
     return user;

@@ -20,7 +20,9 @@ export class BackgroundRetry {
   /** Attempts now, unless it already succeeded or was stopped; resolves when that attempt has ended, never rejects. */
   runNow(): Promise<void> {
     if (this.done || this.stopped) return Promise.resolve();
-    this.running ??= this.run().finally(() => { this.running = undefined; });
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 

@@ -21,7 +21,8 @@ export function ssoOAuth2Scheme({ authorizationEndpoint, tokenEndpoint }: SsoEnd
   const authorizationCode = { authorizationUrl: authorizationEndpoint, tokenUrl: tokenEndpoint, scopes };
   return {
     type: 'oauth2',
-    description: 'Company SSO (Swagger UI at /docs uses the endpoints from the issuer\'s discovery document). Permissions may also be hub-qualified, e.g. `signalr.send:orders`.',
+    description:
+      "Company SSO (Swagger UI at /docs uses the endpoints from the issuer's discovery document). Permissions may also be hub-qualified, e.g. `signalr.send:orders`.",
     flows: forBrowsers ? { authorizationCode } : { clientCredentials: { tokenUrl: tokenEndpoint, scopes }, authorizationCode },
   };
 }

@@ -17,14 +17,20 @@ export class SsoUnavailable extends Error {
 @Injectable()
 export class SsoKeySet implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SsoKeySet.name);
-  private readonly loading = new BackgroundRetry(() => this.load(), (error, retryInMs) => {
-    this.notLoadedBecause = `SSO issuer not reachable yet: ${error instanceof Error ? error.message : String(error)}`;
-    this.logger.warn(`${this.notLoadedBecause}; retrying in ${retryInMs} ms`);
-  });
+  private readonly loading = new BackgroundRetry(
+    () => this.load(),
+    (error, retryInMs) => {
+      this.notLoadedBecause = `SSO issuer not reachable yet: ${error instanceof Error ? error.message : String(error)}`;
+      this.logger.warn(`${this.notLoadedBecause}; retrying in ${retryInMs} ms`);
+    },
+  );
   private keys?: RemoteJWKSet;
   private notLoadedBecause = 'the issuer was not asked yet';
 
-  constructor(private readonly config: SsoConfig, private readonly discovery: SsoDiscovery) {}
+  constructor(
+    private readonly config: SsoConfig,
+    private readonly discovery: SsoDiscovery,
+  ) {}
 
   onModuleInit(): void {
     void this.loading.runNow();

@@ -20,7 +20,9 @@ export interface Principal {
 /** A token that is not acceptable; `description` is safe to send back (RFC 6750 `error_description`). */
 export class TokenRejected extends Error {
   override readonly name = 'TokenRejected';
-  constructor(readonly description: string) { super(description); }
+  constructor(readonly description: string) {
+    super(description);
+  }
 }
 
 /**
@@ -46,7 +48,10 @@ export class TokenVerifier {
   private readonly logger = new Logger(TokenVerifier.name);
   private readonly verified = new VerifiedTokenCache<Verified>(VERIFIED_TOKENS_KEPT);
 
-  constructor(private readonly config: SsoConfig, private readonly keySet: SsoKeySet) {}
+  constructor(
+    private readonly config: SsoConfig,
+    private readonly keySet: SsoKeySet,
+  ) {}
 
   async verify(token: string): Promise<Principal> {
     if (token.length > MAX_SSO_TOKEN_LENGTH) throw new TokenRejected(`The token is longer than ${MAX_SSO_TOKEN_LENGTH} characters.`);
@@ -67,7 +72,12 @@ export class TokenVerifier {
   private async check(token: string, keys: RemoteJWKSet): Promise<Principal> {
     const { issuer, audience, algorithms, clockToleranceSeconds, tokenType } = this.config;
     const { payload, protectedHeader } = await jwtVerify(token, keys, {
-      issuer, audience, algorithms: [...algorithms], clockTolerance: clockToleranceSeconds, requiredClaims: ['exp'], typ: tokenType,
+      issuer,
+      audience,
+      algorithms: [...algorithms],
+      clockTolerance: clockToleranceSeconds,
+      requiredClaims: ['exp'],
+      typ: tokenType,
     });
     const principal = this.principalOf(payload);
     if (protectedHeader.kid !== undefined) {
@@ -84,7 +94,7 @@ export class TokenVerifier {
   }
 
   private principalOf(claims: JWTPayload): Principal {
-    const caller = [claims.azp, claims.client_id, claims.appid, claims.sub].find((value) => typeof value === 'string' && value !== '');
+    const caller = [claims.azp, claims.client_id, claims.appid, claims.sub].find((value): value is string => typeof value === 'string' && value !== '');
     const user = claims[this.config.userClaim];
     return {
       caller: String(caller ?? 'unknown').slice(0, 256),
@@ -102,8 +112,9 @@ function describe(error: InstanceType<typeof errors.JOSEError>): string {
     const claim = /^[a-z]{1,16}$/i.test(error.claim) ? error.claim : 'a';
     return `The token's ${claim} claim is missing or not acceptable.`;
   }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'The token\'s signing algorithm is not accepted.';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The token\'s signature is invalid.';
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return 'The token is not signed by a current key of the issuer.';
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return "The token's signing algorithm is not accepted.";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is invalid.";
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return 'The token is not signed by a current key of the issuer.';
   return 'The token is not a well-formed signed JWT.';
 }

@@ -37,7 +37,8 @@ export async function runClient(gateway: GatewayClient, user: string, terminal: 
   const generateToken = async (): Promise<ClientToken> => {
     const { body } = await gateway.call({ method: 'POST', path: [], action: 'generateToken', query: { userId: user, minutesToExpire } });
     const { token, url } = (body ?? {}) as Partial<ClientToken>;
-    if (typeof token !== 'string' || typeof url !== 'string') throw new CliError(ExitCode.Unexpected, 'the gateway answered :generateToken without a token and a url');
+    if (typeof token !== 'string' || typeof url !== 'string')
+      throw new CliError(ExitCode.Unexpected, 'the gateway answered :generateToken without a token and a url');
     return { token, url };
   };
 
@@ -53,10 +54,12 @@ export async function runClient(gateway: GatewayClient, user: string, terminal: 
   };
   const connection = new HubConnectionBuilder()
     .withUrl(current.url, options)
-    .withHubProtocol(new ObservingProtocol(new JsonHubProtocol(), ({ target, arguments: args }) => {
-      const time = new Date().toISOString();
-      terminal.data(`${time} ${target} ${JSON.stringify(args)}`, { time, target, arguments: args });
-    }))
+    .withHubProtocol(
+      new ObservingProtocol(new JsonHubProtocol(), ({ target, arguments: args }) => {
+        const time = new Date().toISOString();
+        terminal.data(`${time} ${target} ${JSON.stringify(args)}`, { time, target, arguments: args });
+      }),
+    )
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ({ previousRetryCount }) => Math.min(500 * 2 ** previousRetryCount, MAX_RETRY_DELAY_MS) })
     .build();
 
@@ -82,7 +85,9 @@ export async function runClient(gateway: GatewayClient, user: string, terminal: 
       await connection.start();
     } catch (error) {
       if (stoppedBy) return signalExitCode(stoppedBy);
-      throw new CliError(ExitCode.UpstreamFailure, `cannot connect to the SignalR service: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new CliError(ExitCode.UpstreamFailure, `cannot connect to the SignalR service: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     terminal.status(`connected as "${user}", connection id ${connection.connectionId}; waiting for messages (Ctrl-C to quit)`);
     const error = await closed;
@@ -111,7 +116,10 @@ class ObservingProtocol implements IHubProtocol {
   readonly version: number;
   readonly transferFormat;
 
-  constructor(private readonly inner: IHubProtocol, private readonly onInvocation: (message: InvocationMessage) => void) {
+  constructor(
+    private readonly inner: IHubProtocol,
+    private readonly onInvocation: (message: InvocationMessage) => void,
+  ) {
     this.name = inner.name;
     this.version = inner.version;
     this.transferFormat = inner.transferFormat;

@@ -45,7 +45,11 @@ export const DEFAULT_TARGET = 'broadcastMessage';
 export const DEFAULT_SENDER = 'server';
 
 /** A comma-separated list, as `send users alice,bob`; blanks around items are dropped. */
-export const splitList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter(Boolean);
+export const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 const messageOptions: readonly ActionOption[] = [
   { flags: '--target <method>', description: `client method the message invokes (default: the session's, "${DEFAULT_TARGET}")` },
@@ -69,7 +73,11 @@ function manyOutcome(kind: 'user' | 'group', names: readonly string[], body: unk
   const failed = outcomes.filter((outcome) => outcome.status >= 300);
   if (failed.length === 0) return done(`sent to ${kind}s ${names.join(', ')}`, { results });
   const reasons = failed.map((outcome) => `${String(outcome[kind])} (${outcome.status}${outcome.problem?.detail ? `: ${outcome.problem.detail}` : ''})`);
-  return { summary: `sent to ${outcomes.length - failed.length} of ${outcomes.length} ${kind}s; failed: ${reasons.join(', ')}`, exitCode: exitCodeForStatus(failed[0].status), details: { results } };
+  return {
+    summary: `sent to ${outcomes.length - failed.length} of ${outcomes.length} ${kind}s; failed: ${reasons.join(', ')}`,
+    exitCode: exitCodeForStatus(failed[0].status),
+    details: { results },
+  };
 }
 
 const existence = async (session: Session, path: readonly string[], yes: string, no: string): Promise<CommandResult> => {
@@ -105,7 +113,13 @@ export const ACTIONS: readonly Action[] = [
     description: 'send a message to every connection in a group',
     options: [...messageOptions, excludeOption],
     run: async (session, [group, text], options) => {
-      await session.gateway.call({ method: 'POST', path: ['groups', group], action: 'send', query: { excluded: options.exclude }, body: payload(session, text, options) });
+      await session.gateway.call({
+        method: 'POST',
+        path: ['groups', group],
+        action: 'send',
+        query: { excluded: options.exclude },
+        body: payload(session, text, options),
+      });
       return done(`sent to group ${group}`);
     },
   },
@@ -144,7 +158,12 @@ export const ACTIONS: readonly Action[] = [
     words: ['add', 'user'],
     args: '<user> <group>',
     description: 'add a user (its connections, and with --ttl the ones it opens later) to a group',
-    options: [{ flags: '--ttl <seconds>', description: 'how long the membership lasts for connections opened later (0: current connections only; default: up to a year)' }],
+    options: [
+      {
+        flags: '--ttl <seconds>',
+        description: 'how long the membership lasts for connections opened later (0: current connections only; default: up to a year)',
+      },
+    ],
     run: async (session, [user, group], { ttl }) => {
       await session.gateway.call({ method: 'PUT', path: ['users', user, 'groups', group], query: { ttl } });
       return done(`added user ${user} to group ${group}${ttl === undefined ? '' : ` for ${ttl} s`}`);
@@ -220,7 +239,8 @@ export const ACTIONS: readonly Action[] = [
     words: ['exists', 'connection'],
     args: '<connectionId>',
     description: 'whether a connection exists (exit code 5 when not)',
-    run: (session, [connectionId]) => existence(session, ['connections', connectionId], `connection ${connectionId} exists`, `connection ${connectionId} does not exist`),
+    run: (session, [connectionId]) =>
+      existence(session, ['connections', connectionId], `connection ${connectionId} exists`, `connection ${connectionId} does not exist`),
   },
 ];
 

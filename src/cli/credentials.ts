@@ -17,7 +17,10 @@ export interface SsoSettings {
 }
 
 /** A fixed token (`--token`, `SIGNALR_GATEWAY_TOKEN`): the SSO is not asked. */
-export const fixedToken = (token: string): TokenSource => async () => token;
+export const fixedToken =
+  (token: string): TokenSource =>
+  async () =>
+    token;
 
 /** Renew this long before the token's expiry, so a request never leaves with a token about to expire. */
 const RENEW_MARGIN_MS = 60_000;
@@ -33,11 +36,15 @@ export function clientCredentials(settings: SsoSettings, gatewayUrl: string, htt
     if (cached && Date.now() < cached.renewAt) return cached.token;
     const { issuer, clientId, clientSecret } = await (client ??= ssoClient(settings, gatewayUrl, http));
     const tokenEndpoint = await discoverTokenEndpoint(issuer, http);
-    const response = await send(tokenEndpoint, {
-      method: 'POST',
-      headers: { authorization: `Basic ${basic(clientId, clientSecret)}`, accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: settings.scope ?? PERMISSIONS.join(' ') }),
-    }, { ...http, peer: 'the SSO token endpoint' });
+    const response = await send(
+      tokenEndpoint,
+      {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic(clientId, clientSecret)}`, accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: settings.scope ?? PERMISSIONS.join(' ') }),
+      },
+      { ...http, peer: 'the SSO token endpoint' },
+    );
     const body = (await jsonBody(response)) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
     if (!response.ok || typeof body?.access_token !== 'string') {
       const reason = [body?.error, body?.error_description].filter((part) => typeof part === 'string').join(': ') || `HTTP ${response.status}`;
@@ -61,10 +68,16 @@ async function ssoClient({ issuer, clientId, clientSecret }: SsoSettings, gatewa
   const response = await send(discovery, { headers: { accept: 'application/json' } }, { ...http, peer: 'the gateway' });
   const body = (await jsonBody(response)) as Partial<SsoServiceClient> | undefined;
   if (response.status === 404) {
-    throw new CliError(ExitCode.AuthFailure, `no credentials: the gateway at ${discovery.origin} runs no development SSO; set SSO_ISSUER, SSO_CLIENT_ID and SSO_CLIENT_SECRET, or pass --token`);
+    throw new CliError(
+      ExitCode.AuthFailure,
+      `no credentials: the gateway at ${discovery.origin} runs no development SSO; set SSO_ISSUER, SSO_CLIENT_ID and SSO_CLIENT_SECRET, or pass --token`,
+    );
   }
   if (!response.ok || typeof body?.issuer !== 'string' || typeof body.clientId !== 'string' || typeof body.clientSecret !== 'string') {
-    throw new CliError(ExitCode.Unexpected, `the gateway at ${discovery.origin} answered ${discovery.pathname} with HTTP ${response.status} and no usable SSO client`);
+    throw new CliError(
+      ExitCode.Unexpected,
+      `the gateway at ${discovery.origin} answered ${discovery.pathname} with HTTP ${response.status} and no usable SSO client`,
+    );
   }
   return { issuer: body.issuer, clientId: body.clientId, clientSecret: body.clientSecret };
 }
@@ -74,7 +87,10 @@ async function discoverTokenEndpoint(issuer: string, http: Omit<HttpOptions, 'pe
   const response = await send(discovery, { headers: { accept: 'application/json' } }, { ...http, peer: 'the SSO issuer' });
   const body = (await jsonBody(response)) as { token_endpoint?: unknown } | undefined;
   if (!response.ok || typeof body?.token_endpoint !== 'string') {
-    throw new CliError(ExitCode.UpstreamFailure, `the SSO issuer ${issuer} has no usable discovery document (HTTP ${response.status} at ${discovery.pathname})`);
+    throw new CliError(
+      ExitCode.UpstreamFailure,
+      `the SSO issuer ${issuer} has no usable discovery document (HTTP ${response.status} at ${discovery.pathname})`,
+    );
   }
   return new URL(body.token_endpoint);
 }

@@ -29,7 +29,11 @@ export const EXIT_CODES_HELP = `Exit codes:
 
 /** An error meant for the person at the terminal: one readable line, and the exit status that classifies it. */
 export class CliError extends Error {
-  constructor(readonly exitCode: ExitCode, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly exitCode: ExitCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'CliError';
   }

@@ -62,8 +62,8 @@ export class GatewayClient {
     const route = ['/api/hubs/{hub}'];
     const parameters: Record<string, string> = { hub: this.options.hub };
     for (let index = 0; index < path.length; index += 2) {
-      const name = PARAMETER_AFTER[path[index]!]!;
-      route.push(path[index]!, `{${name}}`);
+      const name = PARAMETER_AFTER[path[index]];
+      route.push(path[index], `{${name}}`);
       parameters[name] = path[index + 1]!;
     }
     if (action) route.push(`:${action}`);

@@ -38,12 +38,16 @@ const EXAMPLES = `Examples:
 
 function createProgram(terminal: Terminal, setExitCode: (code: ExitCode) => void): Command {
   const program = newProgram('signalr-gateway', terminal)
-    .description('Send messages through the signalr-gateway and watch them arrive: one-shot commands for scripts, an interactive server prompt, and a client that connects as a user.')
+    .description(
+      'Send messages through the signalr-gateway and watch them arrive: one-shot commands for scripts, an interactive server prompt, and a client that connects as a user.',
+    )
     .version(packageVersion())
     .addOption(new Option('--gateway <url>', 'gateway base URL').env('SIGNALR_GATEWAY_URL').default(DEV_GATEWAY_URL))
     .addOption(new Option('--hub <hub>', 'hub name').env('SIGNALR_GATEWAY_HUB').default('chat'))
     .addOption(new Option('--application <name>', 'application prefix of the hub').env('SIGNALR_GATEWAY_APPLICATION'))
-    .addOption(new Option('--token <token>', 'bearer token for the gateway; skips the SSO (prefer the variable: arguments show in ps)').env('SIGNALR_GATEWAY_TOKEN'))
+    .addOption(
+      new Option('--token <token>', 'bearer token for the gateway; skips the SSO (prefer the variable: arguments show in ps)').env('SIGNALR_GATEWAY_TOKEN'),
+    )
     .addOption(new Option('--sso-issuer <url>', 'SSO issuer for a service token (default: the development SSO the gateway announces)').env('SSO_ISSUER'))
     .addOption(new Option('--sso-client-id <id>', 'SSO client id (its secret: SSO_CLIENT_SECRET)').env('SSO_CLIENT_ID').default(DEV_SERVICE_CLIENT_ID))
     .addOption(new Option('--sso-scope <scopes>', 'scopes to ask the SSO for (default: every gateway permission)').env('SSO_SCOPE'))
@@ -57,7 +61,11 @@ function createProgram(terminal: Terminal, setExitCode: (code: ExitCode) => void
     const http = { timeoutMs: options.timeout * 1000, trace: terminal.trace };
     const token = options.token
       ? fixedToken(options.token)
-      : clientCredentials({ issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope }, options.gateway, http);
+      : clientCredentials(
+          { issuer: options.ssoIssuer, clientId: options.ssoClientId, clientSecret: process.env.SSO_CLIENT_SECRET || undefined, scope: options.ssoScope },
+          options.gateway,
+          http,
+        );
     const gateway = new GatewayClient({ baseUrl: options.gateway, hub: options.hub, application: options.application, token, ...http });
     return { gateway, options };
   };
@@ -69,7 +77,8 @@ function createProgram(terminal: Terminal, setExitCode: (code: ExitCode) => void
     setExitCode(outcome.exitCode);
   });
 
-  program.command('server')
+  program
+    .command('server')
     .description('interactive prompt: send, add, remove, close, exists, one command per line (type help)')
     .option('--target <method>', 'client method messages invoke', DEFAULT_TARGET)
     .option('--sender <name>', 'first argument of every message', DEFAULT_SENDER)
@@ -82,7 +91,8 @@ function createProgram(terminal: Terminal, setExitCode: (code: ExitCode) => void
       setExitCode(await runPrompt(session, terminal, banner));
     });
 
-  program.command('client <name>')
+  program
+    .command('client <name>')
     .description('connect as user <name> and print every message received (Ctrl-C to quit)')
     .addOption(new Option('--minutes-to-expire <minutes>', 'lifetime of each client token').default(60).argParser(positiveNumber))
     .action(async (name: string, { minutesToExpire }: { minutesToExpire: number }) => {
@@ -118,7 +128,9 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
   const terminal = new Terminal(options.includes('--json'), options.includes('--verbose') || options.includes('-v'));
   let exitCode: ExitCode = ExitCode.Success;
-  const program = createProgram(terminal, (code) => { exitCode = code; });
+  const program = createProgram(terminal, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

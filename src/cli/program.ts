@@ -10,10 +10,7 @@ export type ActionRunner = (action: Action, args: readonly string[], options: Ac
  * means. Settings given here are inherited by every command added later.
  */
 export function newProgram(name: string, terminal: Terminal): Command {
-  return new Command(name)
-    .exitOverride()
-    .showSuggestionAfterError(true)
-    .configureOutput(terminal.commanderOutput());
+  return new Command(name).exitOverride().showSuggestionAfterError(true).configureOutput(terminal.commanderOutput());
 }
 
 /** Adds the command table to `program`: the single parser of both the one-shot commands and the prompt's lines. */
@@ -53,8 +50,11 @@ export function addActions(program: Command, run: ActionRunner): void {
 export function completions(line: string): [string[], string] {
   const words = line.trimStart().split(/\s+/);
   const last = words.at(-1) ?? '';
-  const candidates = words.length === 1
-    ? [...new Set([...ACTIONS.map((action) => action.words[0]), 'help', 'exit'])]
-    : words.length === 2 ? ACTIONS.filter((action) => action.words[0] === words[0] && action.words[1]).map((action) => action.words[1]!) : [];
+  const candidates =
+    words.length === 1
+      ? [...new Set([...ACTIONS.map((action) => action.words[0]), 'help', 'exit'])]
+      : words.length === 2
+        ? ACTIONS.filter((action) => action.words[0] === words[0] && action.words[1]).map((action) => action.words[1]!)
+        : [];
   return [candidates.filter((candidate) => candidate.startsWith(last)).map((candidate) => `${candidate} `), last];
 }

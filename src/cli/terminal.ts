@@ -1,4 +1,5 @@
 import { CommanderError, type OutputConfiguration } from 'commander';
+import { inspect } from 'node:util';
 import type { CommandResult } from './commands.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
@@ -19,7 +20,10 @@ export function redact(text: string): string {
  * without --verbose.
  */
 export class Terminal {
-  constructor(readonly json: boolean, readonly verbose: boolean) {}
+  constructor(
+    readonly json: boolean,
+    readonly verbose: boolean,
+  ) {}
 
   /** What a person watching should know: connection state, the session. */
   status(line: string): void {
@@ -63,7 +67,11 @@ export class Terminal {
   private usageFailure(error: CommanderError): ExitCode {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Success;
     // Without --json, commander has printed the message already (or, with no command, the help).
-    if (this.json) this.error(ExitCode.BadInput, error.code === 'commander.help' ? 'no command given (see --help)' : error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
+    if (this.json)
+      this.error(
+        ExitCode.BadInput,
+        error.code === 'commander.help' ? 'no command given (see --help)' : error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '),
+      );
     return ExitCode.BadInput;
   }
 
@@ -76,7 +84,7 @@ export class Terminal {
 function stackOf(error: unknown): string {
   const lines: string[] = [];
   for (let current: unknown = error; current !== undefined; current = current instanceof Error ? current.cause : undefined) {
-    lines.push(current instanceof Error ? current.stack ?? current.message : String(current));
+    lines.push(current instanceof Error ? (current.stack ?? current.message) : inspect(current));
   }
   return lines.join('\ncaused by: ');
 }

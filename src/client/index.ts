@@ -47,7 +47,8 @@ function pathWithParameters(pathname: string, parameters: Record<string, unknown
   return pathname.replace(/\{([^{}]+)\}/g, (placeholder, name: string) => {
     const value = parameters[name];
     if (value === undefined || value === null) return placeholder;
-    const segment = String(value);
+    // Path parameters are strings or numbers in the spec; anything else is a caller's mistake, refused below by its text.
+    const segment = typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
     if (segment === '.' || segment === '..') throw new RangeError(`${name} must not be "${segment}": no URL can carry it as a path segment`);
     return encodeURIComponent(segment);
   });

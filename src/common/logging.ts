@@ -70,11 +70,21 @@ export class PinoNestLogger implements LoggerService {
   log(message: unknown, ...params: unknown[]): void {
     this.write(START_UP_CONTEXTS.has(contextOf(params) ?? '') ? 'debug' : 'info', message, params);
   }
-  error(message: unknown, ...params: unknown[]): void { this.write('error', message, params); }
-  warn(message: unknown, ...params: unknown[]): void { this.write('warn', message, params); }
-  debug(message: unknown, ...params: unknown[]): void { this.write('debug', message, params); }
-  verbose(message: unknown, ...params: unknown[]): void { this.write('trace', message, params); }
-  fatal(message: unknown, ...params: unknown[]): void { this.write('fatal', message, params); }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
 
   private write(level: Level, message: unknown, params: unknown[]): void {
     // Nest's Logger appends its context as the last parameter; `error(message, stack)` puts a stack before it.

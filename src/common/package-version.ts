@@ -12,5 +12,5 @@ export function packageVersion(): string {
       // not here: look one level up
     }
   }
-  throw new Error('The gateway\'s package.json is not above this module.');
+  throw new Error("The gateway's package.json is not above this module.");
 }

@@ -50,14 +50,25 @@ function detailOf(error: unknown, status: number): string {
   if (error instanceof HttpException) {
     const response = error.getResponse();
     const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
-    return Array.isArray(message) ? message.join('; ') : String(message ?? error.message);
+    return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message;
   }
   // Fastify's parser errors carry useful, secret-free messages ("Unexpected token } in JSON at position 9").
   return error instanceof Error ? error.message : statusTitle(status);
 }
 
 function codeFor(status: number): string {
-  return ({ 400: 'bad-request', 404: 'not-found', 405: 'method-not-allowed', 413: 'payload-too-large', 415: 'unsupported-media-type', 431: 'headers-too-large' } as Record<number, string>)[status] ?? `http-${status}`;
+  return (
+    (
+      {
+        400: 'bad-request',
+        404: 'not-found',
+        405: 'method-not-allowed',
+        413: 'payload-too-large',
+        415: 'unsupported-media-type',
+        431: 'headers-too-large',
+      } as Record<number, string>
+    )[status] ?? `http-${status}`
+  );
 }
 
 export function sendProblem(reply: FastifyReply, rendered: Rendered): FastifyReply {

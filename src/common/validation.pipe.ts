@@ -40,7 +40,7 @@ export class ProblemValidationPipe implements PipeTransform {
     // Path and query values are strings (or lists of them) that a DTO may convert (`ttl`, `excluded`). A body is JSON,
     // already typed, and is taken as it is: class-transformer would copy every nested value recursively (a stack
     // overflow on deeply nested arrays) and rescan each object's keys (quadratic in their number).
-    const instance = type === 'body' ? Object.assign(new metatype(), declared) : plainToInstance(metatype, declared);
+    const instance: unknown = type === 'body' ? Object.assign(new metatype(), declared) : plainToInstance(metatype, declared);
     errors.push(...fieldErrors(await validate(instance as object), source));
     if (errors.length > 0) throw validationProblem(errors);
     return instance;
@@ -91,7 +91,7 @@ function pathOf(visit: Visit): string {
 }
 
 function validationProblem(errors: FieldError[]): ProblemException {
-  const detail = errors.length === 1 ? `${errors[0]!.field}: ${errors[0]!.message}` : `${errors.length} fields are invalid; see errors.`;
+  const detail = errors.length === 1 ? `${errors[0].field}: ${errors[0].message}` : `${errors.length} fields are invalid; see errors.`;
   return new ProblemException({ status: 400, code: 'validation', detail, errors });
 }
 

@@ -42,7 +42,19 @@ export class ConnectionStringError extends Error {
   override readonly name = 'ConnectionStringError';
 }
 
-const KEYS = ['Endpoint', 'AccessKey', 'Version', 'Port', 'ClientEndpoint', 'ServerEndpoint', 'AuthType', 'ClientId', 'TenantId', 'ClientSecret', 'ClientCert'] as const;
+const KEYS = [
+  'Endpoint',
+  'AccessKey',
+  'Version',
+  'Port',
+  'ClientEndpoint',
+  'ServerEndpoint',
+  'AuthType',
+  'ClientId',
+  'TenantId',
+  'ClientSecret',
+  'ClientCert',
+] as const;
 type Key = (typeof KEYS)[number];
 
 const VERSION = /^1\.\d+(?:[\w-.]+)?$/;

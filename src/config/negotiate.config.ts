@@ -2,7 +2,6 @@ import { IsNotEmpty, IsString, Matches } from 'class-validator';
 import { DEV_FRONTEND_CLIENT_ID } from './dev-defaults.js';
 import { CommaSeparated, validateEnv, type Env } from './validate-env.js';
 
-
 class NegotiateEnv {
   /** SSO claims copied into client tokens, comma-separated (e.g. `roles,name`); the hub sees them on `Context.User`. */
   @CommaSeparated()
@@ -13,7 +12,8 @@ class NegotiateEnv {
    * The public OAuth client frontends sign in with (authorization code + PKCE) before they negotiate: the demo page
    * and Swagger UI's Authorize button use it. The default is the development issuer's frontend client.
    */
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   SSO_FRONTEND_CLIENT_ID = DEV_FRONTEND_CLIENT_ID;
 }
 

@@ -5,7 +5,10 @@ import { CommaSeparated, ConfigError, validateEnv, type Env } from './validate-e
 const TEN_MINUTES_MS = 600_000;
 
 class ServerEnv {
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
   @IsString()
@@ -24,11 +27,17 @@ class ServerEnv {
   NODE_ENV = 'development';
 
   /** Longest wait for a request's headers, from its first byte (Node's headersTimeout). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(TEN_MINUTES_MS)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(TEN_MINUTES_MS)
   HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
   /** Longest wait for a whole request, headers and body (Node's requestTimeout): 1 MB in 30 s is ~35 KB/s. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(TEN_MINUTES_MS)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(TEN_MINUTES_MS)
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   /**
@@ -36,19 +45,32 @@ class ServerEnv {
    * ALB and nginx), so the balancer, never the gateway, closes an idle connection: otherwise the balancer may send
    * a request on a connection the gateway is closing, and its caller gets a 502.
    */
-  @Type(() => Number) @IsInt() @Min(1) @Max(3_600_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS = 75_000;
 
   /** A connection with no traffic either way for this long is closed (a client that stops reading its answer). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(TEN_MINUTES_MS)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(TEN_MINUTES_MS)
   HTTP_CONNECTION_TIMEOUT_MS = 60_000;
 
   /** On SIGTERM, how long `/readyz` fails while requests are still served, so load balancers stop sending first. */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(TEN_MINUTES_MS)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(TEN_MINUTES_MS)
   SHUTDOWN_DRAIN_DELAY_MS?: number;
 
   /** On SIGTERM, the process exits after this long whatever is still running. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(TEN_MINUTES_MS)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(TEN_MINUTES_MS)
   SHUTDOWN_TIMEOUT_MS = 25_000;
 }
 

@@ -8,26 +8,45 @@ class SignalREnv {
   SIGNALR_CONNECTION_STRING: string;
 
   /** One deadline for a whole upstream call: connecting, Azure's status, every retry and the waits between them. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(300_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(300_000)
   UPSTREAM_TIMEOUT_MS = 10_000;
 
   /** One attempt's share of the deadline (unset: all of it); shorter, a timed-out non-message call can be retried. */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(300_000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(300_000)
   UPSTREAM_ATTEMPT_TIMEOUT_MS?: number;
 
   /** Retries after the first attempt; 0 (the Management SDK's default) sends every call once. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(10)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10)
   UPSTREAM_MAX_RETRIES = 0;
 
   /** The wait before the first retry; it doubles with each further retry, up to UPSTREAM_RETRY_MAX_DELAY_MS. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(60_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
   UPSTREAM_RETRY_DELAY_MS = 200;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(60_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
   UPSTREAM_RETRY_MAX_DELAY_MS = 2_000;
 
   /** Lifetime of client tokens from negotiate; REST tokens use it too, capped at Azure's 1 hour. */
-  @Type(() => Number) @IsInt() @Min(60) @Max(86_400)
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
   SIGNALR_TOKEN_LIFETIME_S = 3600;
 }
 

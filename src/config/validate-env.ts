@@ -27,4 +27,9 @@ function describe(error: ValidationError): string {
 
 /** A comma-separated variable as a list: items trimmed, empty ones dropped (`a, b,` is `['a', 'b']`). */
 export const CommaSeparated = (): PropertyDecorator =>
-  Transform(({ value }: { value: unknown }) => String(value).split(',').map((item) => item.trim()).filter(Boolean));
+  Transform(({ value }: { value: unknown }) =>
+    String(value)
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );

@@ -6,7 +6,6 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { DEV_AUDIENCE, DEV_FRONTEND_CLIENT_ID, DEV_SERVICE_CLIENT_ID } from '../config/dev-defaults.js';
 
-
 export interface DevIssuerOptions {
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
@@ -75,7 +74,9 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   const issuer = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   const settings = { issuer, audience, redirectUris, service, ttl: options.accessTokenTtlSeconds ?? 3600 };
   // Clients are static and the grants in memory, so swapping the provider for a new key set loses nothing that matters.
-  const install = (): void => { handle = createProvider(settings, keys).callback(); };
+  const install = (): void => {
+    handle = createProvider(settings, keys).callback();
+  };
   install();
 
   const tokenEndpoint = `${issuer}/token`;
@@ -90,10 +91,11 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       keys = [await newSigningKey(), ...(retirePrevious ? [] : keys)];
       install();
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -102,14 +104,21 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
  * exactly: each loopback URI is registered under both names, so the demo page and Swagger UI work at either.
  */
 function withLoopbackTwins(uris: readonly string[]): string[] {
-  const twinHost = new Map([['127.0.0.1', 'localhost'], ['localhost', '127.0.0.1']]);
-  return [...new Set(uris.flatMap((uri) => {
-    const twin = new URL(uri);
-    const host = twinHost.get(twin.hostname);
-    if (host === undefined) return [uri];
-    twin.hostname = host;
-    return [uri, twin.href];
-  }))];
+  const twinHost = new Map([
+    ['127.0.0.1', 'localhost'],
+    ['localhost', '127.0.0.1'],
+  ]);
+  return [
+    ...new Set(
+      uris.flatMap((uri) => {
+        const twin = new URL(uri);
+        const host = twinHost.get(twin.hostname);
+        if (host === undefined) return [uri];
+        twin.hostname = host;
+        return [uri, twin.href];
+      }),
+    ),
+  ];
 }
 
 /** A copy-paste shell command that obtains a service token and broadcasts `{target: 'message'}` to `hub`. */

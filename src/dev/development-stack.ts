@@ -13,10 +13,16 @@ import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
 /** Ports of the embedded parts, for when the defaults are taken. */
 class DevelopmentEnv {
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   EMULATOR_PORT = DEV_EMULATOR_PORT;
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   DEV_SSO_PORT = DEV_SSO_PORT;
 }
 
@@ -89,11 +95,16 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
       if (!banner) return;
       // The block invites a first request: it is shown once that would work (the SSO's keys load after listen), so
       // every start-up line comes before it and it stays on screen. If not ready, the logged reason is above it.
-      await app.get(HealthService).ready().catch(() => undefined);
+      await app
+        .get(HealthService)
+        .ready()
+        .catch(() => undefined);
       await new Promise<void>((resolve) => log.flush(() => resolve()));
       // For the person at the terminal, not a log record: it must stay copy-pasteable.
       process.stdout.write(`\n${banner}\n\n`);
     },
-    close: async () => { await Promise.all(closers.map((close) => close())); },
+    close: async () => {
+      await Promise.all(closers.map((close) => close()));
+    },
   };
 }

@@ -19,7 +19,18 @@ const REST_CACHE_SIZE = 10_000;
  * of these names, in any case, get `asrs.u.`.
  */
 const RESERVED_CLAIMS = new Set([
-  'aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'iss',
+  'actort',
+  'acr',
+  'azp',
+  'c_hash',
+  'jti',
+  'nonce',
+  'nameid',
   'http://schemas.xmlsoap.org/ws/2009/09/identity/claims/actor',
   'http://schemas.microsoft.com/claims/authnclassreference',
   'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
@@ -44,7 +55,10 @@ export interface ClientTokenOptions {
 export class TokenTooLongError extends Error {
   override readonly name = 'TokenTooLongError';
 
-  constructor(readonly length: number, remedy: string) {
+  constructor(
+    readonly length: number,
+    remedy: string,
+  ) {
     super(`The access token would be ${length} characters, over Azure SignalR's ${MAX_SIGNALR_TOKEN_LENGTH}-character limit; ${remedy}.`);
   }
 }
@@ -68,7 +82,10 @@ export class SignalRSigner {
   readonly #clientBase: string;
   readonly #lifetimeSeconds: number;
 
-  constructor(config: SignalRConfig, private readonly now: Clock = Date.now) {
+  constructor(
+    config: SignalRConfig,
+    private readonly now: Clock = Date.now,
+  ) {
     const { endpoint, clientEndpoint, accessKey } = config.connection;
     this.#keyBytes = new TextEncoder().encode(accessKey.reveal());
     this.#audienceBase = `${endpoint.protocol}//${endpoint.hostname}`;

@@ -45,7 +45,8 @@ export class UpstreamError extends Error {
   /** Classifies what undici threw; anything that is not a network failure is a gateway bug and is rethrown as is. */
   static fromFailure(call: RestCall, error: unknown, requestWritten: boolean): UpstreamError {
     const code = (error as { code?: unknown } | null)?.code;
-    if ((error as Error | null)?.name === 'TimeoutError' || TIMEOUT_CODES.has(code as string)) return new UpstreamError('timeout', operationOf(call), requestWritten);
+    if ((error as Error | null)?.name === 'TimeoutError' || TIMEOUT_CODES.has(code as string))
+      return new UpstreamError('timeout', operationOf(call), requestWritten);
     if (UNREACHABLE_CODES.has(code as string)) return new UpstreamError('unreachable', operationOf(call), requestWritten);
     if (typeof code === 'string') return new UpstreamError('transport', operationOf(call), requestWritten);
     throw error;

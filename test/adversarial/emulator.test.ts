@@ -54,7 +54,7 @@ describe('emulator: a client that stops reading is closed, and what waits for it
     await sendUntilClosed(emulator, connectionId);
 
     const records: string[] = [];
-    socket.on('message', (data) => records.push(...String(data).split('\x1e').filter(Boolean)));
+    socket.on('message', (data) => records.push(...(data as Buffer).toString().split('\x1e').filter(Boolean)));
     const closed = new Promise<number>((resolve) => socket.once('close', resolve));
     socket.resume();
     assert.equal(await withTimeout(closed, 'close'), 1000);
@@ -66,7 +66,9 @@ describe('emulator: a client that stops reading is closed, and what waits for it
     const { connectionId, connectionToken, token } = await negotiated(emulator, user);
     const url = `${emulator.url}/client/?hub=${HUB}&id=${connectionToken}&access_token=${token}`;
     const response = await new Promise<IncomingMessage>((resolve, reject) =>
-      request(url, { headers: { accept: 'text/event-stream' } }, resolve).on('error', reject).end(),
+      request(url, { headers: { accept: 'text/event-stream' } }, resolve)
+        .on('error', reject)
+        .end(),
     );
     let text = '';
     const handshakeDone = new Promise<void>((resolve) =>
@@ -127,7 +129,7 @@ describe('emulator: a client that stops reading is closed, and what waits for it
     const { connectionId, socket } = await rawClient(emulator, HUB, 'ws-fast');
     try {
       let received = 0;
-      socket.on('message', (data) => (received += String(data).includes('flood') ? 1 : 0));
+      socket.on('message', (data) => (received += (data as Buffer).toString().includes('flood') ? 1 : 0));
       for (let sent = 1; sent <= 40; sent++) {
         await rest(emulator, 'POST', `/api/hubs/${HUB}/connections/${connectionId}/:send`, { body: { target: 'flood', arguments: [BIG_ARGUMENT] } });
         // Wait for each message, as a client that keeps up does: nothing piles up.
@@ -165,7 +167,7 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
     const { connectionToken, token } = await negotiated(emulator, user);
     const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/client/?hub=${HUB}&id=${connectionToken}&access_token=${token}`);
     const frames: string[] = [];
-    socket.on('message', (data) => frames.push(String(data)));
+    socket.on('message', (data) => frames.push((data as Buffer).toString()));
     const closed = new Promise<number>((resolve) => socket.once('close', resolve));
     await withTimeout(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 'open');
     return { socket, frames, closed };
@@ -240,7 +242,7 @@ describe('emulator: ids as long as Azure allows (1,024 characters), escaped in t
   after(() => emulator.close());
 
   // Non-ASCII (2- and 3-byte UTF-8, a surrogate pair) and characters that are reserved in a URL path or query.
-  const PATTERN = 'aé€😀 /?#%&+=:;@[]!$\'()*,~';
+  const PATTERN = "aé€😀 /?#%&+=:;@[]!$'()*,~";
   const longId = (seed: string): string => {
     let id = seed;
     while (id.length < 1024) id += PATTERN;
@@ -260,7 +262,7 @@ describe('emulator: ids as long as Azure allows (1,024 characters), escaped in t
     try {
       const received: string[] = [];
       socket.on('message', (data) => {
-        const record = String(data);
+        const record = (data as Buffer).toString();
         if (record !== '{"type":6}\x1e') received.push(JSON.parse(record.slice(0, -1)).target);
       });
       assert.equal(await status('HEAD', path('users', user)), 200, 'the user id is decoded exactly as the client token carries it');

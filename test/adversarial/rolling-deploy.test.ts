@@ -50,7 +50,9 @@ function freePort(): Promise<number> {
 }
 
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  const timeout = sleep(WAIT_MS, undefined, { ref: false }).then(() => { throw new Error(`not within ${WAIT_MS} ms: ${what}`); });
+  const timeout = sleep(WAIT_MS, undefined, { ref: false }).then(() => {
+    throw new Error(`not within ${WAIT_MS} ms: ${what}`);
+  });
   return Promise.race([promise, timeout]);
 }
 
@@ -63,18 +65,24 @@ async function startGatewayProcess(env: Record<string, string>): Promise<Gateway
   });
   children.add(child);
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exitCode = once(child, 'exit').then(([code]) => code as number | null);
   const url = `http://127.0.0.1:${port}`;
-  await within((async () => {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the gateway exited:\n${output}`);
-      const status = await fetch(`${url}/readyz`).then((response) => response.status, () => 0);
-      if (status === 200) return;
-      await sleep(100);
-    }
-  })(), 'the gateway gets ready');
+  await within(
+    (async () => {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the gateway exited:\n${output}`);
+        const status = await fetch(`${url}/readyz`).then(
+          (response) => response.status,
+          () => 0,
+        );
+        if (status === 200) return;
+        await sleep(100);
+      }
+    })(),
+    'the gateway gets ready',
+  );
   return { url, port, child, exitCode, output: () => output };
 }
 
@@ -135,7 +143,9 @@ describe('a rolling deploy: SIGTERM under keep-alive load', () => {
         const afterUnready = unready;
         try {
           const response = await request(gateway.url + SEND, {
-            method: 'POST', dispatcher: load, body: MESSAGE,
+            method: 'POST',
+            dispatcher: load,
+            body: MESSAGE,
             headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           });
           await response.body.text();
@@ -151,8 +161,13 @@ describe('a rolling deploy: SIGTERM under keep-alive load', () => {
     const readiness: string[] = [];
     const probe = async (): Promise<void> => {
       for (let i = 0; i < WAIT_MS / 20; i++) {
-        const said = await request(`${gateway.url}/readyz`, { dispatcher: probes })
-          .then(async (response) => { await response.body.text(); return String(response.statusCode); }, (error: NodeJS.ErrnoException) => error.code ?? 'error');
+        const said = await request(`${gateway.url}/readyz`, { dispatcher: probes }).then(
+          async (response) => {
+            await response.body.text();
+            return String(response.statusCode);
+          },
+          (error: NodeJS.ErrnoException) => error.code ?? 'error',
+        );
         if (readiness.at(-1) !== said) readiness.push(said);
         if (said === '503') unready = true;
         if (said === 'ECONNREFUSED') return;
@@ -171,14 +186,27 @@ describe('a rolling deploy: SIGTERM under keep-alive load', () => {
 
     const count = (predicate: (outcome: Outcome) => boolean): number => outcomes.filter(predicate).length;
     const upstreamSends = standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length - sendsBefore;
-    t.diagnostic(`requests: ${outcomes.length}, 202: ${count((o) => o.status === 202)} (after readiness failed: ${count((o) => o.afterUnready && o.status === 202)}), `
-      + `503: ${count((o) => o.status === 503)}, other 5xx: ${count((o) => (o.status ?? 0) >= 500 && o.status !== 503)}, `
-      + `network errors: ${count((o) => o.error !== undefined)}, reached the upstream: ${upstreamSends}; readiness: ${readiness.join(' → ')}`);
+    t.diagnostic(
+      `requests: ${outcomes.length}, 202: ${count((o) => o.status === 202)} (after readiness failed: ${count((o) => o.afterUnready && o.status === 202)}), ` +
+        `503: ${count((o) => o.status === 503)}, other 5xx: ${count((o) => (o.status ?? 0) >= 500 && o.status !== 503)}, ` +
+        `network errors: ${count((o) => o.error !== undefined)}, reached the upstream: ${upstreamSends}; readiness: ${readiness.join(' → ')}`,
+    );
 
-    assert.deepEqual(outcomes.filter((o) => o.error !== undefined), [], 'no request is reset or refused');
-    assert.deepEqual(outcomes.filter((o) => o.status !== 202 && !(o.status === 503 && o.connection === 'close')), [],
-      'every answer is a success or a 503 that closes its connection: never a 502');
-    assert.equal(count((o) => o.status === 202), upstreamSends, 'every success reached the upstream, and every request that reached it succeeded');
+    assert.deepEqual(
+      outcomes.filter((o) => o.error !== undefined),
+      [],
+      'no request is reset or refused',
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => o.status !== 202 && !(o.status === 503 && o.connection === 'close')),
+      [],
+      'every answer is a success or a 503 that closes its connection: never a 502',
+    );
+    assert.equal(
+      count((o) => o.status === 202),
+      upstreamSends,
+      'every success reached the upstream, and every request that reached it succeeded',
+    );
     // A probe may also meet a connection reset at the moment the listener closes, as any client that connects then.
     const states = readiness.filter((said) => ['200', '503', 'ECONNREFUSED'].includes(said));
     assert.deepEqual(states, ['200', '503', 'ECONNREFUSED'], '/readyz fails first, while the listener still answers; then the listener closes');
@@ -200,11 +228,19 @@ describe('a rolling deploy: SIGTERM under keep-alive load', () => {
     });
     const sendsBefore = standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length;
     const hanging = fetch(gateway.url + SEND, {
-      method: 'POST', body: MESSAGE, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    }).then((response) => response.status, (error: Error) => error.message);
-    await within((async () => {
-      while (standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length === sendsBefore) await sleep(20);
-    })(), 'the request reaches the upstream');
+      method: 'POST',
+      body: MESSAGE,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    }).then(
+      (response) => response.status,
+      (error: Error) => error.message,
+    );
+    await within(
+      (async () => {
+        while (standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length === sendsBefore) await sleep(20);
+      })(),
+      'the request reaches the upstream',
+    );
     gateway.child.kill('SIGTERM');
     assert.equal(await within(gateway.exitCode, 'the gateway exits at its deadline'), 1);
     assert.match(gateway.output(), /shutdown deadline passed/);

@@ -30,7 +30,10 @@ describe('security headers on API answers', () => {
       'a JSON probe': await stack.call('GET', '/healthz', { anonymous: true }),
       'the OpenAPI document': await stack.call('GET', '/openapi.json', { anonymous: true }),
     };
-    assert.deepEqual(Object.values(answers).map((answer) => answer.status), [202, 401, 400, 404, 200, 200]);
+    assert.deepEqual(
+      Object.values(answers).map((answer) => answer.status),
+      [202, 401, 400, 404, 200, 200],
+    );
     for (const [what, answer] of Object.entries(answers)) {
       assertSecurityHeaders(answer.headers, what);
       assert.equal(answer.headers['strict-transport-security'], undefined, `${what}: no HSTS on plain HTTP outside production`);
@@ -44,7 +47,10 @@ describe('security headers in production', () => {
   before(async () => {
     standIn = await startUpstreamStandIn();
     // Production requires an https issuer; this one is never reached (the probe below needs no token).
-    app = await createGateway({ NODE_ENV: 'production', SSO_ISSUER: 'https://sso.invalid', SSO_AUDIENCE: 'api://gateway', SIGNALR_CONNECTION_STRING: standIn.connectionString }, pino({ level: 'silent' }));
+    app = await createGateway(
+      { NODE_ENV: 'production', SSO_ISSUER: 'https://sso.invalid', SSO_AUDIENCE: 'api://gateway', SIGNALR_CONNECTION_STRING: standIn.connectionString },
+      pino({ level: 'silent' }),
+    );
     await app.init();
   });
   after(async () => {

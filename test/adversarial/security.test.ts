@@ -68,7 +68,10 @@ describe('adversarial: security', () => {
   async function token(claims: JWTPayload): Promise<string> {
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid!, typ: 'at+jwt' })
-      .setIssuer(sso.issuer).setAudience(sso.dev.audience).setIssuedAt().setExpirationTime('5m')
+      .setIssuer(sso.issuer)
+      .setAudience(sso.dev.audience)
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(await importJWK(signingKey, 'RS256'));
   }
 
@@ -76,7 +79,7 @@ describe('adversarial: security', () => {
   async function call(method: string, path: string, bearer: string, body?: unknown): Promise<Reply & { upstreamCalls: number }> {
     const before = upstream.requests.length + upstream.rejected.length;
     const response = await client.request({
-      method: method as 'GET',
+      method: method,
       path,
       headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -107,9 +110,14 @@ describe('adversarial: security', () => {
       for (const [method, operation] of Object.entries(methods)) {
         const permission = operation['x-permission'] as string | undefined;
         if (permission === undefined) continue;
-        const body = operation['requestBody'] === undefined ? undefined
-          : template.endsWith(':sendToGroups') ? { ...payload, groups: ['g1'] }
-            : template.endsWith(':sendToUsers') ? { ...payload, users: ['u1'] } : payload;
+        const body =
+          operation['requestBody'] === undefined
+            ? undefined
+            : template.endsWith(':sendToGroups')
+              ? { ...payload, groups: ['g1'] }
+              : template.endsWith(':sendToUsers')
+                ? { ...payload, users: ['u1'] }
+                : payload;
         operations.push({ method: method.toUpperCase(), template, permission, body });
       }
     }
@@ -160,7 +168,14 @@ describe('adversarial: security', () => {
       const onB = await token({ sub: 'svc', scope: 'signalr.send:b' });
       const everything = await token({ sub: 'svc', scope: 'signalr.send' });
       const body = { target: 't', arguments: [] };
-      for (const query of ['?application=', '?application=1a', '?application=a%00', '?application=a&application=c', `?application=${'a'.repeat(129)}`, '?application=a_b%2F..']) {
+      for (const query of [
+        '?application=',
+        '?application=1a',
+        '?application=a%00',
+        '?application=a&application=c',
+        `?application=${'a'.repeat(129)}`,
+        '?application=a_b%2F..',
+      ]) {
         const scoped = await call('POST', `/api/hubs/b/:send${query}`, onB, body);
         assert.ok(scoped.status >= 400 && scoped.status < 500, `${query}: ${scoped.status}`);
         assert.equal(scoped.upstreamCalls, 0, query);
@@ -175,12 +190,23 @@ describe('adversarial: security', () => {
   describe('negotiate refuses SSO users the API itself would refuse', () => {
     const negotiate = async (user: unknown) => call('POST', '/hubs/chat/negotiate?negotiateVersion=1', await token({ sub: user as string }));
 
-    for (const [name, user] of [['..', '..'], ['.', '.'], ['a control character', 'ali\u0000ce'], ['DEL', 'bob\u007F'], ['a C1 control', 'x\u0085y'], ['a lone surrogate', 'u\uD800'], ['1,025 characters', 'u'.repeat(1025)]]) {
+    for (const [name, user] of [
+      ['..', '..'],
+      ['.', '.'],
+      ['a control character', 'ali\u0000ce'],
+      ['DEL', 'bob\u007F'],
+      ['a C1 control', 'x\u0085y'],
+      ['a lone surrogate', 'u\uD800'],
+      ['1,025 characters', 'u'.repeat(1025)],
+    ]) {
       it(`a user id with ${name}: 403 invalid-user, no client token`, async () => {
         const reply = await negotiate(user);
         assertProblem(reply, 403, 'invalid-user');
         // The rule, and not the refused value.
-        assert.equal(reply.json.detail, 'The SSO token\'s sub claim is not a user id SignalR accepts (it must be 1-1024 characters without control characters, and not . or ..).');
+        assert.equal(
+          reply.json.detail,
+          "The SSO token's sub claim is not a user id SignalR accepts (it must be 1-1024 characters without control characters, and not . or ..).",
+        );
         assert.equal(reply.upstreamCalls, 0);
       });
     }
@@ -210,7 +236,7 @@ describe('adversarial: security', () => {
     });
   });
 
-  describe('REST tokens over Azure\'s 4 KB are refused before anything goes upstream', () => {
+  describe("REST tokens over Azure's 4 KB are refused before anything goes upstream", () => {
     // Valid ids (1,024 characters), whose escaped form makes the REST token's `aud` far longer than 4 KB.
     const euros = '€'.repeat(1024);
     const bangs = '!'.repeat(1024);
@@ -237,7 +263,10 @@ describe('adversarial: security', () => {
     it('a fan-out: the too-long recipient gets its own 413, the others go upstream', async () => {
       const reply = await call('POST', '/api/hubs/chat/:sendToUsers', await sso.token(), { ...payload, users: ['u1', euros, 'u2'] });
       assert.equal(reply.status, 207);
-      assert.deepEqual(reply.json.results.map((result: { status: number }) => result.status), [202, 413, 202]);
+      assert.deepEqual(
+        reply.json.results.map((result: { status: number }) => result.status),
+        [202, 413, 202],
+      );
       assert.equal(reply.json.results[1].problem.code, 'token-too-long');
       assert.equal(reply.upstreamCalls, 2);
     });

@@ -45,7 +45,9 @@ function attacker(port: number): Attacker {
 }
 
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  const timeout = sleep(WAIT_MS, undefined, { ref: false }).then(() => { throw new Error(`not within ${WAIT_MS} ms: ${what}`); });
+  const timeout = sleep(WAIT_MS, undefined, { ref: false }).then(() => {
+    throw new Error(`not within ${WAIT_MS} ms: ${what}`);
+  });
   return Promise.race([promise, timeout]);
 }
 
@@ -53,10 +55,12 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
 function parseAnswer(raw: string): { status: number; headers: Record<string, string>; json: any } {
   const [head = '', body = ''] = raw.split('\r\n\r\n');
   const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(lines.map((line) => {
-    const at = line.indexOf(':');
-    return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
-  }));
+  const headers = Object.fromEntries(
+    lines.map((line) => {
+      const at = line.indexOf(':');
+      return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
+    }),
+  );
   return { status: Number(statusLine.split(' ')[1]), headers, json: body ? JSON.parse(body) : undefined };
 }
 
@@ -89,20 +93,26 @@ describe('slow and partial requests are cut (raw sockets that never close their 
     await Promise.all([standIn?.close(), issuer?.close()]);
   });
 
-  const openConnections = (): Promise<number> => new Promise((resolve, reject) => {
-    (app.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count)));
-  });
+  const openConnections = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      (app.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count)));
+    });
 
   /** The gateway lets go of every socket (and its file descriptor) though the clients never close theirs. */
   afterEach(async () => {
-    await within((async () => {
-      while ((await openConnections()) > 0) await sleep(50);
-    })(), 'the gateway releases every socket');
+    await within(
+      (async () => {
+        while ((await openConnections()) > 0) await sleep(50);
+      })(),
+      'the gateway releases every socket',
+    );
     for (const client of attackers.splice(0)) client.socket.destroy();
   });
 
   const requestHead = (headers: Record<string, string>): string =>
-    `POST ${SEND} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+    `POST ${SEND} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('')}\r\n`;
 
   test('headers trickled a byte at a time get a 408 problem, then the socket is closed', async () => {
     const client = attacker(port);
@@ -112,7 +122,7 @@ describe('slow and partial requests are cut (raw sockets that never close their 
     let ended = false;
     void client.ended.then(() => (ended = true));
     while (!ended && sent < trickle.length) {
-      client.socket.write(trickle[sent++]!);
+      client.socket.write(trickle[sent++]);
       await sleep(50);
     }
     await within(client.ended, 'the gateway closes the connection');
@@ -137,7 +147,7 @@ describe('slow and partial requests are cut (raw sockets that never close their 
     let ended = false;
     void client.ended.then(() => (ended = true));
     while (!ended && sent < MESSAGE.length) {
-      client.socket.write(MESSAGE[sent++]!);
+      client.socket.write(MESSAGE[sent++]);
       await sleep(50);
     }
     await within(client.ended, 'the gateway closes the connection');
@@ -152,7 +162,9 @@ describe('slow and partial requests are cut (raw sockets that never close their 
 
   test('an idle keep-alive connection is closed after the keep-alive timeout, once its request was answered', async () => {
     const client = attacker(port);
-    client.socket.write(requestHead({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(MESSAGE.length) }) + MESSAGE);
+    client.socket.write(
+      requestHead({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(MESSAGE.length) }) + MESSAGE,
+    );
     await within(client.ended, 'the gateway closes the idle connection');
     const answer = parseAnswer(client.received());
     assert.equal(answer.status, 202);

@@ -38,7 +38,7 @@ async function gatewayBefore(connectionString: string, env: Env) {
   return {
     async call({ method, path, body }: Omit<Operation, 'upstream'>): Promise<{ status: number; json: any }> {
       const response = await client.request({
-        method: method as 'POST',
+        method: method,
         path,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -70,7 +70,10 @@ describe('upstream faults: what is retried, counted at the upstream', () => {
   async function through(fault: Fault, operation: Operation): Promise<{ status: number; code?: string; attempts: number }> {
     faulty.plan(fault);
     const { status, json } = await gateway.call(operation);
-    assert.ok(faulty.attempts.every((attempt) => attempt === operation.upstream), faulty.attempts.join(', '));
+    assert.ok(
+      faulty.attempts.every((attempt) => attempt === operation.upstream),
+      faulty.attempts.join(', '),
+    );
     return { status, code: json?.code, attempts: faulty.attempts.length };
   }
 
@@ -106,11 +109,17 @@ describe('upstream faults: what is retried, counted at the upstream', () => {
     faulty.plan({ status: 503 });
     let reply = await gateway.call({ method: 'POST', path: '/api/hubs/chat/:sendToUsers', body });
     assert.equal(reply.status, 207);
-    assert.deepEqual(reply.json.results.map((r: { status: number }) => r.status), [502, 502]);
+    assert.deepEqual(
+      reply.json.results.map((r: { status: number }) => r.status),
+      [502, 502],
+    );
     assert.equal(faulty.attempts.length, 6);
     faulty.plan({ status: 500 });
     reply = await gateway.call({ method: 'POST', path: '/api/hubs/chat/:sendToUsers', body });
-    assert.deepEqual(reply.json.results.map((r: { status: number }) => r.status), [502, 502]);
+    assert.deepEqual(
+      reply.json.results.map((r: { status: number }) => r.status),
+      [502, 502],
+    );
     assert.equal(faulty.attempts.length, 2);
   });
 });

@@ -28,7 +28,10 @@ describe('validation under attack', () => {
     assert.equal(reply.status, 400, reply.text.slice(0, 300));
     assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
     assert.equal(reply.json.code, 'validation');
-    assert.deepEqual(reply.json.errors.map((error: { field: string }) => error.field), [field]);
+    assert.deepEqual(
+      reply.json.errors.map((error: { field: string }) => error.field),
+      [field],
+    );
     if (message !== undefined) assert.equal(reply.json.errors[0].message, message);
   }
 
@@ -121,7 +124,9 @@ describe('validation under attack', () => {
 
     const baseline = await underLoad(plain);
     const attack = await underLoad(wide);
-    t.diagnostic(`event loop blocked at most ${Math.round(attack.blockedMs)} ms by 80,000-key bodies, ${Math.round(baseline.blockedMs)} ms by one-string bodies`);
+    t.diagnostic(
+      `event loop blocked at most ${Math.round(attack.blockedMs)} ms by 80,000-key bodies, ${Math.round(baseline.blockedMs)} ms by one-string bodies`,
+    );
     // Before: 5 s per body (class-transformer rescanned the keys once per key), 20 s for the four. Now tens of ms, and a
     // small request waits at most that long. The bound is generous, for a machine busy with other work.
     assert.ok(attack.blockedMs < Math.max(1000, 20 * baseline.blockedMs), `blocked ${Math.round(attack.blockedMs)} ms`);
@@ -157,7 +162,7 @@ describe('validation under attack', () => {
       for (const [method, path] of [['POST', '/api/hubs/chat/:send'], ...bodyless]) {
         for (const type of [...unsupported, undefined]) {
           stack.resetUpstream();
-          const reply = await stack.call(method!, path!, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
+          const reply = await stack.call(method, path, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
           assert.equal(reply.status, 415, `${method} ${path} with ${type ?? 'no content type'}: ${reply.text}`);
           assert.equal(reply.json.code, 'unsupported-media-type');
           assert.equal(stack.standIn.requests.length, 0);

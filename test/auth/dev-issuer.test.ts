@@ -5,7 +5,9 @@ import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 
 describe('development issuer', () => {
   let sso: TestIssuer;
-  before(async () => { sso = await startTestIssuer(); });
+  before(async () => {
+    sso = await startTestIssuer();
+  });
   after(() => sso.close());
 
   it('publishes discovery for its own issuer URL', async () => {

@@ -5,7 +5,7 @@ import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 import { bearer, call } from './helpers.js';
 
-describe('SSO on the gateway\'s real routes (createGateway, upstream stand-in)', () => {
+describe("SSO on the gateway's real routes (createGateway, upstream stand-in)", () => {
   let sso: TestIssuer;
   let upstream: UpstreamStandIn;
   let gateway: RunningGateway;

@@ -15,22 +15,32 @@ class ProbeController {
   @Post('probe/hubs/:hub/::send')
   @HttpCode(202)
   @RequirePermission('signalr.send')
-  send(@Param('hub') hub: string): { hub: string } { return { hub }; }
+  send(@Param('hub') hub: string): { hub: string } {
+    return { hub };
+  }
 
   @Get('probe/hubs/:hub/groups/:group')
   @RequirePermission('signalr.read')
-  exists(@Param('group') group: string): { group: string } { return { group }; }
+  exists(@Param('group') group: string): { group: string } {
+    return { group };
+  }
 
   @Get('me')
   @Authenticated()
-  me(@CurrentPrincipal() principal: Principal): { caller: string; user?: string } { return { caller: principal.caller, user: principal.user }; }
+  me(@CurrentPrincipal() principal: Principal): { caller: string; user?: string } {
+    return { caller: principal.caller, user: principal.user };
+  }
 
   @Get('open')
   @Public()
-  open(): { open: true } { return { open: true }; }
+  open(): { open: true } {
+    return { open: true };
+  }
 
   @Get('undeclared')
-  undeclared(): { reached: true } { return { reached: true }; }
+  undeclared(): { reached: true } {
+    return { reached: true };
+  }
 }
 
 @Module({})
@@ -44,7 +54,15 @@ class ProbeModule {
 export const logLines: string[] = [];
 /** Deliberately without the production logger's redaction: the code itself must never hand a token to the logger. */
 export const capturedLogger = (): Logger =>
-  pino({ level: 'debug' }, new Writable({ write(chunk, _encoding, done) { logLines.push(String(chunk)); done(); } }));
+  pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  );
 
 /** An AccessKey for config validation only; nothing is sent upstream by the probe routes. */
 export const ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh';
@@ -53,7 +71,11 @@ export const ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh';
 export async function startProbeGateway(env: Env): Promise<{ url: string; app: NestFastifyApplication }> {
   const log = capturedLogger();
   const adapter = new FastifyAdapter({ loggerInstance: log, logController: new RequestLogController() });
-  const app = await NestFactory.create<NestFastifyApplication>(ProbeModule.forRoot({ SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1:1;AccessKey=${ACCESS_KEY};Version=1.0;`, ...env }), adapter, { logger: new PinoNestLogger(log) });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ProbeModule.forRoot({ SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1:1;AccessKey=${ACCESS_KEY};Version=1.0;`, ...env }),
+    adapter,
+    { logger: new PinoNestLogger(log) },
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: await app.getUrl(), app };
 }

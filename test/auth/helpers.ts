@@ -13,7 +13,12 @@ export function call(url: string, method: string, headers: Record<string, string
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (chunk) => { text += chunk; }).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk) => {
+          text += chunk;
+        })
+        .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
     });
     for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
     if (body !== undefined) req.setHeader('content-type', 'application/json');
@@ -31,13 +36,17 @@ export const compact = (header: object, payload: object, signature = '') => `${b
 /** Signs `claims` with a private JWK, as an issuer holding it would; any header goes (jose's signer would refuse some). */
 export function sign(privateJwk: JWK, claims: JWTPayload, header: Record<string, unknown> = {}): string {
   const unsigned = compact({ alg: 'RS256', typ: 'at+jwt', kid: privateJwk.kid, ...header }, claims).slice(0, -1);
-  const signature = createSign('RSA-SHA256').update(unsigned).sign(createPrivateKey({ key: privateJwk as never, format: 'jwk' }));
+  const signature = createSign('RSA-SHA256')
+    .update(unsigned)
+    .sign(createPrivateKey({ key: privateJwk as never, format: 'jwk' }));
   return `${unsigned}.${signature.toString('base64url')}`;
 }
 
 /** The public half of a private JWK, as PEM: what anyone can read from the JWKS. */
 export function publicPem(privateJwk: JWK): string {
-  return createPublicKey({ key: privateJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  return createPublicKey({ key: privateJwk as never, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
 }
 
 export const now = () => Math.floor(Date.now() / 1000);

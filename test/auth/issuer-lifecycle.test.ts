@@ -9,9 +9,10 @@ import { startProbeGateway } from './harness.js';
 import { bearer, call, eventually, type Answer } from './helpers.js';
 
 /** `up` when /readyz answers 200 with the sso check up; otherwise the 503 problem's detail. */
-const ssoStatus = (answer: Answer): unknown => answer.status === 200
-  ? (JSON.parse(answer.body) as { details?: { sso?: { status?: string } } }).details?.sso?.status
-  : (JSON.parse(answer.body) as { detail?: string }).detail;
+const ssoStatus = (answer: Answer): unknown =>
+  answer.status === 200
+    ? (JSON.parse(answer.body) as { details?: { sso?: { status?: string } } }).details?.sso?.status
+    : (JSON.parse(answer.body) as { detail?: string }).detail;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -24,12 +25,21 @@ async function freePort(): Promise<number> {
 describe('SSO issuer lifecycle', () => {
   const closers: Array<() => Promise<unknown>> = [];
   let upstream: UpstreamStandIn;
-  before(async () => { upstream = await startUpstreamStandIn(); closers.push(() => upstream.close()); });
-  after(async () => { for (const close of closers.reverse()) await close(); });
+  before(async () => {
+    upstream = await startUpstreamStandIn();
+    closers.push(() => upstream.close());
+  });
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+  });
 
   it('starts while the issuer is down, is not ready, and becomes ready by itself once the issuer is up', async () => {
     const port = await freePort();
-    const { url, app } = await startProbeGateway({ SSO_ISSUER: `http://127.0.0.1:${port}`, SSO_AUDIENCE: DEV_AUDIENCE, SIGNALR_CONNECTION_STRING: upstream.connectionString });
+    const { url, app } = await startProbeGateway({
+      SSO_ISSUER: `http://127.0.0.1:${port}`,
+      SSO_AUDIENCE: DEV_AUDIENCE,
+      SIGNALR_CONNECTION_STRING: upstream.connectionString,
+    });
     closers.push(() => app.close());
 
     const notReady = await call(`${url}/readyz`, 'GET');
@@ -42,7 +52,7 @@ describe('SSO issuer lifecycle', () => {
     const sso = await startTestIssuer({ port });
     closers.push(() => sso.close());
     let readiness = notReady;
-    await eventually(async () => ssoStatus(readiness = await call(`${url}/readyz`, 'GET')) === 'up');
+    await eventually(async () => ssoStatus((readiness = await call(`${url}/readyz`, 'GET'))) === 'up');
     assert.equal(ssoStatus(readiness), 'up');
     assert.equal((await call(`${url}/probe/hubs/chat/:send`, 'POST', bearer(await sso.token()), '{}')).status, 202);
   });
@@ -51,7 +61,12 @@ describe('SSO issuer lifecycle', () => {
     const sso: TestIssuer = await startTestIssuer();
     closers.push(() => sso.close());
     // No cooldown and a 1 s key set lifetime, so the test need not wait the production defaults (30 s, 10 min).
-    const { url, app } = await startProbeGateway({ ...sso.env, SIGNALR_CONNECTION_STRING: upstream.connectionString, SSO_JWKS_COOLDOWN_S: '0', SSO_JWKS_MAX_AGE_S: '1' });
+    const { url, app } = await startProbeGateway({
+      ...sso.env,
+      SIGNALR_CONNECTION_STRING: upstream.connectionString,
+      SSO_JWKS_COOLDOWN_S: '0',
+      SSO_JWKS_MAX_AGE_S: '1',
+    });
     closers.push(() => app.close());
     const send = async (token: string) => (await call(`${url}/probe/hubs/chat/:send`, 'POST', bearer(token), '{}')).status;
     await eventually(async () => ssoStatus(await call(`${url}/readyz`, 'GET')) === 'up');

@@ -17,8 +17,10 @@ describe('SsoConfig', () => {
 
   it('never accepts HS* or none as algorithms', () => {
     for (const algorithms of ['HS256', 'RS256,none', 'RS256, HS512']) {
-      assert.throws(() => SsoConfig.fromEnv({ ...base, SSO_ALGORITHMS: algorithms }), (error: Error) =>
-        error instanceof ConfigError && /SSO_ALGORITHMS/.test(error.message));
+      assert.throws(
+        () => SsoConfig.fromEnv({ ...base, SSO_ALGORITHMS: algorithms }),
+        (error: Error) => error instanceof ConfigError && /SSO_ALGORITHMS/.test(error.message),
+      );
     }
     assert.deepEqual(SsoConfig.fromEnv({ ...base, SSO_ALGORITHMS: 'ES256, PS256' }).algorithms, ['ES256', 'PS256']);
   });
@@ -33,7 +35,10 @@ describe('SsoConfig', () => {
   it('trusts only an https issuer and key set in production', () => {
     const production = { NODE_ENV: 'production', SSO_AUDIENCE: 'api://gateway' };
     assert.throws(() => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'http://sso.example.com' }), /must be https/);
-    assert.throws(() => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com', SSO_JWKS_URI: 'http://sso.example.com/keys' }), /must be https/);
+    assert.throws(
+      () => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com', SSO_JWKS_URI: 'http://sso.example.com/keys' }),
+      /must be https/,
+    );
     assert.equal(SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com' }).issuer, 'https://sso.example.com');
   });
 });

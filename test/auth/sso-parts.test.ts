@@ -52,7 +52,12 @@ describe('BackgroundRetry', () => {
   it('retries a failing attempt with a growing wait until it succeeds, then never again', async () => {
     let attempts = 0;
     const waits: number[] = [];
-    const retry = new BackgroundRetry(async () => { if (++attempts < 3) throw new Error('down'); }, (_error, retryInMs) => waits.push(retryInMs));
+    const retry = new BackgroundRetry(
+      async () => {
+        if (++attempts < 3) throw new Error('down');
+      },
+      (_error, retryInMs) => waits.push(retryInMs),
+    );
     await retry.runNow();
     await eventually(async () => attempts === 3, 5_000);
     assert.equal(attempts, 3);
@@ -63,7 +68,14 @@ describe('BackgroundRetry', () => {
 
   it('runs one attempt at a time, and none after stop', async () => {
     let attempts = 0;
-    const retry = new BackgroundRetry(async () => { attempts++; await sleep(50); throw new Error('down'); }, () => {});
+    const retry = new BackgroundRetry(
+      async () => {
+        attempts++;
+        await sleep(50);
+        throw new Error('down');
+      },
+      () => {},
+    );
     await Promise.all([retry.runNow(), retry.runNow(), retry.runNow()]);
     assert.equal(attempts, 1);
     retry.stop();
@@ -75,13 +87,19 @@ describe('BackgroundRetry', () => {
 
 describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () => {
   const closers: Array<() => Promise<unknown> | void> = [];
-  after(async () => { for (const close of closers.reverse()) await close(); });
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+  });
 
   it('finds the key set and the sign-in endpoints in the discovery document', async () => {
     const sso = await startTestIssuer();
     closers.push(() => sso.close());
     const discovery = new SsoDiscovery(SsoConfig.fromEnv(sso.env));
-    assert.deepEqual(discovery.endpoints(), { authorizationEndpoint: `${sso.issuer}/authorize`, tokenEndpoint: `${sso.issuer}/token` }, 'conventional before discovery');
+    assert.deepEqual(
+      discovery.endpoints(),
+      { authorizationEndpoint: `${sso.issuer}/authorize`, tokenEndpoint: `${sso.issuer}/token` },
+      'conventional before discovery',
+    );
 
     const document = (await (await fetch(`${sso.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
     assert.equal(await discovery.jwksUri(), document.jwks_uri);
@@ -114,7 +132,14 @@ describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () =
 
     const sso = await startTestIssuer({ port });
     closers.push(() => sso.close());
-    await eventually(async () => { try { keySet.resolver(); return true; } catch { return false; } });
+    await eventually(async () => {
+      try {
+        keySet.resolver();
+        return true;
+      } catch {
+        return false;
+      }
+    });
     await keySet.ready();
     assert.equal(keySet.resolver().fresh, true);
   });
@@ -135,7 +160,13 @@ describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () =
 
     await sso.dev.rotateKeys({ retirePrevious: true });
     let refusal: unknown;
-    await eventually(async () => { refusal = await verifier.verify(token).then(() => undefined, (error: unknown) => error); return refusal !== undefined; });
+    await eventually(async () => {
+      refusal = await verifier.verify(token).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      return refusal !== undefined;
+    });
     assert.ok(refusal instanceof TokenRejected);
     assert.equal(refusal.description, 'The token is not signed by a current key of the issuer.');
     assert.equal((await verifier.verify(await sso.token())).caller, 'signalr-gateway-service', 'a token of the new key is accepted');
@@ -144,9 +175,15 @@ describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () =
   it('gives Swagger UI the endpoints from discovery once it is read', async () => {
     const sso = await startTestIssuer();
     closers.push(() => sso.close());
-    const gateway = await startGateway({ ...sso.env, SIGNALR_CONNECTION_STRING: 'Endpoint=http://127.0.0.1:1;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh;Version=1.0;' });
+    const gateway = await startGateway({
+      ...sso.env,
+      SIGNALR_CONNECTION_STRING: 'Endpoint=http://127.0.0.1:1;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh;Version=1.0;',
+    });
     closers.push(() => gateway.close());
-    const { authorization_endpoint: authorizationEndpoint } = (await (await fetch(`${sso.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const { authorization_endpoint: authorizationEndpoint } = (await (await fetch(`${sso.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      string
+    >;
 
     // The closing quote tells the discovered endpoint (oidc-provider's `/auth`) from the conventional `/authorize`.
     let script = '';

@@ -17,7 +17,13 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
 
   /** Claims as the issuer would sign them for a service client. */
   const claims = (overrides: JWTPayload = {}): JWTPayload => ({
-    iss: sso.issuer, aud: sso.env.SSO_AUDIENCE, client_id: 'forger', scope: 'signalr.send signalr.read', iat: now(), exp: now() + 300, ...overrides,
+    iss: sso.issuer,
+    aud: sso.env.SSO_AUDIENCE,
+    client_id: 'forger',
+    scope: 'signalr.send signalr.read',
+    iat: now(),
+    exp: now() + 300,
+    ...overrides,
   });
   const send = (headers: Record<string, string | string[]>, path = '/probe/hubs/chat/:send') => call(`${url}${path}`, 'POST', headers, '{}');
 
@@ -57,40 +63,58 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
   const forgeries: Array<[string, () => Promise<Record<string, string | string[]>>, string?]> = [
     ['alg none', async () => bearer(compact({ alg: 'none', typ: 'at+jwt' }, claims()))],
     ['alg none with the trusted kid', async () => bearer(compact({ alg: 'none', typ: 'at+jwt', kid: trusted.kid }, claims()))],
-    ['HS256 signed with the issuer\'s public key', async () => {
-      const header = { alg: 'HS256', typ: 'at+jwt', kid: trusted.kid };
-      const unsigned = compact(header, claims()).slice(0, -1);
-      return bearer(`${unsigned}.${createHmac('sha256', publicPem(trusted)).update(unsigned).digest('base64url')}`);
-    }],
-    ['wrong issuer', async () => bearer(await sign(trusted, claims({ iss: 'https://evil.example' })))],
-    ['wrong audience', async () => bearer(await sign(trusted, claims({ aud: 'api://another-api' })))],
-    ['expired beyond the clock tolerance', async () => bearer(await sign(trusted, claims({ iat: now() - 3600, exp: now() - 120 })))],
-    ['nbf in the future', async () => bearer(await sign(trusted, claims({ nbf: now() + 600 })))],
-    ['missing exp', async () => { const { exp: _exp, ...rest } = claims(); return bearer(await sign(trusted, rest)); }],
-    ['unknown kid', async () => bearer(await sign(trusted, claims(), { kid: 'no-such-key' }))],
-    ['tampered payload (scope added)', async () => {
-      const [header, , signature] = (await sign(trusted, claims({ scope: 'signalr.read' }))).split('.');
-      return bearer(`${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.${signature}`);
-    }],
-    ['tampered signature', async () => {
-      const signed = await sign(trusted, claims());
-      const flipped = signed.at(-5) === 'A' ? 'B' : 'A';
-      return bearer(`${signed.slice(0, -5)}${flipped}${signed.slice(-4)}`);
-    }],
-    ['stripped signature', async () => bearer(`${(await sign(trusted, claims())).split('.').slice(0, 2).join('.')}.`)],
+    [
+      "HS256 signed with the issuer's public key",
+      async () => {
+        const header = { alg: 'HS256', typ: 'at+jwt', kid: trusted.kid };
+        const unsigned = compact(header, claims()).slice(0, -1);
+        return bearer(`${unsigned}.${createHmac('sha256', publicPem(trusted)).update(unsigned).digest('base64url')}`);
+      },
+    ],
+    ['wrong issuer', async () => bearer(sign(trusted, claims({ iss: 'https://evil.example' })))],
+    ['wrong audience', async () => bearer(sign(trusted, claims({ aud: 'api://another-api' })))],
+    ['expired beyond the clock tolerance', async () => bearer(sign(trusted, claims({ iat: now() - 3600, exp: now() - 120 })))],
+    ['nbf in the future', async () => bearer(sign(trusted, claims({ nbf: now() + 600 })))],
+    [
+      'missing exp',
+      async () => {
+        const { exp: _exp, ...rest } = claims();
+        return bearer(sign(trusted, rest));
+      },
+    ],
+    ['unknown kid', async () => bearer(sign(trusted, claims(), { kid: 'no-such-key' }))],
+    [
+      'tampered payload (scope added)',
+      async () => {
+        const [header, , signature] = sign(trusted, claims({ scope: 'signalr.read' })).split('.');
+        return bearer(`${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.${signature}`);
+      },
+    ],
+    [
+      'tampered signature',
+      async () => {
+        const signed = sign(trusted, claims());
+        const flipped = signed.at(-5) === 'A' ? 'B' : 'A';
+        return bearer(`${signed.slice(0, -5)}${flipped}${signed.slice(-4)}`);
+      },
+    ],
+    ['stripped signature', async () => bearer(`${sign(trusted, claims()).split('.').slice(0, 2).join('.')}.`)],
     ['truncated', async () => bearer(token.slice(0, -20))],
     ['not a JWT', async () => bearer('not-a-jwt')],
     ['only two segments', async () => bearer(token.split('.').slice(0, 2).join('.'))],
-    ['another issuer\'s key with the same kid', async () => bearer(await sign({ ...(await newSigningKey()), kid: trusted.kid }, claims()))],
-    ['attacker key announced in a jwk header', async () => {
-      const attacker = await newSigningKey();
-      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = attacker;
-      return bearer(await sign(attacker, claims(), { jwk: publicJwk, kid: undefined }));
-    }],
-    ['attacker key set announced in a jku header', async () => bearer(await sign(await newSigningKey(), claims(), { jku: 'http://127.0.0.1:1/jwks' }))],
-    ['wrong typ (SSO_TOKEN_TYPE=at+jwt)', async () => bearer(await sign(trusted, claims(), { typ: 'JWT' }))],
-    ['an unknown critical header', async () => bearer(await sign(trusted, claims(), { crit: ['x-must-understand'], 'x-must-understand': 1 }))],
-    ['oversized token (10 KB)', async () => bearer(await sign(trusted, claims({ padding: 'x'.repeat(10_000) })))],
+    ["another issuer's key with the same kid", async () => bearer(sign({ ...(await newSigningKey()), kid: trusted.kid }, claims()))],
+    [
+      'attacker key announced in a jwk header',
+      async () => {
+        const attacker = await newSigningKey();
+        const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = attacker;
+        return bearer(sign(attacker, claims(), { jwk: publicJwk, kid: undefined }));
+      },
+    ],
+    ['attacker key set announced in a jku header', async () => bearer(sign(await newSigningKey(), claims(), { jku: 'http://127.0.0.1:1/jwks' }))],
+    ['wrong typ (SSO_TOKEN_TYPE=at+jwt)', async () => bearer(sign(trusted, claims(), { typ: 'JWT' }))],
+    ['an unknown critical header', async () => bearer(sign(trusted, claims(), { crit: ['x-must-understand'], 'x-must-understand': 1 }))],
+    ['oversized token (10 KB)', async () => bearer(sign(trusted, claims({ padding: 'x'.repeat(10_000) })))],
     ['Bearer scheme missing', async () => ({ authorization: token }), 'no-error'],
     ['Basic credentials', async () => ({ authorization: `Basic ${Buffer.from('signalr-gateway-service:secret').toString('base64')}` }), 'no-error'],
     ['Bearer with nothing after it', async () => ({ authorization: 'Bearer ' })],
@@ -123,14 +147,16 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
     issuedTokens.push(readOnly);
     const answer = await send(bearer(readOnly), '/probe/hubs/Chat/:send');
     assert.equal(answer.status, 403);
-    assert.equal(answer.headers['www-authenticate'],
-      'Bearer realm="signalr-gateway", error="insufficient_scope", error_description="This route needs the signalr.send permission (or signalr.send:chat).", scope="signalr.send signalr.send:chat"');
+    assert.equal(
+      answer.headers['www-authenticate'],
+      'Bearer realm="signalr-gateway", error="insufficient_scope", error_description="This route needs the signalr.send permission (or signalr.send:chat).", scope="signalr.send signalr.send:chat"',
+    );
     assert.equal(JSON.parse(answer.body).code, 'insufficient-scope');
     assert.equal((await call(`${url}/probe/hubs/chat/groups/g1`, 'GET', bearer(readOnly))).status, 200);
   });
 
-  it('lets a hub-qualified permission act on its hub only, whatever the hub\'s case', async () => {
-    const orders = await sign(trusted, claims({ scope: 'signalr.send:Orders' }));
+  it("lets a hub-qualified permission act on its hub only, whatever the hub's case", async () => {
+    const orders = sign(trusted, claims({ scope: 'signalr.send:Orders' }));
     assert.equal((await send(bearer(orders), '/probe/hubs/orders/:send')).status, 202);
     assert.equal((await send(bearer(orders), '/probe/hubs/ORDERS/:send')).status, 202);
     assert.equal((await send(bearer(orders), '/probe/hubs/chat/:send')).status, 403);
@@ -138,14 +164,14 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
 
   it('reads permissions from scp (string or array) and roles', async () => {
     for (const grant of [{ scp: 'signalr.send' }, { scp: ['signalr.send'] }, { roles: ['signalr.send'] }]) {
-      const answer = await send(bearer(await sign(trusted, claims({ scope: undefined, ...grant }))));
+      const answer = await send(bearer(sign(trusted, claims({ scope: undefined, ...grant }))));
       assert.equal(answer.status, 202, JSON.stringify(grant));
     }
-    assert.equal((await send(bearer(await sign(trusted, claims({ scope: undefined, roles: 'signalr.send signalr.read' /* a role is never split */ }))))).status, 403);
+    assert.equal((await send(bearer(sign(trusted, claims({ scope: undefined, roles: 'signalr.send signalr.read' /* a role is never split */ }))))).status, 403);
   });
 
   it('lets any valid token call an @Authenticated route and exposes the caller and user', async () => {
-    const user = await sign(trusted, claims({ scope: '', client_id: undefined, azp: 'demo-page', sub: 'alice' }));
+    const user = sign(trusted, claims({ scope: '', client_id: undefined, azp: 'demo-page', sub: 'alice' }));
     const answer = await call(`${url}/me`, 'GET', bearer(user));
     assert.equal(answer.status, 200);
     assert.deepEqual(JSON.parse(answer.body), { caller: 'demo-page', user: 'alice' });

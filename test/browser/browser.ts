@@ -21,7 +21,11 @@ export interface ChromiumBinary {
 export async function findChromium(env: NodeJS.ProcessEnv = process.env): Promise<ChromiumBinary> {
   const configured = env['CHROMIUM_PATH'];
   if (configured) return { executablePath: configured, env: {} };
-  const onPath = (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'chromium')).find(isExecutable);
+  const onPath = (env['PATH'] ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'chromium'))
+    .find(isExecutable);
   if (onPath) return { executablePath: onPath, env: {} };
   const executablePath = await sparticuzChromium.executablePath();
   // Its fonts are unpacked next to it; a machine without fonts would otherwise screenshot empty boxes.
@@ -48,8 +52,16 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: binary.executablePath,
     env: { ...process.env, ...binary.env },
     timeout: WAIT_MS,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

@@ -23,21 +23,37 @@ async function openDemo(browser: Browser, origin: string, user: string, options?
 }
 
 /** What a browser page's own fetch of negotiate ends in: the status, or the browser's refusal. */
-const negotiateFrom = (page: Page, gatewayUrl: string) => page.evaluate((url) => fetch(url, {
-  method: 'POST', credentials: 'include', headers: { authorization: 'Bearer not-a-token', 'x-requested-with': 'XMLHttpRequest' },
-}).then((response) => `status ${response.status}`, (error: Error) => `refused: ${error.message}`), `${gatewayUrl}/hubs/chat/negotiate`);
+const negotiateFrom = (page: Page, gatewayUrl: string) =>
+  page.evaluate(
+    (url) =>
+      fetch(url, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { authorization: 'Bearer not-a-token', 'x-requested-with': 'XMLHttpRequest' },
+      }).then(
+        (response) => `status ${response.status}`,
+        (error: Error) => `refused: ${error.message}`,
+      ),
+    `${gatewayUrl}/hubs/chat/negotiate`,
+  );
 
 /** What sticks out of the window on the right: nothing, on a page that fits its window. */
-const overflowing = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll('body *'))
-  .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth)
-  .map((element) => element.id || element.className || element.tagName));
+const overflowing = (page: Page) =>
+  page.evaluate(() =>
+    Array.from(document.querySelectorAll('body *'))
+      .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth)
+      .map((element) => element.id || element.className || element.tagName),
+  );
 
 /** How many lines each message's time takes. */
-const timeLines = (page: Page) => page.locator('#messages time').evaluateAll((times) => times.map((time) => {
-  const text = document.createRange();
-  text.selectNodeContents(time);
-  return text.getClientRects().length;
-}));
+const timeLines = (page: Page) =>
+  page.locator('#messages time').evaluateAll((times) =>
+    times.map((time) => {
+      const text = document.createRange();
+      text.selectNodeContents(time);
+      return text.getClientRects().length;
+    }),
+  );
 
 const connected = (page: Page) => page.locator('#state[data-state="Connected"]').waitFor();
 const messages = (page: Page) => page.locator('#messages li .text').allTextContents();
@@ -80,7 +96,7 @@ describe('the demo page in Chromium', () => {
     await hasMessage(bob, 'server: hello everyone');
   });
 
-  test('a send to user bob appears on bob\'s page only', async () => {
+  test("a send to user bob appears on bob's page only", async () => {
     const sent = await stack.api('POST', '/api/hubs/chat/users/bob/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'just for bob'] } });
     assert.equal(sent.status, 202);
     await hasMessage(bob, 'server: just for bob');
@@ -88,7 +104,7 @@ describe('the demo page in Chromium', () => {
     assert.ok(!(await messages(alice)).includes('server: just for bob'));
   });
 
-  test('a group send reaches only the group\'s members', async () => {
+  test("a group send reaches only the group's members", async () => {
     assert.equal((await stack.api('PUT', '/api/hubs/chat/users/alice/groups/readers')).status, 200);
     const sent = await stack.api('POST', '/api/hubs/chat/groups/readers/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'for readers'] } });
     assert.equal(sent.status, 202);
@@ -145,7 +161,9 @@ describe('the demo page in Chromium', () => {
 
   test('fits a 390 px phone: long messages wrap instead of sticking out', async () => {
     const erin = await openDemo(browser, stack.gatewayUrl, 'erin', { viewport: { width: 390, height: 844 } });
-    const long = { body: { target: 'newMessage', arguments: [{ orderId: 'ord_4f9c2b7e1a3d4c5b8e6f7a9b0c1d2e3f', status: 'shipped-to-the-customer-warehouse' }] } };
+    const long = {
+      body: { target: 'newMessage', arguments: [{ orderId: 'ord_4f9c2b7e1a3d4c5b8e6f7a9b0c1d2e3f', status: 'shipped-to-the-customer-warehouse' }] },
+    };
     await stack.api('POST', '/api/hubs/chat/users/erin/:send', long);
     await stack.api('POST', '/api/hubs/chat/users/erin/:send', { body: { target: 'broadcastMessage', arguments: ['server', 'hello erin'] } });
     await hasMessage(erin, 'server: hello erin');
@@ -154,7 +172,7 @@ describe('the demo page in Chromium', () => {
     await screenshot(erin, 'demo-page-390px');
   });
 
-  test('the browser lets a listed origin read negotiate\'s answer and refuses it to others', async () => {
+  test("the browser lets a listed origin read negotiate's answer and refuses it to others", async () => {
     const listed = await newPage(browser);
     await listed.goto(`${stack.secondOrigin}/demo/config.json`);
     assert.equal(await negotiateFrom(listed, stack.gatewayUrl), 'status 401');
@@ -163,7 +181,7 @@ describe('the demo page in Chromium', () => {
     assert.match(await negotiateFrom(unlisted, stack.gatewayUrl), /^refused: /);
   });
 
-  test('the gateway\'s content security policy allows all of the above: sign-in, negotiate, the WebSocket to the service', async () => {
+  test("the gateway's content security policy allows all of the above: sign-in, negotiate, the WebSocket to the service", async () => {
     const policy = (await fetch(`${stack.gatewayUrl}/demo/`)).headers.get('content-security-policy') ?? '';
     assert.match(policy, /connect-src 'self' [^;]*ws:\/\/127\.0\.0\.1:/);
     assert.deepEqual(cspViolations.flat(), []);

@@ -24,7 +24,7 @@ describe('Swagger UI at /docs in Chromium', () => {
     await stack?.close();
   });
 
-  test('loads the gateway\'s API, shown at /docs/ so that its OAuth2 redirect URI is /docs/oauth2-redirect.html', async () => {
+  test("loads the gateway's API, shown at /docs/ so that its OAuth2 redirect URI is /docs/oauth2-redirect.html", async () => {
     await page.goto(`${stack.gatewayUrl}/docs`);
     await page.locator('.swagger-ui .info .title', { hasText: 'SignalR Gateway' }).waitFor();
     await page.locator('#operations-negotiate-negotiate').waitFor();
@@ -39,7 +39,7 @@ describe('Swagger UI at /docs in Chromium', () => {
   test('its icons exist, whether the page is opened as /docs or /docs/', async () => {
     for (const address of [`${stack.gatewayUrl}/docs`, `${stack.gatewayUrl}/docs/`]) {
       const html = await (await page.request.get(address)).text();
-      const icons = [...html.matchAll(/<link rel=["']icon["'][^>]*href=["']([^"']+)["']/g)].map(([, href]) => new URL(href!, address));
+      const icons = [...html.matchAll(/<link rel=["']icon["'][^>]*href=["']([^"']+)["']/g)].map(([, href]) => new URL(href, address));
       assert.notEqual(icons.length, 0);
       for (const icon of icons) {
         const response = await page.request.get(icon.href);
@@ -53,7 +53,10 @@ describe('Swagger UI at /docs in Chromium', () => {
     await page.locator('.auth-wrapper button.authorize').click();
     // Only the flow a browser can use: client credentials needs a service's secret.
     const schemes = await page.locator('.auth-container h4').allTextContents();
-    assert.deepEqual(schemes.map((scheme) => scheme.replace(/\s+/g, ' ').trim()), ['sso (http, Bearer)', 'sso-oauth2 (OAuth2, authorizationCode with PKCE)']);
+    assert.deepEqual(
+      schemes.map((scheme) => scheme.replace(/\s+/g, ' ').trim()),
+      ['sso (http, Bearer)', 'sso-oauth2 (OAuth2, authorizationCode with PKCE)'],
+    );
     const flow = page.locator('.auth-container', { hasText: 'Flow: authorizationCode with PKCE' });
     assert.equal(await flow.locator('input#client_id_authorizationCode').inputValue(), stack.sso.frontend.clientId);
     const [popup] = await Promise.all([page.waitForEvent('popup'), flow.locator('button.authorize').click()]);
@@ -78,7 +81,7 @@ describe('Swagger UI at /docs in Chromium', () => {
     await screenshot(page, 'swagger-ui', { fullPage: false });
   });
 
-  test('the gateway\'s content security policy allows all of the above, the OAuth2 redirect page included', async () => {
+  test("the gateway's content security policy allows all of the above, the OAuth2 redirect page included", async () => {
     for (const path of ['/docs/', '/docs/oauth2-redirect.html']) {
       assert.match((await fetch(stack.gatewayUrl + path)).headers.get('content-security-policy') ?? '', /script-src 'self'/, path);
     }

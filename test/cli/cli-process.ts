@@ -38,7 +38,10 @@ export class CliProcess {
   constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
     this.child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env) });
     this.exited = once(this.child, 'close').then(([code]) => code as number | null);
-    for (const [stream, lines] of [[this.child.stdout, this.stdout], [this.child.stderr, this.stderr]] as const) {
+    for (const [stream, lines] of [
+      [this.child.stdout, this.stdout],
+      [this.child.stderr, this.stderr],
+    ] as const) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
         for (const wake of this.waiters) wake();
@@ -64,7 +67,9 @@ export class CliProcess {
       const wake = (): void => void check();
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
-        reject(new Error(`no ${stream} line matched ${pattern} within ${timeoutMs} ms; stdout: ${this.stdout.join(' | ')}; stderr: ${this.stderr.join(' | ')}`));
+        reject(
+          new Error(`no ${stream} line matched ${pattern} within ${timeoutMs} ms; stdout: ${this.stdout.join(' | ')}; stderr: ${this.stderr.join(' | ')}`),
+        );
       }, timeoutMs);
       this.waiters.add(wake);
       check();
@@ -97,11 +102,15 @@ export class CliProcess {
 }
 
 /** A `client <user>` connected to the hub, with the connection id it printed. */
-export async function startClient(user: string, env: NodeJS.ProcessEnv, extraArgs: readonly string[] = []): Promise<{ process: CliProcess; connectionId: string }> {
+export async function startClient(
+  user: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: readonly string[] = [],
+): Promise<{ process: CliProcess; connectionId: string }> {
   const client = new CliProcess(['client', user, '--json', ...extraArgs], env);
   try {
     const [, connectionId] = await client.waitFor('stderr', /connected as "[^"]*", connection id (\S+);/);
-    return { process: client, connectionId: connectionId! };
+    return { process: client, connectionId: connectionId };
   } catch (error) {
     await client.stop('SIGKILL');
     throw error;

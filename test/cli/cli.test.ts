@@ -11,7 +11,7 @@ import { CLI, CliProcess, received, runCli, startClient, type Finished } from '.
 function assertOneLineError(result: Finished, pattern: RegExp): void {
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line expected, got: ${result.stderr}`);
-  assert.match(lines[0]!, pattern);
+  assert.match(lines[0], pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at |eyJ/);
 }
 
@@ -30,7 +30,12 @@ describe('signalr-gateway CLI against a running development stack', () => {
 
   before(async () => {
     stack = await startFullStack();
-    env = { SIGNALR_GATEWAY_URL: stack.gatewayUrl, SSO_ISSUER: stack.sso.issuer, SSO_CLIENT_SECRET: stack.sso.service.clientSecret, SIGNALR_GATEWAY_HUB: 'chat' };
+    env = {
+      SIGNALR_GATEWAY_URL: stack.gatewayUrl,
+      SSO_ISSUER: stack.sso.issuer,
+      SSO_CLIENT_SECRET: stack.sso.service.clientSecret,
+      SIGNALR_GATEWAY_HUB: 'chat',
+    };
   });
   after(() => stack?.close());
 
@@ -38,7 +43,7 @@ describe('signalr-gateway CLI against a running development stack', () => {
     const clients: CliProcess[] = [];
     try {
       const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((user) => startClient(user, env)));
-      clients.push(alice!.process, bob!.process, carol!.process);
+      clients.push(alice.process, bob.process, carol.process);
       const cli = async (...args: string[]): Promise<string> => {
         const result = await runCli(args, env);
         assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -46,41 +51,41 @@ describe('signalr-gateway CLI against a running development stack', () => {
       };
 
       assert.equal(await cli('add', 'user', 'bob', 'room1'), 'added user bob to group room1');
-      assert.equal(await cli('add', 'connection', carol!.connectionId, 'room2'), `added connection ${carol!.connectionId} to group room2`);
+      assert.equal(await cli('add', 'connection', carol.connectionId, 'room2'), `added connection ${carol.connectionId} to group room2`);
       assert.equal(await cli('send', 'user', 'alice', 'to', 'alice'), 'sent to user alice');
       assert.equal(await cli('send', 'users', 'alice,bob', 'to alice and bob'), 'sent to users alice, bob');
       assert.equal(await cli('send', 'group', 'room1', 'to room1'), 'sent to group room1');
       assert.equal(await cli('send', 'groups', 'room1,room2', 'to both rooms', '--sender', 'ops'), 'sent to groups room1, room2');
-      assert.equal(await cli('send', 'connection', carol!.connectionId, 'to carol\'s connection'), `sent to connection ${carol!.connectionId}`);
+      assert.equal(await cli('send', 'connection', carol.connectionId, "to carol's connection"), `sent to connection ${carol.connectionId}`);
       assert.equal(await cli('broadcast', 'to everyone', '--target', 'announce'), 'broadcast to hub chat');
 
       // Each connection receives in order, so once the broadcast is there every earlier message is too.
       await Promise.all(clients.map((client) => client.waitFor('stdout', /"announce"/)));
-      assert.deepEqual(received(alice!.process), [
+      assert.deepEqual(received(alice.process), [
         ['broadcastMessage', 'server', 'to alice'],
         ['broadcastMessage', 'server', 'to alice and bob'],
         ['announce', 'server', 'to everyone'],
       ]);
-      assert.deepEqual(received(bob!.process), [
+      assert.deepEqual(received(bob.process), [
         ['broadcastMessage', 'server', 'to alice and bob'],
         ['broadcastMessage', 'server', 'to room1'],
         ['broadcastMessage', 'ops', 'to both rooms'],
         ['announce', 'server', 'to everyone'],
       ]);
-      assert.deepEqual(received(carol!.process), [
+      assert.deepEqual(received(carol.process), [
         ['broadcastMessage', 'ops', 'to both rooms'],
-        ['broadcastMessage', 'server', 'to carol\'s connection'],
+        ['broadcastMessage', 'server', "to carol's connection"],
         ['announce', 'server', 'to everyone'],
       ]);
 
       // Leaving a group and excluding a connection are honoured too.
       assert.equal(await cli('remove', 'user', 'bob', 'room1'), 'removed user bob from group room1');
-      assert.equal(await cli('broadcast', 'not to carol', '--exclude', carol!.connectionId, '--target', 'last'), 'broadcast to hub chat');
+      assert.equal(await cli('broadcast', 'not to carol', '--exclude', carol.connectionId, '--target', 'last'), 'broadcast to hub chat');
       assert.equal(await cli('send', 'groups', 'room1,room2', 'room check', '--target', 'last'), 'sent to groups room1, room2');
-      await carol!.process.waitFor('stdout', /"room check"/);
-      await Promise.all([alice!.process, bob!.process].map((client) => client.waitFor('stdout', /"not to carol"/)));
-      assert.equal(received(bob!.process).filter(([, , text]) => text === 'room check').length, 0);
-      assert.equal(received(carol!.process).filter(([, , text]) => text === 'not to carol').length, 0);
+      await carol.process.waitFor('stdout', /"room check"/);
+      await Promise.all([alice.process, bob.process].map((client) => client.waitFor('stdout', /"not to carol"/)));
+      assert.equal(received(bob.process).filter(([, , text]) => text === 'room check').length, 0);
+      assert.equal(received(carol.process).filter(([, , text]) => text === 'not to carol').length, 0);
     } finally {
       await Promise.all(clients.map((client) => client.stop()));
     }
@@ -112,8 +117,14 @@ describe('signalr-gateway CLI against a running development stack', () => {
   });
 
   test('bad input exits 2 with one readable line', async () => {
-    assertOneLineError(await runCli(['--hub', '1nvalid', 'send', 'user', 'alice', 'hi'], env), /^error: the gateway answered 400 Bad Request: hub must start with a letter/);
-    assertOneLineError(await runCli(['add', 'user', 'alice', 'room1', '--ttl', 'soon'], env), /^error: the gateway answered 400 Bad Request: ttl must be an integer/);
+    assertOneLineError(
+      await runCli(['--hub', '1nvalid', 'send', 'user', 'alice', 'hi'], env),
+      /^error: the gateway answered 400 Bad Request: hub must start with a letter/,
+    );
+    assertOneLineError(
+      await runCli(['add', 'user', 'alice', 'room1', '--ttl', 'soon'], env),
+      /^error: the gateway answered 400 Bad Request: ttl must be an integer/,
+    );
     assertOneLineError(await runCli(['send', 'user', '', 'hi'], env), /^error: <user> must not be empty$/);
     // URL parsing would make `users/../:send` the hub's `/:send`: a broadcast. Such a name is refused instead.
     const dots = await runCli(['send', 'user', '..', 'hi'], env);
@@ -136,7 +147,10 @@ describe('signalr-gateway CLI against a running development stack', () => {
     assertOneLineError(wrongSecret, /^error: the SSO refused a token to client "signalr-gateway-service": invalid_client/);
     assert.doesNotMatch(wrongSecret.stdout + wrongSecret.stderr, /not-the-secret/);
 
-    const badToken = await runCli(['send', 'user', 'alice', 'hi', '--verbose'], { ...env, SIGNALR_GATEWAY_TOKEN: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2VjcmV0' });
+    const badToken = await runCli(['send', 'user', 'alice', 'hi', '--verbose'], {
+      ...env,
+      SIGNALR_GATEWAY_TOKEN: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2VjcmV0',
+    });
     assert.equal(badToken.code, 3);
     assert.match(badToken.stderr, /error: the gateway answered 401 Unauthorized/);
     assert.doesNotMatch(badToken.stdout + badToken.stderr, /eyJhbGciOiJub25lIn0|c2VjcmV0/);
@@ -178,18 +192,25 @@ describe('signalr-gateway CLI against a running development stack', () => {
       server.write('add user bob team --ttl 600');
       server.write('send group team hello team');
       server.write('exists user bob');
-      server.write('broadcast \'bye all\' --target farewell');
+      server.write("broadcast 'bye all' --target farewell");
       server.write('exit');
       assert.equal(await server.exit(), 0, server.stderr.join('\n'));
-      assert.deepEqual(server.stdout, ['sent to user alice', 'added user bob to group team for 600 s', 'sent to group team', 'user bob is connected', 'broadcast to hub chat']);
+      assert.deepEqual(server.stdout, [
+        'sent to user alice',
+        'added user bob to group team for 600 s',
+        'sent to group team',
+        'user bob is connected',
+        'broadcast to hub chat',
+      ]);
 
       // Text output: "<ISO time> <target> <arguments as JSON>".
-      const line = (target: string, args: unknown[]) => new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${target} ${JSON.stringify(args).replace(/[[\]]/g, '\\$&')}$`);
+      const line = (target: string, args: unknown[]) =>
+        new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${target} ${JSON.stringify(args).replace(/[[\]]/g, '\\$&')}$`);
       await Promise.all([alice, bob].map((client) => client.waitFor('stdout', line('farewell', ['console', 'bye all']))));
       assert.equal(alice.stdout.length, 2);
-      assert.match(alice.stdout[0]!, line('broadcastMessage', ['console', 'hello alice']));
+      assert.match(alice.stdout[0], line('broadcastMessage', ['console', 'hello alice']));
       assert.equal(bob.stdout.length, 2);
-      assert.match(bob.stdout[0]!, line('broadcastMessage', ['console', 'hello team']));
+      assert.match(bob.stdout[0], line('broadcastMessage', ['console', 'hello team']));
 
       // Ctrl-C ends a client cleanly, with the status a shell shows for Ctrl-C (what `npx signalr-gateway` returns).
       assert.equal(await alice.stop('SIGINT'), 130);
@@ -214,12 +235,18 @@ describe('signalr-gateway CLI against a running development stack', () => {
     const result = await runCli(['server', '--json'], env, 'sned user alice hi\nsend user alice\nsend user alice "unclosed\nbroadcast fine\n');
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stderr, '');
-    assert.deepEqual(result.stdout.trim().split('\n').map((line) => JSON.parse(line)), [
-      { ok: false, exitCode: 2, error: "unknown command 'sned' (Did you mean send?)" },
-      { ok: false, exitCode: 2, error: "missing required argument 'message'" },
-      { ok: false, exitCode: 2, error: 'unclosed " in: send user alice "unclosed' },
-      { ok: true, exitCode: 0, summary: 'broadcast to hub chat' },
-    ]);
+    assert.deepEqual(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+      [
+        { ok: false, exitCode: 2, error: "unknown command 'sned' (Did you mean send?)" },
+        { ok: false, exitCode: 2, error: "missing required argument 'message'" },
+        { ok: false, exitCode: 2, error: 'unclosed " in: send user alice "unclosed' },
+        { ok: true, exitCode: 0, summary: 'broadcast to hub chat' },
+      ],
+    );
   });
 
   test('with --json, usage errors are one JSON object on stdout too', async () => {

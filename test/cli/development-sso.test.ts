@@ -29,7 +29,10 @@ test('against a gateway with its own SSO and no SSO settings, the CLI says what 
   try {
     const result = await runCli(['broadcast', 'hi'], { SIGNALR_GATEWAY_URL: stack.gatewayUrl });
     assert.equal(result.code, 3, result.stderr);
-    assert.equal(result.stderr, `error: no credentials: the gateway at ${stack.gatewayUrl} runs no development SSO; set SSO_ISSUER, SSO_CLIENT_ID and SSO_CLIENT_SECRET, or pass --token\n`);
+    assert.equal(
+      result.stderr,
+      `error: no credentials: the gateway at ${stack.gatewayUrl} runs no development SSO; set SSO_ISSUER, SSO_CLIENT_ID and SSO_CLIENT_SECRET, or pass --token\n`,
+    );
   } finally {
     await stack.close();
   }

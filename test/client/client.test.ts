@@ -27,10 +27,12 @@ describe('the typed client against a running gateway', () => {
   });
 
   test('returns typed data on success', async () => {
-    const { data, error } = await gateway.POST('/api/hubs/{hub}/:generateToken', { params: { path: { hub: 'chat' }, query: { userId: 'alice', minutesToExpire: 5 } } });
+    const { data, error } = await gateway.POST('/api/hubs/{hub}/:generateToken', {
+      params: { path: { hub: 'chat' }, query: { userId: 'alice', minutesToExpire: 5 } },
+    });
     assert.equal(error, undefined);
-    assert.match(data!.token, /^eyJ/);
-    assert.match(data!.url, /hub=chat/);
+    assert.match(data.token, /^eyJ/);
+    assert.match(data.url, /hub=chat/);
   });
 
   test('a bad request returns the problem details: code, requestId, the field in error', async () => {
@@ -44,7 +46,10 @@ describe('the typed client against a running gateway', () => {
     assert.equal(problem.code, 'validation');
     assert.equal(problem.status, 400);
     assert.equal(problem.requestId, response.headers.get('x-request-id'));
-    assert.deepEqual(problem.errors?.map(({ field }) => field), ['path.hub']);
+    assert.deepEqual(
+      problem.errors?.map(({ field }) => field),
+      ['path.hub'],
+    );
   });
 
   test('names are percent-encoded, and "." or ".." (which no URL can carry) are refused before anything is sent', async () => {
@@ -83,7 +88,9 @@ describe('the typed client against a running gateway', () => {
       },
     });
     for (let index = 0; index < 3; index++) {
-      const { response } = await renewing.PUT('/api/hubs/{hub}/users/{user}/groups/{group}', { params: { path: { hub: 'chat', user: 'alice', group: 'room1' } } });
+      const { response } = await renewing.PUT('/api/hubs/{hub}/users/{user}/groups/{group}', {
+        params: { path: { hub: 'chat', user: 'alice', group: 'room1' } },
+      });
       assert.equal(response.status, 200);
     }
     assert.equal(given.length, 3);

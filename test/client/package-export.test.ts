@@ -23,27 +23,36 @@ test('`import { createGatewayClient } from "signalr-gateway/client"` type-checks
   try {
     copyFileSync(join(root, 'package.json'), join(folder, 'package.json'));
     symlinkSync(join(root, 'node_modules'), join(folder, 'node_modules'), 'dir');
-    writeFileSync(join(folder, 'tsconfig.client.json'), JSON.stringify({
-      extends: join(root, 'tsconfig.build.json'),
-      compilerOptions: { rootDir: join(root, 'src'), outDir: join(folder, 'dist'), sourceMap: false },
-      include: [],
-      files: [join(root, 'src', 'client', 'index.ts')],
-    }));
+    writeFileSync(
+      join(folder, 'tsconfig.client.json'),
+      JSON.stringify({
+        extends: join(root, 'tsconfig.build.json'),
+        compilerOptions: { rootDir: join(root, 'src'), outDir: join(folder, 'dist'), sourceMap: false },
+        include: [],
+        files: [join(root, 'src', 'client', 'index.ts')],
+      }),
+    );
     await run(process.execPath, [tsc, '-p', join(folder, 'tsconfig.client.json')]);
 
-    writeFileSync(join(folder, 'consumer.ts'), [
-      "import { createGatewayClient, type ProblemDetails } from 'signalr-gateway/client';",
-      "const gateway = createGatewayClient({ baseUrl: 'http://127.0.0.1:1', token: async () => 'token' });",
-      "export const send = () => gateway.POST('/api/hubs/{hub}/users/{user}/:send', { params: { path: { hub: 'chat', user: 'alice' } }, body: { target: 'newMessage', arguments: ['hi'] } });",
-      "export const code = (problem: ProblemDetails): string => problem.code;",
-      "export { createGatewayClient };",
-    ].join('\n'));
-    writeFileSync(join(folder, 'tsconfig.json'), JSON.stringify({
-      extends: join(root, 'tsconfig.json'),
-      compilerOptions: { rootDir: folder, outDir: folder, sourceMap: false, skipLibCheck: false },
-      include: [],
-      files: [join(folder, 'consumer.ts')],
-    }));
+    writeFileSync(
+      join(folder, 'consumer.ts'),
+      [
+        "import { createGatewayClient, type ProblemDetails } from 'signalr-gateway/client';",
+        "const gateway = createGatewayClient({ baseUrl: 'http://127.0.0.1:1', token: async () => 'token' });",
+        "export const send = () => gateway.POST('/api/hubs/{hub}/users/{user}/:send', { params: { path: { hub: 'chat', user: 'alice' } }, body: { target: 'newMessage', arguments: ['hi'] } });",
+        'export const code = (problem: ProblemDetails): string => problem.code;',
+        'export { createGatewayClient };',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(folder, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(root, 'tsconfig.json'),
+        compilerOptions: { rootDir: folder, outDir: folder, sourceMap: false, skipLibCheck: false },
+        include: [],
+        files: [join(folder, 'consumer.ts')],
+      }),
+    );
     // A type error (a wrong path, body or export) fails here, with tsc's message.
     await run(process.execPath, [tsc, '-p', join(folder, 'tsconfig.json')]).catch((error: { stdout?: string }) => assert.fail(`tsc: ${error.stdout}`));
 

@@ -70,7 +70,7 @@ export function contractViolations(request: RecordedRequest): string[] {
   route.names.forEach((name, index) => {
     const parameter = declared.get(`path:${name}`);
     if (parameter === undefined) violations.push(`${where}: path parameter ${name} is not declared`);
-    else violations.push(...valueViolations(where, parameter, [decodeURIComponent(values[index]!)]));
+    else violations.push(...valueViolations(where, parameter, [decodeURIComponent(values[index])]));
   });
 
   for (const [name, given] of Object.entries(request.query)) {
@@ -80,7 +80,8 @@ export function contractViolations(request: RecordedRequest): string[] {
     else violations.push(...valueViolations(where, parameter, given));
   }
   for (const parameter of operation.parameters) {
-    if (parameter.required && parameter.in === 'query' && request.query[parameter.name] === undefined) violations.push(`${where}: required query parameter ${parameter.name} is missing`);
+    if (parameter.required && parameter.in === 'query' && request.query[parameter.name] === undefined)
+      violations.push(`${where}: required query parameter ${parameter.name} is missing`);
   }
 
   const body = operation.parameters.find((parameter) => parameter.in === 'body');

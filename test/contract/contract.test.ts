@@ -5,7 +5,10 @@ import { startStack, type Stack } from '../e2e/harness.js';
 import type { RecordedRequest } from '../fixtures/upstream-stand-in.js';
 import { contract, contractViolations, operationOf, SWAGGER_PATH } from './azure-contract.js';
 
-const missing = contract === undefined ? `Azure's swagger is not at ${SWAGGER_PATH} (../shared/reference/ beside the repository), so there is nothing to check against` : false;
+const missing =
+  contract === undefined
+    ? `Azure's swagger is not at ${SWAGGER_PATH} (../shared/reference/ beside the repository), so there is nothing to check against`
+    : false;
 
 describe("upstream requests follow Azure's published 2022-06-01 contract", { skip: missing }, () => {
   let stack: Stack;

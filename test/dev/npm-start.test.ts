@@ -10,7 +10,13 @@ function splitAtBanner(output: string): { logs: string[]; banner: string } {
   const at = output.lastIndexOf('Try it:');
   assert.ok(at > 0, `no banner in:\n${output}`);
   assert.match(output, BANNER_END, 'something was printed after the banner');
-  return { logs: output.slice(0, at).split(/\r?\n/).filter((line) => line.trim() !== ''), banner: output.slice(at) };
+  return {
+    logs: output
+      .slice(0, at)
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== ''),
+    banner: output.slice(at),
+  };
 }
 
 describe('npm start', () => {
@@ -20,7 +26,10 @@ describe('npm start', () => {
       const { logs, banner } = splitAtBanner(await gateway.waitFor(BANNER_END));
       const records = logs.map((line) => JSON.parse(line) as { msg: string; context?: string });
       // Every start-up line, the SSO's (logged once its keys are loaded, after listen) included, precedes the banner.
-      assert.ok(records.some(({ context, msg }) => context === 'SsoKeySet' && msg.startsWith('SSO ready')), logs.join('\n'));
+      assert.ok(
+        records.some(({ context, msg }) => context === 'SsoKeySet' && msg.startsWith('SSO ready')),
+        logs.join('\n'),
+      );
       assert.ok(records.some(({ context, msg }) => context === 'DevelopmentStack' && msg.startsWith('SSO_ISSUER is not set')));
       // Nest's route map is debug: it no longer buries the banner.
       assert.equal(records.filter(({ msg }) => msg.startsWith('Mapped {')).length, 0);
@@ -35,8 +44,14 @@ describe('npm start', () => {
     try {
       const { logs } = splitAtBanner(await gateway.waitFor(BANNER_END));
       assert.equal(logs.filter((line) => line.startsWith('{')).length, 0, logs.join('\n'));
-      assert.ok(logs.some((line) => /WARN.*\[DevelopmentStack\] SSO_ISSUER is not set/.test(line)), logs.join('\n'));
-      assert.ok(logs.some((line) => /INFO.*\[TokenVerifier\] SSO ready/.test(line)), logs.join('\n'));
+      assert.ok(
+        logs.some((line) => /WARN.*\[DevelopmentStack\] SSO_ISSUER is not set/.test(line)),
+        logs.join('\n'),
+      );
+      assert.ok(
+        logs.some((line) => /INFO.*\[TokenVerifier\] SSO ready/.test(line)),
+        logs.join('\n'),
+      );
     } finally {
       await gateway.stop();
     }

@@ -65,7 +65,7 @@ export async function startStack(env: Env = {}): Promise<Stack> {
     async call(method, path, { body, rawBody, headers = {}, anonymous = false } = {}) {
       const json = body === undefined ? undefined : JSON.stringify(body);
       const response = await client.request({
-        method: method as 'GET',
+        method: method,
         path,
         headers: {
           ...(anonymous ? {} : { authorization: `Bearer ${token}` }),

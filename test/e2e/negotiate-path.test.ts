@@ -73,7 +73,7 @@ describe('end to end: SSO user -> gateway negotiate -> SignalR service <- gatewa
     assert.equal(calls, 2);
   });
 
-  test('without a valid SSO token the client fails to start with the gateway\'s 401', async () => {
+  test("without a valid SSO token the client fails to start with the gateway's 401", async () => {
     const connection = connect(TRANSPORTS.WebSockets, () => 'not-a-token');
     await assert.rejects(withTimeout(connection.start(), 'start'), /401/);
   });

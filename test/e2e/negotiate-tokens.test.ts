@@ -28,7 +28,9 @@ describe('negotiate and :generateToken tokens', () => {
     stack = await startFullStack({ ssoTokenTtlSeconds: SSO_TTL_S, env: { NEGOTIATE_FORWARD_CLAIMS: 'client_id,iss,not_in_token' } });
     // The same SSO and SignalR service behind a gateway whose client tokens live shorter than the SSO's.
     shortLived = await startGateway({
-      SSO_ISSUER: stack.sso.issuer, SSO_AUDIENCE: stack.sso.audience, SIGNALR_CONNECTION_STRING: stack.emulator.connectionString,
+      SSO_ISSUER: stack.sso.issuer,
+      SSO_AUDIENCE: stack.sso.audience,
+      SIGNALR_CONNECTION_STRING: stack.emulator.connectionString,
       SIGNALR_TOKEN_LIFETIME_S: '120',
     });
     alice = await stack.userToken('alice');
@@ -145,14 +147,15 @@ describe('negotiate and :generateToken tokens', () => {
   });
 
   describe('CORS', () => {
-    const preflight = (origin: string) => fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
-      method: 'OPTIONS',
-      headers: {
-        origin,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization,x-requested-with,x-signalr-user-agent',
-      },
-    });
+    const preflight = (origin: string) =>
+      fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,x-requested-with,x-signalr-user-agent',
+        },
+      });
 
     test('the preflight of negotiate from an allowed origin allows what the SignalR browser client sends', async () => {
       const response = await preflight(stack.secondOrigin);
@@ -173,7 +176,8 @@ describe('negotiate and :generateToken tokens', () => {
 
     test('the negotiate answer itself echoes the allowed origin, with credentials', async () => {
       const response = await fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
-        method: 'POST', headers: { origin: stack.secondOrigin, authorization: `Bearer ${alice}` },
+        method: 'POST',
+        headers: { origin: stack.secondOrigin, authorization: `Bearer ${alice}` },
       });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('access-control-allow-origin'), stack.secondOrigin);

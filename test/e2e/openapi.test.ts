@@ -32,20 +32,30 @@ describe('the OpenAPI document', () => {
   });
 
   it('gives every operation a unique operationId, a summary and its error responses', () => {
-    const operations = Object.entries(served.paths).flatMap(([path, item]: [string, any]) => Object.entries(item).map(([method, operation]: [string, any]) => ({ path, method, ...operation })));
+    const operations = Object.entries(served.paths).flatMap(([path, item]: [string, any]) =>
+      Object.entries(item).map(([method, operation]: [string, any]) => ({ path, method, ...operation })),
+    );
     const ids = operations.map(({ operationId }) => operationId);
     assert.equal(new Set(ids).size, ids.length);
     const forwarded = operations.filter(({ tags }) => ['hubs', 'groups', 'users', 'connections'].includes(tags?.[0]));
     assert.equal(forwarded.length, 24, "Azure's 18 hub operations, GET twins of the 4 existence checks, 2 fan-outs");
     for (const operation of forwarded) {
       assert.ok(operation.summary, `${operation.operationId} has a summary`);
-      for (const status of ['400', '401', '403', '429', '502', '503', '504']) assert.ok(operation.responses[status], `${operation.operationId} documents ${status}`);
+      for (const status of ['400', '401', '403', '429', '502', '503', '504'])
+        assert.ok(operation.responses[status], `${operation.operationId} documents ${status}`);
       if (operation.requestBody) assert.ok(operation.responses['413'], `${operation.operationId} documents 413`);
     }
   });
 
   it('documents each name with the pattern and limits the validators use', () => {
-    const kinds: Record<string, keyof typeof NAME_RULES> = { hub: 'hub', application: 'hub', group: 'group', user: 'user', connectionId: 'connectionId', reason: 'reason' };
+    const kinds: Record<string, keyof typeof NAME_RULES> = {
+      hub: 'hub',
+      application: 'hub',
+      group: 'group',
+      user: 'user',
+      connectionId: 'connectionId',
+      reason: 'reason',
+    };
     let checked = 0;
     for (const item of Object.values<any>(served.paths)) {
       for (const operation of Object.values<any>(item)) {
@@ -53,7 +63,11 @@ describe('the OpenAPI document', () => {
           const kind = kinds[parameter.name];
           if (kind === undefined || !operation.operationId || parameter.in === 'header') continue;
           const { pattern, minLength, maxLength } = NAME_RULES[kind];
-          assert.deepEqual({ pattern: parameter.schema.pattern, minLength: parameter.schema.minLength, maxLength: parameter.schema.maxLength }, { pattern, minLength, maxLength }, `${operation.operationId} ${parameter.name}`);
+          assert.deepEqual(
+            { pattern: parameter.schema.pattern, minLength: parameter.schema.minLength, maxLength: parameter.schema.maxLength },
+            { pattern, minLength, maxLength },
+            `${operation.operationId} ${parameter.name}`,
+          );
           checked++;
         }
       }

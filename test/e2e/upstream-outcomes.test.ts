@@ -26,10 +26,15 @@ describe('upstream outcomes, as the caller sees them', () => {
   }
 
   const cases: { name: string; answer: Answer; status: number; code: string }[] = [
-    { name: '401 is the gateway\'s credentials: 502', answer: { status: 401 }, status: 502, code: 'upstream-auth-failed' },
+    { name: "401 is the gateway's credentials: 502", answer: { status: 401 }, status: 502, code: 'upstream-auth-failed' },
     { name: '403 likewise: 502', answer: { status: 403 }, status: 502, code: 'upstream-auth-failed' },
     { name: '404 without an error code on a send: 502', answer: { status: 404 }, status: 502, code: 'upstream-rejected-request' },
-    { name: '404 naming a missing user: 404', answer: { status: 404, headers: { 'x-ms-error-code': 'Warning.User.NotExisted' } }, status: 404, code: 'not-found' },
+    {
+      name: '404 naming a missing user: 404',
+      answer: { status: 404, headers: { 'x-ms-error-code': 'Warning.User.NotExisted' } },
+      status: 404,
+      code: 'not-found',
+    },
     { name: '413: 413', answer: { status: 413 }, status: 413, code: 'payload-too-large' },
     { name: '500: 502', answer: { status: 500 }, status: 502, code: 'upstream-error' },
     { name: '503: 502', answer: { status: 503 }, status: 502, code: 'upstream-error' },
@@ -65,7 +70,11 @@ describe('upstream outcomes, as the caller sees them', () => {
   }
 
   it('add connection to group answered 404: 404', async () => {
-    const reply = await through({ status: 404, headers: { 'x-ms-error-code': 'Error.Connection.NotExisted' } }, 'PUT', '/api/hubs/chat/groups/g1/connections/c1');
+    const reply = await through(
+      { status: 404, headers: { 'x-ms-error-code': 'Error.Connection.NotExisted' } },
+      'PUT',
+      '/api/hubs/chat/groups/g1/connections/c1',
+    );
     assert.equal(reply.status, 404);
     assert.equal(reply.json.detail, "Connection 'c1' does not exist.");
   });

@@ -27,7 +27,10 @@ describe('validation, before anything goes upstream', () => {
 
   it('a hub that does not start with a letter', async () => {
     const message = 'hub must start with a letter and contain only letters, digits and _ ` , . [ ] (1-128 characters)';
-    assert.deepEqual(await rejected('POST', '/api/hubs/1chat/:send', { body: { target: 't' } }), invalid(`path.hub: ${message}`, [{ field: 'path.hub', message }]));
+    assert.deepEqual(
+      await rejected('POST', '/api/hubs/1chat/:send', { body: { target: 't' } }),
+      invalid(`path.hub: ${message}`, [{ field: 'path.hub', message }]),
+    );
   });
 
   it('a group of white space only', async () => {
@@ -47,13 +50,20 @@ describe('validation, before anything goes upstream', () => {
   it('a ttl out of range, and one that is not a plain integer', async () => {
     const message = 'ttl must be an integer from 0 to 31536000';
     for (const ttl of ['31536001', '-1', '1.5', '1e3', '', 'abc']) {
-      assert.deepEqual(await rejected('PUT', `/api/hubs/chat/users/u1/groups/g1?ttl=${ttl}`), invalid(`query.ttl: ${message}`, [{ field: 'query.ttl', message }]), `ttl=${ttl}`);
+      assert.deepEqual(
+        await rejected('PUT', `/api/hubs/chat/users/u1/groups/g1?ttl=${ttl}`),
+        invalid(`query.ttl: ${message}`, [{ field: 'query.ttl', message }]),
+        `ttl=${ttl}`,
+      );
     }
   });
 
   it('an unknown body property, named', async () => {
     const message = 'property extra should not exist';
-    assert.deepEqual(await rejected('POST', '/api/hubs/chat/users/u1/:send', { body: { target: 't', arguments: [], extra: 1 } }), invalid(`body.extra: ${message}`, [{ field: 'body.extra', message }]));
+    assert.deepEqual(
+      await rejected('POST', '/api/hubs/chat/users/u1/:send', { body: { target: 't', arguments: [], extra: 1 } }),
+      invalid(`body.extra: ${message}`, [{ field: 'body.extra', message }]),
+    );
   });
 
   it('a prototype key anywhere in a body or query: refused by its path, never silently dropped', async () => {
@@ -69,19 +79,31 @@ describe('validation, before anything goes upstream', () => {
       assert.deepEqual(reply, invalid(`${field}: ${message}`, [{ field, message }]), rawBody);
     }
     const message = 'must not contain the key "__proto__" (refused as a prototype-pollution guard)';
-    assert.deepEqual(await rejected('DELETE', '/api/hubs/chat/users/u1/groups?__proto__=x'), invalid(`query.__proto__: ${message}`, [{ field: 'query.__proto__', message }]));
+    assert.deepEqual(
+      await rejected('DELETE', '/api/hubs/chat/users/u1/groups?__proto__=x'),
+      invalid(`query.__proto__: ${message}`, [{ field: 'query.__proto__', message }]),
+    );
   });
 
   it('unknown names that Object.prototype has are unknown all the same', async () => {
     const query = 'property toString should not exist';
-    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send?toString=x', { body: { target: 't' } }), invalid(`query.toString: ${query}`, [{ field: 'query.toString', message: query }]));
+    assert.deepEqual(
+      await rejected('POST', '/api/hubs/chat/:send?toString=x', { body: { target: 't' } }),
+      invalid(`query.toString: ${query}`, [{ field: 'query.toString', message: query }]),
+    );
     const body = 'property valueOf should not exist';
-    assert.deepEqual(await rejected('POST', '/api/hubs/chat/:send', { body: { target: 't', valueOf: 1 } }), invalid(`body.valueOf: ${body}`, [{ field: 'body.valueOf', message: body }]));
+    assert.deepEqual(
+      await rejected('POST', '/api/hubs/chat/:send', { body: { target: 't', valueOf: 1 } }),
+      invalid(`body.valueOf: ${body}`, [{ field: 'body.valueOf', message: body }]),
+    );
   });
 
   it('an unknown query parameter, named', async () => {
     const message = 'property api-version should not exist';
-    assert.deepEqual(await rejected('DELETE', '/api/hubs/chat/users/u1/groups?api-version=2022-06-01'), invalid(`query.api-version: ${message}`, [{ field: 'query.api-version', message }]));
+    assert.deepEqual(
+      await rejected('DELETE', '/api/hubs/chat/users/u1/groups?api-version=2022-06-01'),
+      invalid(`query.api-version: ${message}`, [{ field: 'query.api-version', message }]),
+    );
   });
 
   it('every bad field at once', async () => {
@@ -107,10 +129,19 @@ describe('validation, before anything goes upstream', () => {
   });
 
   it('a body over 1 MB: 413', async () => {
-    const reply = await rejected('POST', '/api/hubs/chat/:send', { rawBody: `{"target":"t","arguments":["${'x'.repeat(1024 * 1024)}"]}`, headers: { 'content-type': 'application/json' } });
+    const reply = await rejected('POST', '/api/hubs/chat/:send', {
+      rawBody: `{"target":"t","arguments":["${'x'.repeat(1024 * 1024)}"]}`,
+      headers: { 'content-type': 'application/json' },
+    });
     assert.deepEqual(reply, {
       status: 413,
-      problem: { type: 'urn:signalr-gateway:problem:payload-too-large', title: 'Payload Too Large', status: 413, code: 'payload-too-large', detail: 'The request body exceeds the 1 MB limit of the SignalR REST API.' },
+      problem: {
+        type: 'urn:signalr-gateway:problem:payload-too-large',
+        title: 'Payload Too Large',
+        status: 413,
+        code: 'payload-too-large',
+        detail: 'The request body exceeds the 1 MB limit of the SignalR REST API.',
+      },
     });
   });
 
@@ -129,7 +160,13 @@ describe('validation, before anything goes upstream', () => {
   it('a body of any content type but JSON: 415, on every route', async () => {
     const unsupported = {
       status: 415,
-      problem: { type: 'urn:signalr-gateway:problem:unsupported-media-type', title: 'Unsupported Media Type', status: 415, code: 'unsupported-media-type', detail: 'Unsupported content type: send application/json.' },
+      problem: {
+        type: 'urn:signalr-gateway:problem:unsupported-media-type',
+        title: 'Unsupported Media Type',
+        status: 415,
+        code: 'unsupported-media-type',
+        detail: 'Unsupported content type: send application/json.',
+      },
     };
     for (const type of ['text/plain', 'application/octet-stream']) {
       for (const path of ['/api/hubs/chat/:send', '/api/hubs/chat/:closeConnections']) {

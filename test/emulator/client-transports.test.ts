@@ -2,17 +2,7 @@ import * as signalR from '@microsoft/signalr';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
-import {
-  closedWith,
-  connectClient,
-  eventually,
-  Inbox,
-  rest,
-  startNegotiateServer,
-  startTestEmulator,
-  withTimeout,
-  type ProtocolName,
-} from './helpers.js';
+import { closedWith, connectClient, eventually, Inbox, rest, startNegotiateServer, startTestEmulator, withTimeout, type ProtocolName } from './helpers.js';
 
 const { WebSockets, ServerSentEvents, LongPolling } = signalR.HttpTransportType;
 

@@ -90,9 +90,7 @@ export async function connectClient(
 ): Promise<signalR.HubConnection> {
   // WebSocket and EventSource are honoured by the client but left out of its published typings.
   const options = { transport, WebSocket, EventSource };
-  let builder = new signalR.HubConnectionBuilder()
-    .withUrl(`${negotiateUrl}?user=${encodeURIComponent(user)}`, options)
-    .configureLogging(signalR.LogLevel.None);
+  let builder = new signalR.HubConnectionBuilder().withUrl(`${negotiateUrl}?user=${encodeURIComponent(user)}`, options).configureLogging(signalR.LogLevel.None);
   if (protocol === 'messagepack') builder = builder.withHubProtocol(new MessagePackHubProtocol());
   const connection = builder.build();
   await withTimeout(connection.start(), 'start');
@@ -129,7 +127,7 @@ export class Inbox {
       const index = this.received.findIndex((message) => message.target === target.toLowerCase());
       if (index !== -1) {
         const taken = this.received.splice(0, index + 1);
-        return { args: taken[index]!.args, before: taken.slice(0, index).map((message) => message.target) };
+        return { args: taken[index].args, before: taken.slice(0, index).map((message) => message.target) };
       }
       await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), `message ${target}`);
     }

@@ -44,15 +44,35 @@ describe('MessagePack hub protocol: the exact bytes the emulator writes', () => 
   test('Invocation arguments: maps, ints, float64, nil, booleans and UTF-8 strings', () => {
     const args = [{ a: 1 }, 2.5, null, true, 'é', -1, 300];
     const body = bytes(
-      0x96, 0x01, 0x80, 0xc0, 0xa1, 'm',
+      0x96,
+      0x01,
+      0x80,
+      0xc0,
+      0xa1,
+      'm',
       0x97, // 7 arguments
-      0x81, 0xa1, 'a', 0x01, // {a: 1}
-      0xcb, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // 2.5 as float64
+      0x81,
+      0xa1,
+      'a',
+      0x01, // {a: 1}
+      0xcb,
+      0x40,
+      0x04,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00, // 2.5 as float64
       0xc0, // null
       0xc3, // true
-      0xa2, 0xc3, 0xa9, // "é", two UTF-8 bytes
+      0xa2,
+      0xc3,
+      0xa9, // "é", two UTF-8 bytes
       0xff, // -1, negative fixint
-      0xcd, 0x01, 0x2c, // 300, uint16
+      0xcd,
+      0x01,
+      0x2c, // 300, uint16
       0x90,
     );
     assert.equal(body.length, 30);

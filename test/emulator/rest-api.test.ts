@@ -66,11 +66,7 @@ describe('REST API', () => {
         const id = connection.connectionId!;
         assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/groups/g/connections/${id}`)).status, 200);
         assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/users/${user}/groups/g`)).status, 200);
-        const url = path
-          .replace('{hub}', 'chat')
-          .replace('{connectionId}', id)
-          .replace('{group}', 'g')
-          .replace('{user}', user);
+        const url = path.replace('{hub}', 'chat').replace('{connectionId}', id).replace('{group}', 'g').replace('{user}', user);
         const body = method === 'post' && url.endsWith(':send') ? { target: 'message', arguments: [] } : undefined;
         const response = await rest(emulator, method.toUpperCase(), `${url}?api-version=2022-06-01`, { body });
         assert.equal(response.status, success, `${method.toUpperCase()} ${path} (${operation.operationId})`);
@@ -170,7 +166,9 @@ describe('REST API', () => {
   test('negotiate v1 returns a secret token distinct from the public id; v0 has no token', async () => {
     const token = await clientToken(emulator, 'u');
     const negotiateWith = async (query: string): Promise<Record<string, unknown>> =>
-      (await (await fetch(`${emulator.url}/client/negotiate?hub=chat${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+      (await (
+        await fetch(`${emulator.url}/client/negotiate?hub=chat${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+      ).json()) as Record<string, unknown>;
     const v1 = await negotiateWith('&negotiateVersion=1');
     assert.equal(v1['negotiateVersion'], 1);
     assert.ok(v1['connectionToken'] && v1['connectionId'] && v1['connectionToken'] !== v1['connectionId']);
@@ -200,7 +198,7 @@ describe('REST API', () => {
     try {
       assert.equal((await rest(emulator, 'HEAD', `/api/hubs/Chat/connections/${connectionId}?application=MyApp`)).status, 200);
       assert.equal((await rest(emulator, 'HEAD', `/api/hubs/chat/connections/${connectionId}`)).status, 404, 'not in the bare hub');
-      const received = new Promise((resolve) => socket.once('message', (data) => resolve(String(data))));
+      const received = new Promise((resolve) => socket.once('message', (data) => resolve((data as Buffer).toString())));
       await rest(emulator, 'POST', '/api/hubs/CHAT/users/app-user/:send?application=myApp', { body: { Target: 'hello', Arguments: [1] } });
       assert.equal(await received, '{"type":1,"target":"hello","arguments":[1]}\x1e');
     } finally {
@@ -262,7 +260,7 @@ describe('client protocol details', () => {
       assert.equal(await status(negotiated.connectionToken), 409);
       // Browser path: token in the query; handshake then a ping from the server arrives in text frames.
       const frames: string[] = [];
-      first.on('message', (data, binary) => frames.push(`${binary ? 'binary' : 'text'}:${String(data)}`));
+      first.on('message', (data, binary) => frames.push(`${binary ? 'binary' : 'text'}:${(data as Buffer).toString()}`));
       first.send('{"protocol":"json","version":1}\x1e');
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       assert.equal(frames[0], 'text:{}\x1e');
@@ -279,9 +277,9 @@ describe('client protocol details', () => {
     try {
       const token = await clientToken(emulator, 'poller');
       const headers = { authorization: `Bearer ${token}` };
-      const { connectionToken } = (await (
-        await fetch(`${emulator.url}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers })
-      ).json()) as { connectionToken: string };
+      const { connectionToken } = (await (await fetch(`${emulator.url}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers })).json()) as {
+        connectionToken: string;
+      };
       const pollUrl = `${emulator.url}/client/?hub=chat&id=${connectionToken}`;
       assert.equal((await fetch(pollUrl, { headers })).status, 200, 'the first poll activates the connection');
       const waiting = fetch(pollUrl, { headers, signal: AbortSignal.timeout(10_000) });

@@ -81,19 +81,23 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
     const key = `${parameter.in}.${parameter.name}`;
     const schema = parameter.schema;
     if (key === breakPart) parts[key] = schema.type === 'integer' ? invalidTtl(schema) : invalidString(schema.items ?? schema);
-    else if (schema.type === 'integer') parts[key] = fc.option(fc.integer({ min: schema.minimum ?? 0, max: schema.maximum ?? 0 }).map(String), { nil: undefined });
+    else if (schema.type === 'integer')
+      parts[key] = fc.option(fc.integer({ min: schema.minimum ?? 0, max: schema.maximum ?? 0 }).map(String), { nil: undefined });
     else if (schema.type === 'array') parts[key] = fc.array(validString(schema.items!), { maxLength: 3 });
     else parts[key] = parameter.required ? validString(schema) : fc.option(validString(schema), { nil: undefined });
   }
   if (operation.body) {
     const { properties } = operation.body;
-    parts['body.target'] = breakPart === 'body.target' ? fc.oneof(fc.constant(''), fc.integer(), fc.constant(null)) : fc.string({ minLength: 1, maxLength: 20 });
-    parts['body.arguments'] = breakPart === 'body.arguments' ? fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.integer())) : fc.array(json, { maxLength: 3 });
+    parts['body.target'] =
+      breakPart === 'body.target' ? fc.oneof(fc.constant(''), fc.integer(), fc.constant(null)) : fc.string({ minLength: 1, maxLength: 20 });
+    parts['body.arguments'] =
+      breakPart === 'body.arguments' ? fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.integer())) : fc.array(json, { maxLength: 3 });
     for (const list of ['users', 'groups'].filter((name) => properties[name])) {
-      const items = properties[list]!.items!;
-      parts[`body.${list}`] = breakPart === `body.${list}`
-        ? fc.oneof(fc.constant([]), fc.array(invalidString(items), { minLength: 1, maxLength: 2 }), fc.constant('x'))
-        : fc.uniqueArray(validString(items), { minLength: 1, maxLength: 4 });
+      const items = properties[list].items!;
+      parts[`body.${list}`] =
+        breakPart === `body.${list}`
+          ? fc.oneof(fc.constant([]), fc.array(invalidString(items), { minLength: 1, maxLength: 2 }), fc.constant('x'))
+          : fc.uniqueArray(validString(items), { minLength: 1, maxLength: 4 });
     }
     if (breakPart === 'body.extra') parts['body.extra'] = fc.jsonValue();
   }
@@ -106,10 +110,10 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
       const [where, name] = key.split(/\.(.*)/s) as [string, string];
       if (value === undefined) continue;
       if (where === 'path') names[name] = value as string;
-      if (where === 'query') for (const item of [value].flat()) query.push(`${encode(name)}=${encode(String(item))}`);
+      if (where === 'query') for (const item of [value].flat()) query.push(`${encode(name)}=${encode(item as string)}`);
       if (where === 'body') body[name] = value;
     }
-    const path = operation.template.replace(/\{(\w+)\}/g, (_, name: string) => encode(names[name]!)).replace(/\/:/g, '/:');
+    const path = operation.template.replace(/\{(\w+)\}/g, (_, name: string) => encode(names[name])).replace(/\/:/g, '/:');
     return { path: path + (query.length > 0 ? `?${query.join('&')}` : ''), names, body: operation.body ? body : undefined };
   });
 }
@@ -147,7 +151,7 @@ describe('generated requests, from the served OpenAPI', () => {
           // 4096 characters, which a path needs more than 2,900 characters to pass. Such a call is refused, never sent.
           if (reply.status === 413) {
             if (operation.method !== 'HEAD') assert.equal(reply.json.code, 'token-too-long');
-            assert.ok(path.split('?')[0]!.length > 2900, path);
+            assert.ok(path.split('?')[0].length > 2900, path);
             assert.equal(upstream.length, 0);
             return;
           }
@@ -159,10 +163,10 @@ describe('generated requests, from the served OpenAPI', () => {
           }
           assert.equal(upstream.length, 1);
           const template = new RegExp(`^${operation.template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, '([^/]+)')}$`);
-          const decoded = template.exec(upstream[0]!.rawPath)?.slice(1).map(decodeURIComponent);
+          const decoded = template.exec(upstream[0].rawPath)?.slice(1).map(decodeURIComponent);
           const expected = Object.entries(names).map(([name, value]) => (name === 'hub' ? value.toLowerCase() : value));
-          assert.deepEqual(decoded, expected, upstream[0]!.rawPath);
-          if (body) assert.deepEqual(JSON.parse(upstream[0]!.body), JSON.parse(JSON.stringify({ target: body['target'], arguments: body['arguments'] })));
+          assert.deepEqual(decoded, expected, upstream[0].rawPath);
+          if (body) assert.deepEqual(JSON.parse(upstream[0].body), JSON.parse(JSON.stringify({ target: body['target'], arguments: body['arguments'] })));
         }),
         { numRuns: 40 },
       );
@@ -174,15 +178,25 @@ describe('generated requests, from the served OpenAPI', () => {
       const parts = [
         ...operation.parameters.map((parameter) => `${parameter.in}.${parameter.name}`),
         'query.extra',
-        ...(operation.body ? ['body.target', 'body.arguments', 'body.extra', ...['users', 'groups'].filter((name) => operation.body!.properties[name]).map((name) => `body.${name}`)] : []),
+        ...(operation.body
+          ? [
+              'body.target',
+              'body.arguments',
+              'body.extra',
+              ...['users', 'groups'].filter((name) => operation.body!.properties[name]).map((name) => `body.${name}`),
+            ]
+          : []),
       ];
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...parts).chain((part) => requests(operation, part).map((request) => ({ part, request }))), async ({ part, request }) => {
-          stack.resetUpstream();
-          const reply = await stack.call(operation.method, request.path, { body: request.body });
-          assert.ok(reply.status >= 400 && reply.status < 500, `${operation.id} with bad ${part} (${request.path}) got ${reply.status} ${reply.text}`);
-          assert.equal(stack.standIn.requests.length, 0, `${operation.id} with bad ${part} went upstream`);
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...parts).chain((part) => requests(operation, part).map((request) => ({ part, request }))),
+          async ({ part, request }) => {
+            stack.resetUpstream();
+            const reply = await stack.call(operation.method, request.path, { body: request.body });
+            assert.ok(reply.status >= 400 && reply.status < 500, `${operation.id} with bad ${part} (${request.path}) got ${reply.status} ${reply.text}`);
+            assert.equal(stack.standIn.requests.length, 0, `${operation.id} with bad ${part} went upstream`);
+          },
+        ),
         { numRuns: 60 },
       );
     }

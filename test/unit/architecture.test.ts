@@ -36,7 +36,7 @@ function importsOf(file: string): Import[] {
   return SPECIFIERS.flatMap((pattern) => [...text.matchAll(pattern)]).map((match) => ({
     from,
     // Sources import the compiled name (`./urls.js`) of a TypeScript file (`./urls.ts`).
-    to: posix.normalize(posix.join(posix.dirname(from), match[1]!)).replace(/\.js$/, '.ts'),
+    to: posix.normalize(posix.join(posix.dirname(from), match[1])).replace(/\.js$/, '.ts'),
   }));
 }
 
@@ -67,7 +67,10 @@ function cyclesOf(graph: Map<string, Map<string, Import>>): string[] {
     const at = path.indexOf(node);
     if (at >= 0) {
       const cycle = [...path.slice(at), node];
-      const witnesses = cycle.slice(1).map((to, i) => { const found = graph.get(cycle[i]!)!.get(to)!; return `${found.from} imports ${found.to}`; });
+      const witnesses = cycle.slice(1).map((to, i) => {
+        const found = graph.get(cycle[i])!.get(to)!;
+        return `${found.from} imports ${found.to}`;
+      });
       cycles.push(`${cycle.join(' → ')} (${witnesses.join('; ')})`);
       return;
     }
@@ -84,7 +87,11 @@ function cyclesOf(graph: Map<string, Map<string, Import>>): string[] {
 const RULES: { room: string; mayImport: (to: string) => boolean; why: string }[] = [
   { room: 'common', mayImport: () => false, why: 'common/ is a leaf of generic pieces' },
   { room: 'config', mayImport: () => false, why: 'config/ is a leaf: typed config, validated once' },
-  { room: 'signalr', mayImport: (to) => roomOf(to) === 'config' || to === 'common/names.ts', why: 'the upstream client knows config and the name rules only, nothing of HTTP' },
+  {
+    room: 'signalr',
+    mayImport: (to) => roomOf(to) === 'config' || to === 'common/names.ts',
+    why: 'the upstream client knows config and the name rules only, nothing of HTTP',
+  },
   { room: 'emulator', mayImport: () => false, why: 'the emulator stands in for Azure and imports nothing of the gateway' },
 ];
 
@@ -93,7 +100,11 @@ describe('architecture: the rooms of src/ depend one way (docs/architecture.md)'
     const arrows = graphOf(IMPORTS, roomOf);
     const rooms = new Set(sourceFiles(SRC).map((file) => roomOf(srcPath(file))));
     for (const room of [...rooms].sort()) t.diagnostic(`${room} → ${[...(arrows.get(room)?.keys() ?? [])].sort().join(', ') || 'nothing'}`);
-    for (const room of ['(root)', 'auth', 'common', 'config', 'modules', 'signalr']) assert.ok(IMPORTS.some((found) => roomOf(found.from) === room), `no import read in ${room}`);
+    for (const room of ['(root)', 'auth', 'common', 'config', 'modules', 'signalr'])
+      assert.ok(
+        IMPORTS.some((found) => roomOf(found.from) === room),
+        `no import read in ${room}`,
+      );
   });
 
   it('has no cycle between rooms', () => {
@@ -101,23 +112,40 @@ describe('architecture: the rooms of src/ depend one way (docs/architecture.md)'
   });
 
   it('has no cycle between the files of signalr/', () => {
-    assert.deepEqual(cyclesOf(graphOf(IMPORTS.filter(({ from, to }) => roomOf(from) === 'signalr' && roomOf(to) === 'signalr'), (path) => path)), []);
+    assert.deepEqual(
+      cyclesOf(
+        graphOf(
+          IMPORTS.filter(({ from, to }) => roomOf(from) === 'signalr' && roomOf(to) === 'signalr'),
+          (path) => path,
+        ),
+      ),
+      [],
+    );
   });
 
   it('keeps the leaves and the upstream client free of what they must not know', () => {
     const broken = RULES.flatMap(({ room, mayImport, why }) =>
-      IMPORTS.filter(({ from, to }) => roomOf(from) === room && roomOf(to) !== room && !mayImport(to)).map(({ from, to }) => `${from} imports ${to}: ${why}`));
+      IMPORTS.filter(({ from, to }) => roomOf(from) === room && roomOf(to) !== room && !mayImport(to)).map(({ from, to }) => `${from} imports ${to}: ${why}`),
+    );
     assert.deepEqual(broken, []);
   });
 
   it('lets only the composition root import dev/ (not installed in production) and nothing import the composition root', () => {
-    const broken = IMPORTS.filter(({ from, to }) => roomOf(from) !== roomOf(to) && ((roomOf(to) === 'dev' && roomOf(from) !== '(root)') || roomOf(to) === '(root)'));
-    assert.deepEqual(broken.map(({ from, to }) => `${from} imports ${to}`), []);
+    const broken = IMPORTS.filter(
+      ({ from, to }) => roomOf(from) !== roomOf(to) && ((roomOf(to) === 'dev' && roomOf(from) !== '(root)') || roomOf(to) === '(root)'),
+    );
+    assert.deepEqual(
+      broken.map(({ from, to }) => `${from} imports ${to}`),
+      [],
+    );
   });
 
   it('resolves every relative import to a file of src/', () => {
     const files = new Set(sourceFiles(SRC).map(srcPath));
     const missing = IMPORTS.filter(({ to }) => !files.has(to));
-    assert.deepEqual(missing.map(({ from, to }) => `${from} imports ${to}`), []);
+    assert.deepEqual(
+      missing.map(({ from, to }) => `${from} imports ${to}`),
+      [],
+    );
   });
 });

@@ -9,12 +9,15 @@ import { ConnectionStringError, parseConnectionString } from '../../src/config/c
 const KEY = 'S3cr3tAccessKey0123456789abcdefABCDEF+/=';
 
 function rejects(text: string, message: RegExp): void {
-  assert.throws(() => parseConnectionString(text), (error: unknown) => {
-    assert.ok(error instanceof ConnectionStringError);
-    assert.match(error.message, message);
-    assert.doesNotMatch(error.message, /S3cr3t/, 'the AccessKey never appears in an error');
-    return true;
-  });
+  assert.throws(
+    () => parseConnectionString(text),
+    (error: unknown) => {
+      assert.ok(error instanceof ConnectionStringError);
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /S3cr3t/, 'the AccessKey never appears in an error');
+      return true;
+    },
+  );
 }
 
 describe('parseConnectionString', () => {
@@ -47,7 +50,9 @@ describe('parseConnectionString', () => {
   });
 
   it('honours ServerEndpoint and ClientEndpoint', () => {
-    const c = parseConnectionString(`Endpoint=https://demo.service.signalr.net;AccessKey=${KEY};ServerEndpoint=http://10.0.0.5:8080/;ClientEndpoint=https://chat.example.com`);
+    const c = parseConnectionString(
+      `Endpoint=https://demo.service.signalr.net;AccessKey=${KEY};ServerEndpoint=http://10.0.0.5:8080/;ClientEndpoint=https://chat.example.com`,
+    );
     assert.equal(c.endpoint.host, 'demo.service.signalr.net');
     assert.equal(c.serverEndpoint.href, 'http://10.0.0.5:8080/');
     assert.equal(c.clientEndpoint.href, 'https://chat.example.com/');
@@ -93,6 +98,7 @@ describe('parseConnectionString', () => {
     const c = parseConnectionString(`Endpoint=https://a.example;AccessKey=${KEY}`);
     assert.doesNotMatch(JSON.stringify(c), /S3cr3t/);
     assert.doesNotMatch(inspect(c, { depth: 5 }), /S3cr3t/);
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the point: a Secret redacts itself in a template
     assert.doesNotMatch(`${c.accessKey}`, /S3cr3t/);
   });
 });
@@ -106,11 +112,21 @@ describe('SignalRConfig.fromEnv', () => {
   });
 
   it('reads and validates the numbers', () => {
-    const config = SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, UPSTREAM_TIMEOUT_MS: '2500', SIGNALR_TOKEN_LIFETIME_S: '600' });
+    const config = SignalRConfig.fromEnv({
+      SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`,
+      UPSTREAM_TIMEOUT_MS: '2500',
+      SIGNALR_TOKEN_LIFETIME_S: '600',
+    });
     assert.equal(config.timeoutMs, 2500);
     assert.equal(config.tokenLifetimeSeconds, 600);
-    assert.throws(() => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, UPSTREAM_TIMEOUT_MS: 'soon' }), /UPSTREAM_TIMEOUT_MS/);
-    assert.throws(() => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, SIGNALR_TOKEN_LIFETIME_S: '5' }), /SIGNALR_TOKEN_LIFETIME_S/);
+    assert.throws(
+      () => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, UPSTREAM_TIMEOUT_MS: 'soon' }),
+      /UPSTREAM_TIMEOUT_MS/,
+    );
+    assert.throws(
+      () => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, SIGNALR_TOKEN_LIFETIME_S: '5' }),
+      /SIGNALR_TOKEN_LIFETIME_S/,
+    );
   });
 
   it('retries nothing by default, each attempt having the whole deadline', () => {
@@ -120,20 +136,33 @@ describe('SignalRConfig.fromEnv', () => {
 
   it('reads and validates the retry settings; an attempt may not outlast the deadline', () => {
     const env = { SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}`, UPSTREAM_TIMEOUT_MS: '4000' };
-    const config = SignalRConfig.fromEnv({ ...env, UPSTREAM_MAX_RETRIES: '3', UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000', UPSTREAM_RETRY_DELAY_MS: '50', UPSTREAM_RETRY_MAX_DELAY_MS: '400' });
+    const config = SignalRConfig.fromEnv({
+      ...env,
+      UPSTREAM_MAX_RETRIES: '3',
+      UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+      UPSTREAM_RETRY_DELAY_MS: '50',
+      UPSTREAM_RETRY_MAX_DELAY_MS: '400',
+    });
     assert.deepEqual(config.retry, { maxRetries: 3, attemptTimeoutMs: 1000, delayMs: 50, maxDelayMs: 400 });
-    assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_ATTEMPT_TIMEOUT_MS: '4001' }), /UPSTREAM_ATTEMPT_TIMEOUT_MS: must not exceed UPSTREAM_TIMEOUT_MS/);
+    assert.throws(
+      () => SignalRConfig.fromEnv({ ...env, UPSTREAM_ATTEMPT_TIMEOUT_MS: '4001' }),
+      /UPSTREAM_ATTEMPT_TIMEOUT_MS: must not exceed UPSTREAM_TIMEOUT_MS/,
+    );
     assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_MAX_RETRIES: '-1' }), /UPSTREAM_MAX_RETRIES/);
     assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_MAX_RETRIES: '11' }), /UPSTREAM_MAX_RETRIES/);
     assert.throws(() => SignalRConfig.fromEnv({ ...env, UPSTREAM_RETRY_DELAY_MS: 'soon' }), /UPSTREAM_RETRY_DELAY_MS/);
   });
 
   it('fails fast with a readable ConfigError when the connection string is missing or bad, never echoing it', () => {
-    assert.throws(() => SignalRConfig.fromEnv({}), (error: unknown) => error instanceof ConfigError && /SIGNALR_CONNECTION_STRING: is required/.test(error.message));
+    assert.throws(
+      () => SignalRConfig.fromEnv({}),
+      (error: unknown) => error instanceof ConfigError && /SIGNALR_CONNECTION_STRING: is required/.test(error.message),
+    );
     assert.throws(() => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: '' }), ConfigError);
     assert.throws(
       () => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example,AccessKey=${KEY}` }),
-      (error: unknown) => error instanceof ConfigError && /SIGNALR_CONNECTION_STRING: AccessKey is required/.test(error.message) && !error.message.includes('S3cr3t'),
+      (error: unknown) =>
+        error instanceof ConfigError && /SIGNALR_CONNECTION_STRING: AccessKey is required/.test(error.message) && !error.message.includes('S3cr3t'),
     );
   });
 });

@@ -15,10 +15,18 @@ test("a Nest logger's object message reaches pino as fields, named after its cla
   const { logger, lines } = nestLogger('SignalRClient');
   logger.warn({ msg: 'upstream call failed', status: 503, headers: { authorization: 'Bearer secret-token' } });
   assert.equal(lines.length, 1);
-  assert.deepEqual({ ...lines[0], time: undefined }, {
-    level: 40, time: undefined, service: 'signalr-gateway', context: 'SignalRClient',
-    msg: 'upstream call failed', status: 503, headers: { authorization: '[redacted]' },
-  });
+  assert.deepEqual(
+    { ...lines[0], time: undefined },
+    {
+      level: 40,
+      time: undefined,
+      service: 'signalr-gateway',
+      context: 'SignalRClient',
+      msg: 'upstream call failed',
+      status: 503,
+      headers: { authorization: '[redacted]' },
+    },
+  );
 });
 
 test('text messages, errors and stack traces keep their context', () => {
@@ -26,12 +34,15 @@ test('text messages, errors and stack traces keep their context', () => {
   logger.log('SSO ready');
   logger.error('unhandled error', 'Error: boom\n    at somewhere');
   logger.error(new Error('boom'));
-  assert.deepEqual(lines.map(({ level, context, msg, stack }) => ({ level, context, msg, stack })), [
-    { level: 30, context: 'TokenVerifier', msg: 'SSO ready', stack: undefined },
-    { level: 50, context: 'TokenVerifier', msg: 'unhandled error', stack: 'Error: boom\n    at somewhere' },
-    { level: 50, context: 'TokenVerifier', msg: 'boom', stack: undefined },
-  ]);
-  assert.equal((lines[2]!['err'] as { message: string }).message, 'boom');
+  assert.deepEqual(
+    lines.map(({ level, context, msg, stack }) => ({ level, context, msg, stack })),
+    [
+      { level: 30, context: 'TokenVerifier', msg: 'SSO ready', stack: undefined },
+      { level: 50, context: 'TokenVerifier', msg: 'unhandled error', stack: 'Error: boom\n    at somewhere' },
+      { level: 50, context: 'TokenVerifier', msg: 'boom', stack: undefined },
+    ],
+  );
+  assert.equal((lines[2]['err'] as { message: string }).message, 'boom');
 });
 
 test("Nest's start-up lines (route map, modules) are debug, not info", () => {

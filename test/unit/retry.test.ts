@@ -9,7 +9,8 @@ const other = restCalls.addUserToGroup({ hub: 'chat' }, 'u1', 'g1');
 const status = (call: RestCall, code: number): UpstreamError => UpstreamError.fromStatus(call, code);
 const failure = (call: RestCall, code: string, requestWritten: boolean): UpstreamError =>
   UpstreamError.fromFailure(call, Object.assign(new Error(code), { code }), requestWritten);
-const timeout = (call: RestCall, requestWritten: boolean): UpstreamError => UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError'), requestWritten);
+const timeout = (call: RestCall, requestWritten: boolean): UpstreamError =>
+  UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError'), requestWritten);
 
 describe('isRetriable: the Management SDK retry rules', () => {
   const table: [string, (call: RestCall) => UpstreamError, message: boolean, other: boolean][] = [
@@ -43,10 +44,16 @@ describe('isRetriable: the Management SDK retry rules', () => {
 describe('backoffMs: exponential, capped, jittered', () => {
   const settings = { maxRetries: 5, attemptTimeoutMs: 1000, delayMs: 100, maxDelayMs: 350 };
   it('doubles from delayMs up to maxDelayMs without jitter at its top', () => {
-    assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(n, settings, () => 0)), [100, 200, 350, 350]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => backoffMs(n, settings, () => 0)),
+      [100, 200, 350, 350],
+    );
   });
   it('jitters each wait down by at most half', () => {
-    assert.deepEqual([1, 2, 3].map((n) => backoffMs(n, settings, () => 1)), [50, 100, 175]);
+    assert.deepEqual(
+      [1, 2, 3].map((n) => backoffMs(n, settings, () => 1)),
+      [50, 100, 175],
+    );
     for (let n = 1; n <= 5; n++) {
       const wait = backoffMs(n, settings);
       const ceiling = Math.min(350, 100 * 2 ** (n - 1));

@@ -27,10 +27,19 @@ async function upstream(answer: (request: IncomingMessage, response: ServerRespo
   const seen: Seen[] = [];
   const server = createServer((request, response) => {
     let body = '';
-    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => {
-      seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, contentType: request.headers['content-type'], body });
-      answer(request, response);
-    });
+    request
+      .setEncoding('utf8')
+      .on('data', (chunk: string) => (body += chunk))
+      .on('end', () => {
+        seen.push({
+          method: request.method!,
+          url: request.url!,
+          authorization: request.headers.authorization,
+          contentType: request.headers['content-type'],
+          body,
+        });
+        answer(request, response);
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port, seen };
@@ -65,7 +74,9 @@ describe('SignalRClient against a real HTTP server', () => {
       if (path === '/api/hubs/chat/users/busy/:send') return void response.writeHead(429, { 'retry-after': '12' }).end('{"code":"TooMany"}');
       if (path === '/api/hubs/chat/users/locked/:send') return void response.writeHead(401).end();
       if (path === '/api/hubs/chat/users/gone/:send') return void response.writeHead(404).end();
-      response.writeHead(request.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' }).end(request.method === 'HEAD' ? undefined : '{"code":"Success"}');
+      response
+        .writeHead(request.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' })
+        .end(request.method === 'HEAD' ? undefined : '{"code":"Success"}');
     });
     client = clientFor(stub.port, 300);
   });
@@ -85,7 +96,10 @@ describe('SignalRClient against a real HTTP server', () => {
     assert.equal(request.contentType, 'application/json; charset=utf-8');
     assert.equal(request.body, '{"target":"newMessage","arguments":["hi", {"n": 1}]}', 'the arguments as given, byte for byte');
     const token = request.authorization!.replace(/^Bearer /, '');
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), { audience: 'http://127.0.0.1/api/hubs/chat/groups/g%201/:send', algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), {
+      audience: 'http://127.0.0.1/api/hubs/chat/groups/g%201/:send',
+      algorithms: ['HS256'],
+    });
     assert.ok(payload.exp! > payload.iat!);
   });
 

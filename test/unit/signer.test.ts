@@ -31,7 +31,10 @@ describe('SignalRSigner: REST tokens', () => {
     const token = await azure().restToken('/api/hubs/chat/groups/g%201/:send');
     assert.deepEqual(decodeProtectedHeader(token), { alg: 'HS256', typ: 'JWT' });
     assert.deepEqual(decodeJwt(token), { aud: 'https://demo.service.signalr.net/api/hubs/chat/groups/g%201/:send', iat: IAT, nbf: IAT, exp: IAT + 3600 });
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), { currentDate: new Date(NOW), audience: 'https://demo.service.signalr.net/api/hubs/chat/groups/g%201/:send' });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), {
+      currentDate: new Date(NOW),
+      audience: 'https://demo.service.signalr.net/api/hubs/chat/groups/g%201/:send',
+    });
     assert.equal(payload.exp, IAT + 3600);
   });
 
@@ -95,8 +98,26 @@ describe('SignalRSigner: client tokens (negotiate)', () => {
 
   it('prefixes every reserved claim name, in any case and in its long ClaimTypes form', async () => {
     const reserved = [
-      'aud', 'exp', 'iat', 'nbf', 'iss', 'actort', 'acr', 'azp', 'c_hash', 'jti', 'nonce', 'nameid', 'asrs.s.dc',
-      'AUD', 'Nbf', 'C_Hash', 'NameID', 'Nameid', 'ASRS.S.UID', 'Asrs.u.x',
+      'aud',
+      'exp',
+      'iat',
+      'nbf',
+      'iss',
+      'actort',
+      'acr',
+      'azp',
+      'c_hash',
+      'jti',
+      'nonce',
+      'nameid',
+      'asrs.s.dc',
+      'AUD',
+      'Nbf',
+      'C_Hash',
+      'NameID',
+      'Nameid',
+      'ASRS.S.UID',
+      'Asrs.u.x',
       'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
       'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/NameIdentifier',
       'http://schemas.xmlsoap.org/ws/2009/09/identity/claims/actor',

@@ -7,11 +7,12 @@ import { UpstreamError } from '../../src/signalr/upstream-error.js';
 import { restCalls } from '../../src/signalr/urls.js';
 
 const call = restCalls.removeConnectionFromGroup({ hub: 'chat' }, 'g1', 'c1');
-const failure = (code: string, requestWritten = true): UpstreamError => UpstreamError.fromFailure(call, Object.assign(new Error('boom'), { code }), requestWritten);
+const failure = (code: string, requestWritten = true): UpstreamError =>
+  UpstreamError.fromFailure(call, Object.assign(new Error('boom'), { code }), requestWritten);
 
 describe('UPSTREAM_OUTCOMES: the one table from upstream outcome to caller', () => {
   const table: [string, UpstreamError, number, string][] = [
-    ['timeout (the client\'s deadline)', UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError'), true), 504, 'upstream-timeout'],
+    ["timeout (the client's deadline)", UpstreamError.fromFailure(call, new DOMException('late', 'TimeoutError'), true), 504, 'upstream-timeout'],
     ['timeout (undici connect timeout)', failure('UND_ERR_CONNECT_TIMEOUT', false), 504, 'upstream-timeout'],
     ['connection refused', failure('ECONNREFUSED'), 503, 'upstream-unavailable'],
     ['DNS failure', failure('ENOTFOUND'), 503, 'upstream-unavailable'],
@@ -53,7 +54,10 @@ describe('UPSTREAM_OUTCOMES: the one table from upstream outcome to caller', () 
 
   it('rethrows what is not a network failure (a gateway bug stays a 500)', () => {
     const bug = new TypeError('not a network error');
-    assert.throws(() => UpstreamError.fromFailure(call, bug, true), (error) => error === bug);
+    assert.throws(
+      () => UpstreamError.fromFailure(call, bug, true),
+      (error) => error === bug,
+    );
   });
 
   it('keeps whether the request was written (an answer always was)', () => {

@@ -33,14 +33,26 @@ describe('restCalls: the 19 operations of API 2022-06-01', () => {
     ['health', restCalls.health(), `HEAD /api/health?${V}`],
     ['broadcast', restCalls.broadcast(chat), `POST /api/hubs/chat/:send?${V}`],
     ['broadcast excluding', restCalls.broadcast(chat, { excluded: ['c1', 'c/2'] }), `POST /api/hubs/chat/:send?${V}&excluded=c1&excluded=c%2F2`],
-    ['closeAllConnections', restCalls.closeAllConnections(chat, { excluded: ['c1'], reason: 'maintenance (planned)' }), `POST /api/hubs/chat/:closeConnections?${V}&excluded=c1&reason=maintenance%20%28planned%29`],
+    [
+      'closeAllConnections',
+      restCalls.closeAllConnections(chat, { excluded: ['c1'], reason: 'maintenance (planned)' }),
+      `POST /api/hubs/chat/:closeConnections?${V}&excluded=c1&reason=maintenance%20%28planned%29`,
+    ],
     ['sendToGroup', restCalls.sendToGroup(chat, 'Group A', { excluded: ['x'] }), `POST /api/hubs/chat/groups/Group%20A/:send?${V}&excluded=x`],
-    ['closeGroupConnections', restCalls.closeGroupConnections(chat, 'g1', { reason: 'bye' }), `POST /api/hubs/chat/groups/g1/:closeConnections?${V}&reason=bye`],
+    [
+      'closeGroupConnections',
+      restCalls.closeGroupConnections(chat, 'g1', { reason: 'bye' }),
+      `POST /api/hubs/chat/groups/g1/:closeConnections?${V}&reason=bye`,
+    ],
     ['groupExists', restCalls.groupExists(chat, 'g1'), `HEAD /api/hubs/chat/groups/g1?${V}`, true],
     ['addConnectionToGroup', restCalls.addConnectionToGroup(chat, 'g1', 'conn-1'), `PUT /api/hubs/chat/groups/g1/connections/conn-1?${V}`, true],
     ['removeConnectionFromGroup', restCalls.removeConnectionFromGroup(chat, 'g1', 'conn-1'), `DELETE /api/hubs/chat/groups/g1/connections/conn-1?${V}`, true],
     ['sendToUser', restCalls.sendToUser(chat, 'Alice'), `POST /api/hubs/chat/users/Alice/:send?${V}`],
-    ['closeUserConnections', restCalls.closeUserConnections(chat, 'Alice', { excluded: ['a', 'b'], reason: 'r' }), `POST /api/hubs/chat/users/Alice/:closeConnections?${V}&excluded=a&excluded=b&reason=r`],
+    [
+      'closeUserConnections',
+      restCalls.closeUserConnections(chat, 'Alice', { excluded: ['a', 'b'], reason: 'r' }),
+      `POST /api/hubs/chat/users/Alice/:closeConnections?${V}&excluded=a&excluded=b&reason=r`,
+    ],
     ['userExists', restCalls.userExists(chat, 'alice@example.com'), `HEAD /api/hubs/chat/users/alice%40example.com?${V}`, true],
     ['userInGroup', restCalls.userInGroup(chat, 'Alice', 'g1'), `HEAD /api/hubs/chat/users/Alice/groups/g1?${V}`, true],
     ['addUserToGroup', restCalls.addUserToGroup(chat, 'Alice', 'g1'), `PUT /api/hubs/chat/users/Alice/groups/g1?${V}`],
@@ -69,7 +81,10 @@ describe('restCalls: the 19 operations of API 2022-06-01', () => {
 
   it('marks the four :send operations, and only those, as messages (retried only when provably undelivered)', () => {
     const messages = table.filter(([, call]) => call.message).map(([, call]) => call.path);
-    assert.deepEqual([...new Set(messages)], ['/api/hubs/chat/:send', '/api/hubs/chat/groups/Group%20A/:send', '/api/hubs/chat/users/Alice/:send', '/api/hubs/chat/connections/Ab_c-1/:send']);
+    assert.deepEqual(
+      [...new Set(messages)],
+      ['/api/hubs/chat/:send', '/api/hubs/chat/groups/Group%20A/:send', '/api/hubs/chat/users/Alice/:send', '/api/hubs/chat/connections/Ab_c-1/:send'],
+    );
     assert.ok(table.every(([, call]) => call.message === (call.path.endsWith('/:send') || undefined)));
   });
 

@@ -67,9 +67,7 @@ export function clientRoutes(endpoint: ClientEndpoint) {
           reply.raw.on('close', () => connection.transportClosed());
           // The client sends its handshake only once the stream is open: flush headers and a comment now.
           stream.write(':\r\n');
-          return reply
-            .headers({ ...NO_CACHE, 'content-type': 'text/event-stream', 'content-encoding': 'identity', 'x-accel-buffering': 'no' })
-            .send(stream);
+          return reply.headers({ ...NO_CACHE, 'content-type': 'text/event-stream', 'content-encoding': 'identity', 'x-accel-buffering': 'no' }).send(stream);
         }
 
         reply.headers(NO_CACHE).type('application/octet-stream');

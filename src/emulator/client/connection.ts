@@ -35,8 +35,7 @@ export interface ConnectionLimits {
 // Azure in serverless mode without upstream: clients may only listen (docs/azure-compatibility.md#serverless-mode).
 const SERVERLESS_REJECTION = 'No server available';
 const PROTOCOL_ERROR = 'Connection closed with an error.';
-const slowConsumer = (maxBytes: number): string =>
-  `Connection closed because the client did not read its messages: more than ${maxBytes} bytes were waiting.`;
+const slowConsumer = (maxBytes: number): string => `Connection closed because the client did not read its messages: more than ${maxBytes} bytes were waiting.`;
 
 /** One negotiated SignalR connection: its handshake, its inbound policy and its outbound writes. */
 export class ClientConnection {

@@ -125,7 +125,7 @@ export class LongPollingTransport implements Transport {
   }
 
   private take(): Buffer {
-    const body = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue, this.queuedBytes);
+    const body = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queuedBytes);
     this.queue = [];
     this.queuedBytes = 0;
     return body;

@@ -40,5 +40,4 @@ export function parseHandshake(data: Buffer, transportSupportsBinary: boolean, m
   return { kind: 'ok', protocol, rest: data.subarray(end + 1) };
 }
 
-export const handshakeResponse = (error?: string): Buffer =>
-  Buffer.from(JSON.stringify(error ? { error } : {}) + '\x1e');
+export const handshakeResponse = (error?: string): Buffer => Buffer.from(JSON.stringify(error ? { error } : {}) + '\x1e');

@@ -50,8 +50,7 @@ export const jsonProtocol: HubProtocol = {
   binary: false,
   ping: jsonRecord({ type: MessageType.Ping }),
   invocation: (target, args) => jsonRecord({ type: MessageType.Invocation, target, arguments: args }),
-  close: (error, allowReconnect) =>
-    jsonRecord({ type: MessageType.Close, ...(error ? { error } : {}), ...(allowReconnect ? { allowReconnect } : {}) }),
+  close: (error, allowReconnect) => jsonRecord({ type: MessageType.Close, ...(error ? { error } : {}), ...(allowReconnect ? { allowReconnect } : {}) }),
   messageTypes: (data) =>
     textRecords(data).map((record) => {
       const message: unknown = JSON.parse(record.toString('utf8'));

@@ -33,36 +33,38 @@ function operations(store: HubStore): Route[] {
   const groupExists: Operation = (call) => exists(store.groupExists(call.hubKey, call.group), GROUP_NOT_EXISTED);
   const userExists: Operation = (call) => exists(store.userExists(call.hubKey, call.user), USER_NOT_EXISTED);
   const userInGroup: Operation = (call) => exists(store.isUserInGroup(call.hubKey, call.user, call.group), USER_NOT_IN_GROUP);
-  const addToGroup: Operation = (call) =>
-    exists(store.addToGroup(call.hubKey, call.group, call.connectionId), CONNECTION_NOT_EXISTED_ERROR);
-  const removeFromGroup: Operation = (call) =>
-    exists(store.removeFromGroup(call.hubKey, call.group, call.connectionId), CONNECTION_NOT_EXISTED_ERROR);
-  const addUserToGroup = (status: number): Operation => (call) =>
-    (store.addUserToGroup(call.hubKey, call.user, call.group, call.ttl), status);
-  const removeUserFromGroup = (status: number): Operation => (call) =>
-    (store.removeUserFromGroup(call.hubKey, call.user, call.group), status);
-  const removeUserFromAllGroups = (status: number): Operation => (call) =>
-    (store.removeUserFromAllGroups(call.hubKey, call.user), status);
+  const addToGroup: Operation = (call) => exists(store.addToGroup(call.hubKey, call.group, call.connectionId), CONNECTION_NOT_EXISTED_ERROR);
+  const removeFromGroup: Operation = (call) => exists(store.removeFromGroup(call.hubKey, call.group, call.connectionId), CONNECTION_NOT_EXISTED_ERROR);
+  const addUserToGroup =
+    (status: number): Operation =>
+    (call) => (store.addUserToGroup(call.hubKey, call.user, call.group, call.ttl), status);
+  const removeUserFromGroup =
+    (status: number): Operation =>
+    (call) => (store.removeUserFromGroup(call.hubKey, call.user, call.group), status);
+  const removeUserFromAllGroups =
+    (status: number): Operation =>
+    (call) => (store.removeUserFromAllGroups(call.hubKey, call.user), status);
 
   return [
     // 2022-06-01: all 19 operations with the swagger's success codes.
     ['GET', '/api/health', () => 200],
     ['POST', `${hub}/::closeConnections`, (call) => (store.closeHub(call.hubKey, call.reason, call.excluded), 204)],
     ['POST', `${hub}/::send`, broadcast],
-    ['DELETE', `${hub}/connections/:connectionId`, (call) =>
-      exists(store.closeConnection(call.hubKey, call.connectionId, call.reason), CONNECTION_NOT_EXISTED)],
+    [
+      'DELETE',
+      `${hub}/connections/:connectionId`,
+      (call) => exists(store.closeConnection(call.hubKey, call.connectionId, call.reason), CONNECTION_NOT_EXISTED),
+    ],
     ['GET', `${hub}/connections/:connectionId`, connectionExists],
     ['POST', `${hub}/connections/:connectionId/::send`, sendToConnection],
     ['DELETE', `${hub}/connections/:connectionId/groups`, (call) => (store.removeFromAllGroups(call.hubKey, call.connectionId), 200)],
     ['GET', `${hub}/groups/:group`, groupExists],
-    ['POST', `${hub}/groups/:group/::closeConnections`, (call) =>
-      (store.closeGroup(call.hubKey, call.group, call.reason, call.excluded), 204)],
+    ['POST', `${hub}/groups/:group/::closeConnections`, (call) => (store.closeGroup(call.hubKey, call.group, call.reason, call.excluded), 204)],
     ['POST', `${hub}/groups/:group/::send`, sendToGroup],
     ['DELETE', `${hub}/groups/:group/connections/:connectionId`, removeFromGroup],
     ['PUT', `${hub}/groups/:group/connections/:connectionId`, addToGroup],
     ['GET', `${hub}/users/:user`, userExists],
-    ['POST', `${hub}/users/:user/::closeConnections`, (call) =>
-      (store.closeUser(call.hubKey, call.user, call.reason, call.excluded), 204)],
+    ['POST', `${hub}/users/:user/::closeConnections`, (call) => (store.closeUser(call.hubKey, call.user, call.reason, call.excluded), 204)],
     ['POST', `${hub}/users/:user/::send`, sendToUser],
     ['DELETE', `${hub}/users/:user/groups`, removeUserFromAllGroups(204)],
     ['DELETE', `${hub}/users/:user/groups/:group`, removeUserFromGroup(204)],

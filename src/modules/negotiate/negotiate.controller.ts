@@ -19,8 +19,9 @@ export class NegotiateController {
   @ApiOperation({
     operationId: 'negotiate',
     summary: 'Connect the signed-in user to a hub: the SignalR client calls this itself.',
-    description: 'Point the standard SignalR client at `/hubs/{hub}` with `accessTokenFactory` returning the SSO access token. '
-      + 'Any valid user token will do (no permission needed): the user id is its `SSO_USER_CLAIM`. The answer is the redirect the client follows to the SignalR service.',
+    description:
+      'Point the standard SignalR client at `/hubs/{hub}` with `accessTokenFactory` returning the SSO access token. ' +
+      'Any valid user token will do (no permission needed): the user id is its `SSO_USER_CLAIM`. The answer is the redirect the client follows to the SignalR service.',
   })
   @ApiResponse({ status: 200, description: 'The redirect to the SignalR service.', type: NegotiateResponseDto })
   @ApiProblems(400, 403, 413)
@@ -34,7 +35,7 @@ export class NegotiateController {
   @ApiOperation({
     operationId: 'generateToken',
     summary: 'Mint a client token for a user (trusted services).',
-    description: 'As Azure\'s `:generateToken` (API 2023-07-01), plus the `url` to connect to. The token carries no claims but the user id.',
+    description: "As Azure's `:generateToken` (API 2023-07-01), plus the `url` to connect to. The token carries no claims but the user id.",
   })
   @ApiResponse({ status: 200, description: 'A client token and where to use it.', type: ClientTokenDto })
   @ApiProblems(400, 413)

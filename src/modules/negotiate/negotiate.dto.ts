@@ -42,7 +42,7 @@ export class GenerateTokenQuery extends HubQuery {
 
   @ApiProperty({ description: 'Minutes the token is valid.', required: false, type: 'integer', minimum: 1, maximum: MAX_MINUTES_TO_EXPIRE, default: 60 })
   // Only plain digits become a number: Number('') is 0 and Number('1e3') is 1000, neither of which the caller wrote.
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
   @ValidateBy({
     name: 'is-minutes-to-expire',
     validator: {

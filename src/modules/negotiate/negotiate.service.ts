@@ -28,7 +28,8 @@ export class NegotiateService {
   async negotiate({ hub }: HubParams, { application }: NegotiateQuery, principal: Principal): Promise<NegotiateResponseDto> {
     if (principal.user === undefined) {
       throw new ProblemException({
-        status: 403, code: 'no-user',
+        status: 403,
+        code: 'no-user',
         detail: `The SSO token has no ${this.ssoConfig.userClaim} claim naming a user; negotiate is for user tokens.`,
       });
     }
@@ -36,7 +37,8 @@ export class NegotiateService {
     // not echoed, as it may be anything.
     if (!isValidName('user', principal.user)) {
       throw new ProblemException({
-        status: 403, code: 'invalid-user',
+        status: 403,
+        code: 'invalid-user',
         detail: `The SSO token's ${this.ssoConfig.userClaim} claim is not a user id SignalR accepts (it ${NAME_RULES.user.requirement}).`,
       });
     }

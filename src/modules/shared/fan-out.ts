@@ -21,7 +21,7 @@ async function fanOut<T>(items: readonly T[], call: (item: T) => Promise<Upstrea
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let index = next++; index < items.length; index = next++) {
-      outcomes[index] = await call(items[index]!).then(
+      outcomes[index] = await call(items[index]).then(
         ({ status }) => ({ status }),
         (error: unknown) => {
           const { problem } = renderProblem(error, problemOfUpstream);
@@ -44,5 +44,5 @@ export async function sendToEach<K extends string>(
   send: (recipient: string) => Promise<UpstreamResult>,
 ): Promise<{ results: (Record<K, string> & RecipientOutcome)[] }> {
   const outcomes = await fanOut(recipients, send);
-  return { results: outcomes.map((outcome, index) => ({ [key]: recipients[index]!, ...outcome }) as Record<K, string> & RecipientOutcome) };
+  return { results: outcomes.map((outcome, index) => ({ [key]: recipients[index], ...outcome }) as Record<K, string> & RecipientOutcome) };
 }

@@ -14,7 +14,10 @@ export class HubParams {
 
 /** Query of every hub-scoped operation. */
 export class HubQuery {
-  @IsName('hub', { optional: true, description: 'Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream.' })
+  @IsName('hub', {
+    optional: true,
+    description: 'Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream.',
+  })
   application?: string;
 }
 
@@ -43,7 +46,14 @@ export class PayloadDto {
   })
   target: string;
 
-  @ApiProperty({ description: 'The arguments of the client method, any JSON values.', type: 'array', items: {}, required: false, default: [], example: ['hello'] })
+  @ApiProperty({
+    description: 'The arguments of the client method, any JSON values.',
+    type: 'array',
+    items: {},
+    required: false,
+    default: [],
+    example: ['hello'],
+  })
   @ValidateBy({
     name: 'is-arguments',
     validator: { validate: (value) => value === undefined || Array.isArray(value), defaultMessage: () => 'arguments must be an array' },

@@ -9,7 +9,13 @@ import { UpstreamError } from '../../signalr/upstream-error.js';
  */
 
 /** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (docs/azure-compatibility.md#responses). */
-const NOT_EXISTED_CODES = new Set(['Warning.Connection.NotExisted', 'Warning.User.NotExisted', 'Warning.Group.NotExisted', 'Info.User.NotInGroup', 'Error.Connection.NotExisted']);
+const NOT_EXISTED_CODES = new Set([
+  'Warning.Connection.NotExisted',
+  'Warning.User.NotExisted',
+  'Warning.Group.NotExisted',
+  'Info.User.NotInGroup',
+  'Error.Connection.NotExisted',
+]);
 
 /** One row of the outcome table: which failures it matches and what the gateway's caller gets. */
 interface UpstreamOutcome {
@@ -85,7 +91,8 @@ const UPSTREAM_OUTCOMES: readonly UpstreamOutcome[] = [
     matches: (e) => e.status !== undefined && e.status < 500,
     status: 502,
     code: 'upstream-rejected-request',
-    detail: (e) => `Azure SignalR rejected ${e.operation} with ${answered(e)}; the gateway validates requests first, so this is a gateway bug or API contract drift.`,
+    detail: (e) =>
+      `Azure SignalR rejected ${e.operation} with ${answered(e)}; the gateway validates requests first, so this is a gateway bug or API contract drift.`,
   },
   {
     matches: () => true,

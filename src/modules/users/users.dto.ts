@@ -30,7 +30,7 @@ export class TtlQuery extends HubQuery {
     maximum: TTL_MAX_SECONDS,
   })
   // Only plain digits become a number: Number('') is 0 and Number('1e3') is 1000, neither of which the caller wrote.
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
   @ValidateBy({
     name: 'is-ttl',
     validator: {
