@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createGateway } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
 
 const HOST = '127.0.0.1';
 
@@ -49,7 +50,7 @@ async function hop(): Promise<Running> {
  * one line per request, buffered and written asynchronously to stdout); the parent points stdout at /dev/null.
  */
 async function gateway(): Promise<Running> {
-  const app = await createGateway(process.env);
+  const app = await createGateway(loadConfig(process.env));
   await app.listen({ port: 0, host: HOST });
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { url: `http://${HOST}:${port}`, close: () => app.close() };

@@ -4,7 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { ProblemValidationPipe } from './common/validation.pipe.js';
 import { ConfigModule } from './config/config.module.js';
-import type { Env } from './config/validate-env.js';
+import type { GatewayConfig } from './config/load-config.js';
 import { BroadcastModule } from './modules/broadcast/broadcast.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
@@ -16,11 +16,11 @@ import { SignalRModule } from './signalr/signalr.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(env),
+        ConfigModule.forRoot(config),
         AuthModule,
         SignalRModule,
         BroadcastModule,

@@ -11,9 +11,9 @@ import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from 
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
 import { securityHeaders } from './security-headers.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
-import { ServerConfig, type HttpTimeouts } from './config/server.config.js';
+import type { GatewayConfig } from './config/load-config.js';
+import type { HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
-import type { Env } from './config/validate-env.js';
 import { demoPage } from './dev/demo-page.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { setupOpenApi } from './openapi/openapi.js';
@@ -22,12 +22,9 @@ import { setupOpenApi } from './openapi/openapi.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const HEADER_LIMIT_BYTES = 16 * 1024;
 
-/**
- * Builds the gateway from an environment: config is validated here, once, and a ConfigError is thrown
- * before any socket opens. The caller decides when to `listen`.
- */
-export async function createGateway(env: Env, logger?: Logger): Promise<NestFastifyApplication> {
-  const server = ServerConfig.fromEnv(env);
+/** Builds the gateway from its loaded config (`loadConfig`). The caller decides when to `listen`. */
+export async function createGateway(config: GatewayConfig, logger?: Logger): Promise<NestFastifyApplication> {
+  const { server } = config;
   const log = logger ?? createLogger(server.logLevel);
   const adapter = new FastifyAdapter({
     loggerInstance: log,
@@ -40,7 +37,7 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     http: { maxHeaderSize: HEADER_LIMIT_BYTES, ...nodeTimeoutOptions(server.timeouts) },
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
     // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.

@@ -2,38 +2,27 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { createGateway } from './app.js';
 import { createLogger } from './common/logging.js';
-import { ServerConfig } from './config/server.config.js';
-import { ConfigError, type Env } from './config/validate-env.js';
+import { loadConfig } from './config/load-config.js';
+import { ConfigError } from './config/validate-env.js';
 import type { DevelopmentStack } from './dev/development-stack.js';
 import { drainAndClose } from './lifecycle/shutdown.js';
 
-/** In production every upstream is configured explicitly: the embedded development parts are refused. */
-function requireProductionSettings(env: Env): void {
-  const missing = ['SIGNALR_CONNECTION_STRING', 'SSO_ISSUER', 'SSO_AUDIENCE'].filter((name) => !env[name]);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `Invalid configuration:\n${missing.map((name) => `  - ${name}: required when NODE_ENV=production (the embedded emulator and development SSO are for development only)`).join('\n')}`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
-  const server = ServerConfig.fromEnv(process.env);
-  let env: Env = process.env;
+  // Every setting is checked here, before anything starts or logs.
+  const config = loadConfig(process.env);
+  const { server } = config;
   let log: Logger;
   let stack: DevelopmentStack | undefined;
   if (server.production) {
-    requireProductionSettings(env);
     log = createLogger(server.logLevel);
   } else {
     // Imported only here: the development parts (oidc-provider, pino-pretty) are not installed in the production image.
     const development = await import('./dev/development-stack.js');
     // Readable at a terminal; JSON lines when stdout is a file, a pipe or a log collector.
     log = createLogger(server.logLevel, process.stdout.isTTY ? development.readableLogs() : undefined);
-    stack = await development.startDevelopmentStack(env, log);
-    env = stack.env;
+    stack = await development.startDevelopmentStack(config, log);
   }
-  const app = await createGateway(env, log);
+  const app = await createGateway(config, log);
   if (stack) await app.register(stack.routes);
   await app.listen({ port: server.port, host: server.host });
   await stack?.showBanner(app);

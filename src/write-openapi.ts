@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createGateway } from './app.js';
+import { loadConfig } from './config/load-config.js';
 import { buildOpenApiDocument, serialiseOpenApi } from './openapi/openapi.js';
 
 /**
@@ -15,7 +16,7 @@ const PLACEHOLDER_ENV = {
   SSO_AUDIENCE: 'signalr-gateway',
 };
 
-const app = await createGateway(PLACEHOLDER_ENV, pino({ level: 'silent' }));
+const app = await createGateway(loadConfig(PLACEHOLDER_ENV), pino({ level: 'silent' }));
 const target = new URL('../openapi/openapi.json', import.meta.url);
 mkdirSync(new URL('.', target), { recursive: true });
 writeFileSync(target, serialiseOpenApi(buildOpenApiDocument(app)));

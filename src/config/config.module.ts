@@ -1,18 +1,12 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { NegotiateConfig } from './negotiate.config.js';
-import { ServerConfig } from './server.config.js';
-import { SsoConfig } from './sso.config.js';
-import { SignalRConfig } from './signalr.config.js';
-import type { Env } from './validate-env.js';
-
-/** Each concern's typed config, validated from the environment once, injectable by its class. */
-const CONFIGS = [ServerConfig, SsoConfig, SignalRConfig, NegotiateConfig];
+import type { GatewayConfig } from './load-config.js';
 
 @Global()
 @Module({})
 export class ConfigModule {
-  static forRoot(env: Env): DynamicModule {
-    const providers = CONFIGS.map((config) => ({ provide: config, useValue: config.fromEnv(env) }));
-    return { module: ConfigModule, providers, exports: CONFIGS };
+  /** Each part of the loaded config, injectable by its class (`constructor(private readonly sso: SsoConfig)`). */
+  static forRoot(config: GatewayConfig): DynamicModule {
+    const providers = Object.values(config).map((part: object) => ({ provide: part.constructor, useValue: part }));
+    return { module: ConfigModule, providers, exports: providers.map(({ provide }) => provide) };
   }
 }

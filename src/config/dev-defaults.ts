@@ -5,6 +5,8 @@
 export const DEV_GATEWAY_URL = 'http://127.0.0.1:3000';
 export const DEV_SSO_PORT = 3001;
 export const DEV_EMULATOR_PORT = 8888;
+/** The embedded emulator's AccessKey: public, like Azure's emulator key (the emulator listens on loopback only). */
+export const DEV_EMULATOR_ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 export const DEV_AUDIENCE = 'api://signalr-gateway';
 export const DEV_SERVICE_CLIENT_ID = 'signalr-gateway-service';
 export const DEV_FRONTEND_CLIENT_ID = 'signalr-gateway-frontend';

@@ -1,34 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
-import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyPluginAsync } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
-import { ServerConfig } from '../config/server.config.js';
-import { validateEnv, type Env } from '../config/validate-env.js';
+import { isIPv6 } from 'node:net';
+import type { GatewayConfig } from '../config/load-config.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { HealthService } from '../modules/health/health.service.js';
-import { DEV_EMULATOR_PORT, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, DEV_SSO_PORT, type SsoServiceClient } from '../config/dev-defaults.js';
+import { DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, type SsoServiceClient } from '../config/dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
-/** Ports of the embedded parts, for when the defaults are taken. */
-class DevelopmentEnv {
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
-  EMULATOR_PORT = DEV_EMULATOR_PORT;
-
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
-  DEV_SSO_PORT = DEV_SSO_PORT;
-}
-
 export interface DevelopmentStack {
-  /** The environment with the embedded parts filled in. */
-  env: Env;
   /** Development-only gateway routes: where the development SSO is, for the CLI (DEV_SSO_DISCOVERY_PATH). */
   routes: FastifyPluginAsync;
   /** Once the gateway listens: the copy-paste "Try it" block for the person at the terminal, if there is one. */
@@ -51,34 +32,32 @@ export function readableLogs(): DestinationStream {
 }
 
 /**
- * For a newcomer's `npm start`: whatever is not configured (SignalR upstream, SSO issuer) is started in-process
- * on loopback, and the gateway is pointed at it, with a loud warning. Never used in production (main.ts refuses).
+ * For a newcomer's `npm start`: the embedded parts the config asks for (config.development: whatever SignalR upstream
+ * or SSO issuer is not configured) start in-process on loopback, at the addresses the config already points the
+ * gateway at, with a loud warning. Never in production (the config has no embedded parts there).
  */
-export async function startDevelopmentStack(env: Env, log: Logger): Promise<DevelopmentStack> {
-  const server = ServerConfig.fromEnv(env);
-  const ports = validateEnv(DevelopmentEnv, env);
-  const gatewayUrl = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${server.port}`;
-  const filled: Env = { ...env };
+export async function startDevelopmentStack(config: GatewayConfig, log: Logger): Promise<DevelopmentStack> {
+  const { emulatorPort, ssoPort } = config.development;
+  const gatewayUrl = `http://${browsableHost(config.server.host)}:${config.server.port}`;
   const closers: Array<() => Promise<void>> = [];
   const stackLog = log.child({ context: 'DevelopmentStack' });
   let banner = '';
   let discovery: SsoServiceClient | undefined;
 
-  if (!env.SIGNALR_CONNECTION_STRING) {
-    const emulator = await startEmulator({ host: '127.0.0.1', port: ports.EMULATOR_PORT, logger: log.child({ context: 'Emulator' }) });
-    filled.SIGNALR_CONNECTION_STRING = emulator.connectionString;
+  if (emulatorPort !== undefined) {
+    const accessKey = config.signalr.connection.accessKey.reveal();
+    const emulator = await startEmulator({ host: '127.0.0.1', port: emulatorPort, accessKey, logger: log.child({ context: 'Emulator' }) });
     closers.push(() => emulator.close());
     stackLog.warn(`SIGNALR_CONNECTION_STRING is not set: using the embedded SignalR emulator at ${emulator.url} (development only).`);
   }
 
-  if (!env.SSO_ISSUER) {
+  if (ssoPort !== undefined) {
     const sso = await startDevIssuer({
-      port: ports.DEV_SSO_PORT,
+      port: ssoPort,
+      audience: config.sso.audience,
       serviceClientSecret: DEV_SERVICE_CLIENT_SECRET,
       redirectUris: [`${gatewayUrl}/demo/`, `${gatewayUrl}/docs/oauth2-redirect.html`],
     });
-    filled.SSO_ISSUER = sso.issuer;
-    filled.SSO_AUDIENCE = sso.audience;
     closers.push(() => sso.close());
     stackLog.warn(`SSO_ISSUER is not set: using the embedded DEVELOPMENT issuer at ${sso.issuer}; anyone can sign in as anyone. Never use it in production.`);
     discovery = { issuer: sso.issuer, clientId: sso.service.clientId, clientSecret: sso.service.clientSecret };
@@ -86,7 +65,6 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
   }
 
   return {
-    env: filled,
     routes: async (fastify) => {
       // The service client is public like the README's curl, and useless elsewhere: the SSO listens on loopback only.
       if (discovery) fastify.get(DEV_SSO_DISCOVERY_PATH, async () => discovery);
@@ -107,4 +85,10 @@ export async function startDevelopmentStack(env: Env, log: Logger): Promise<Deve
       await Promise.all(closers.map((close) => close()));
     },
   };
+}
+
+/** Where a browser on this machine reaches a gateway listening on `host` (every interface: through loopback). */
+function browsableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return isIPv6(host) ? `[${host}]` : host;
 }

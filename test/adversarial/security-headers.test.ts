@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { createGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { startStack, type Stack } from '../e2e/harness.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
@@ -48,7 +49,12 @@ describe('security headers in production', () => {
     standIn = await startUpstreamStandIn();
     // Production requires an https issuer; this one is never reached (the probe below needs no token).
     app = await createGateway(
-      { NODE_ENV: 'production', SSO_ISSUER: 'https://sso.invalid', SSO_AUDIENCE: 'api://gateway', SIGNALR_CONNECTION_STRING: standIn.connectionString },
+      loadConfig({
+        NODE_ENV: 'production',
+        SSO_ISSUER: 'https://sso.invalid',
+        SSO_AUDIENCE: 'api://gateway',
+        SIGNALR_CONNECTION_STRING: standIn.connectionString,
+      }),
       pino({ level: 'silent' }),
     );
     await app.init();

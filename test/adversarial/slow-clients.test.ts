@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { createGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
@@ -82,7 +83,10 @@ describe('slow and partial requests are cut (raw sockets that never close their 
 
   before(async () => {
     [issuer, standIn] = await Promise.all([startTestIssuer(), startUpstreamStandIn()]);
-    app = await createGateway({ NODE_ENV: 'test', ...issuer.env, SIGNALR_CONNECTION_STRING: standIn.connectionString, ...TIMEOUTS }, pino({ level: 'silent' }));
+    app = await createGateway(
+      loadConfig({ NODE_ENV: 'test', ...issuer.env, SIGNALR_CONNECTION_STRING: standIn.connectionString, ...TIMEOUTS }),
+      pino({ level: 'silent' }),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.getHttpServer().address() as { port: number }).port;
     token = await issuer.token();

@@ -7,6 +7,7 @@ import { AppModule } from '../../src/app.module.js';
 import { Authenticated, CurrentPrincipal, Public, RequirePermission } from '../../src/auth/auth.decorators.js';
 import type { Principal } from '../../src/auth/token-verifier.js';
 import { PinoNestLogger, RequestLogController } from '../../src/common/logging.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import type { Env } from '../../src/config/validate-env.js';
 
 /** Routes shaped like the gateway's own, declared with the real decorators, so the guard is tested on its own. */
@@ -46,7 +47,7 @@ class ProbeController {
 @Module({})
 class ProbeModule {
   static forRoot(env: Env): DynamicModule {
-    return { module: ProbeModule, imports: [AppModule.forRoot(env)], controllers: [ProbeController] };
+    return { module: ProbeModule, imports: [AppModule.forRoot(loadConfig(env))], controllers: [ProbeController] };
   }
 }
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
 import { SsoConfig } from '../../src/config/sso.config.js';
 import { ConfigError } from '../../src/config/validate-env.js';
 
@@ -25,20 +26,20 @@ describe('SsoConfig', () => {
     assert.deepEqual(SsoConfig.fromEnv({ ...base, SSO_ALGORITHMS: 'ES256, PS256' }).algorithms, ['ES256', 'PS256']);
   });
 
-  it('requires SSO_ISSUER and SSO_AUDIENCE, saying so for production', () => {
-    assert.throws(() => SsoConfig.fromEnv({ NODE_ENV: 'production', SSO_AUDIENCE: 'x' }), /SSO_ISSUER: required in production/);
-    assert.throws(() => SsoConfig.fromEnv({ SSO_AUDIENCE: 'x' }), /development issuer/);
-    assert.throws(() => SsoConfig.fromEnv({ SSO_ISSUER: base.SSO_ISSUER }), /SSO_AUDIENCE/);
-    assert.throws(() => SsoConfig.fromEnv({ ...base, SSO_ISSUER: 'not a url' }), /SSO_ISSUER/);
+  it('requires SSO_AUDIENCE with SSO_ISSUER, and an issuer URL', () => {
+    assert.throws(() => SsoConfig.fromEnv({ SSO_ISSUER: base.SSO_ISSUER }), /SSO_AUDIENCE: is required when SSO_ISSUER is set/);
+    assert.throws(() => SsoConfig.fromEnv({ ...base, SSO_ISSUER: 'not a url' }), /SSO_ISSUER: must be the http or https URL/);
   });
 
-  it('trusts only an https issuer and key set in production', () => {
-    const production = { NODE_ENV: 'production', SSO_AUDIENCE: 'api://gateway' };
-    assert.throws(() => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'http://sso.example.com' }), /must be https/);
+  it('requires SSO_ISSUER in production (elsewhere the development issuer stands in) and trusts only https there', () => {
+    const production = { NODE_ENV: 'production', SSO_AUDIENCE: 'api://gateway', SIGNALR_CONNECTION_STRING: 'Endpoint=https://a.example;AccessKey=k' };
+    assert.throws(() => loadConfig(production), /SSO_ISSUER: required when NODE_ENV=production/);
+    assert.equal(loadConfig({ SSO_AUDIENCE: 'x' }).sso.issuer, 'http://127.0.0.1:3001');
+    assert.throws(() => loadConfig({ ...production, SSO_ISSUER: 'http://sso.example.com' }), /SSO_ISSUER: must be https/);
     assert.throws(
-      () => SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com', SSO_JWKS_URI: 'http://sso.example.com/keys' }),
-      /must be https/,
+      () => loadConfig({ ...production, SSO_ISSUER: 'https://sso.example.com', SSO_JWKS_URI: 'http://sso.example.com/keys' }),
+      /SSO_JWKS_URI: must be https/,
     );
-    assert.equal(SsoConfig.fromEnv({ ...production, SSO_ISSUER: 'https://sso.example.com' }).issuer, 'https://sso.example.com');
+    assert.equal(loadConfig({ ...production, SSO_ISSUER: 'https://sso.example.com' }).sso.issuer, 'https://sso.example.com');
   });
 });

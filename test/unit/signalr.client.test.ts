@@ -47,7 +47,12 @@ async function upstream(answer: (request: IncomingMessage, response: ServerRespo
 
 function clientFor(port: number, timeoutMs = 5000, retry?: Partial<RetrySettings>): SignalRClient {
   const connection = parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`);
-  const config = new SignalRConfig(connection, timeoutMs, 3600, retry && { maxRetries: 0, attemptTimeoutMs: timeoutMs, delayMs: 1, maxDelayMs: 1, ...retry });
+  const config = new SignalRConfig({
+    connection,
+    timeoutMs,
+    tokenLifetimeSeconds: 3600,
+    retry: { maxRetries: 0, attemptTimeoutMs: timeoutMs, delayMs: 1, maxDelayMs: 1, ...retry },
+  });
   return new SignalRClient(config, new SignalRSigner(config));
 }
 
@@ -210,11 +215,11 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
   it('signs each attempt, so a retry never carries a token that expired while retrying', async () => {
     let answered = 0;
     const flaky = await upstream((_request, response) => void response.writeHead(answered++ === 0 ? 503 : 202).end());
-    const config = new SignalRConfig(parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`), 5000, 60, {
-      maxRetries: 1,
-      attemptTimeoutMs: 5000,
-      delayMs: 1,
-      maxDelayMs: 1,
+    const config = new SignalRConfig({
+      connection: parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`),
+      timeoutMs: 5000,
+      tokenLifetimeSeconds: 60,
+      retry: { maxRetries: 1, attemptTimeoutMs: 5000, delayMs: 1, maxDelayMs: 1 },
     });
     let now = Date.now();
     const client = new SignalRClient(config, new SignalRSigner(config, () => (now += 50_000))); // each token is stale at the next call

@@ -11,7 +11,9 @@ const NOW = 1_700_000_000_000;
 const IAT = NOW / 1000;
 
 function signer(connectionString: string, lifetimeSeconds = 3600, clock = () => NOW): SignalRSigner {
-  return new SignalRSigner(new SignalRConfig(parseConnectionString(connectionString), 10_000, lifetimeSeconds), clock);
+  const retry = { maxRetries: 0, attemptTimeoutMs: 10_000, delayMs: 0, maxDelayMs: 0 };
+  const config = new SignalRConfig({ connection: parseConnectionString(connectionString), timeoutMs: 10_000, tokenLifetimeSeconds: lifetimeSeconds, retry });
+  return new SignalRSigner(config, clock);
 }
 
 const azure = (lifetime?: number, clock?: () => number) => signer(`Endpoint=https://demo.service.signalr.net;AccessKey=${KEY};Version=1.0;`, lifetime, clock);
