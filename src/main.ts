@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { createGateway } from './app.js';
 import { createLogger } from './common/logging.js';
+import { listening, PortInUseError, requireFreePort } from './common/listening.js';
 import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './config/validate-env.js';
 import type { DevelopmentStack } from './dev/development-stack.js';
@@ -11,6 +12,11 @@ async function main(): Promise<void> {
   // Every setting is checked here, before anything starts or logs.
   const config = loadConfig(process.env);
   const { server } = config;
+  const { emulatorPort, ssoPort } = config.development;
+  // Every port is tried before anything starts, so that a taken one is all that is said.
+  await requireFreePort('PORT', server.host, server.port);
+  if (emulatorPort !== undefined) await requireFreePort('EMULATOR_PORT', '127.0.0.1', emulatorPort);
+  if (ssoPort !== undefined) await requireFreePort('DEV_SSO_PORT', '127.0.0.1', ssoPort);
   let log: Logger;
   let stack: DevelopmentStack | undefined;
   if (server.production) {
@@ -24,7 +30,7 @@ async function main(): Promise<void> {
   }
   const app = await createGateway(config, log);
   if (stack) await app.register(stack.routes);
-  await app.listen({ port: server.port, host: server.host });
+  await listening('PORT', app.listen({ port: server.port, host: server.host }));
   await stack?.showBanner(app);
   // Drain (readiness fails, requests still served), close the server, then the upstream pool and the embedded parts;
   // the process then ends by itself, or at the deadline if something hangs. A second Ctrl-C stops at once (Node's default).
@@ -47,14 +53,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Configuration and busy ports are the operator's to fix: say what is wrong, without a stack trace.
-  console.error(describeStartupError(error));
+  console.error(error instanceof ConfigError || error instanceof PortInUseError ? error.message : error);
   process.exit(1);
 });
-
-function describeStartupError(error: unknown): unknown {
-  if (error instanceof ConfigError) return error.message;
-  const { code, address, port } = error as { code?: string; address?: string; port?: number };
-  if (code === 'EADDRINUSE')
-    return `Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or choose another port (PORT, EMULATOR_PORT, DEV_SSO_PORT).`;
-  return error;
-}

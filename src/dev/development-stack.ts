@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { isIPv6 } from 'node:net';
+import { listening } from '../common/listening.js';
 import type { GatewayConfig } from '../config/load-config.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { HealthService } from '../modules/health/health.service.js';
@@ -46,18 +47,24 @@ export async function startDevelopmentStack(config: GatewayConfig, log: Logger):
 
   if (emulatorPort !== undefined) {
     const accessKey = config.signalr.connection.accessKey.reveal();
-    const emulator = await startEmulator({ host: '127.0.0.1', port: emulatorPort, accessKey, logger: log.child({ context: 'Emulator' }) });
+    const emulator = await listening(
+      'EMULATOR_PORT',
+      startEmulator({ host: '127.0.0.1', port: emulatorPort, accessKey, logger: log.child({ context: 'Emulator' }) }),
+    );
     closers.push(() => emulator.close());
     stackLog.warn(`SIGNALR_CONNECTION_STRING is not set: using the embedded SignalR emulator at ${emulator.url} (development only).`);
   }
 
   if (ssoPort !== undefined) {
-    const sso = await startDevIssuer({
-      port: ssoPort,
-      audience: config.sso.audience,
-      serviceClientSecret: DEV_SERVICE_CLIENT_SECRET,
-      redirectUris: [`${gatewayUrl}/demo/`, `${gatewayUrl}/docs/oauth2-redirect.html`],
-    });
+    const sso = await listening(
+      'DEV_SSO_PORT',
+      startDevIssuer({
+        port: ssoPort,
+        audience: config.sso.audience,
+        serviceClientSecret: DEV_SERVICE_CLIENT_SECRET,
+        redirectUris: [`${gatewayUrl}/demo/`, `${gatewayUrl}/docs/oauth2-redirect.html`],
+      }),
+    );
     closers.push(() => sso.close());
     stackLog.warn(`SSO_ISSUER is not set: using the embedded DEVELOPMENT issuer at ${sso.issuer}; anyone can sign in as anyone. Never use it in production.`);
     discovery = { issuer: sso.issuer, clientId: sso.service.clientId, clientSecret: sso.service.clientSecret };

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { startEmulator, WELL_KNOWN_ACCESS_KEY } from './emulator.js';
+import { startEmulator, WELL_KNOWN_ACCESS_KEY, type EmulatorOptions, type RunningEmulator } from './emulator.js';
 
 /** An optional positive byte count from the environment; startEmulator applies the default when it is unset. */
 function bytesFromEnvironment(name: string): number | undefined {
@@ -14,10 +14,10 @@ function bytesFromEnvironment(name: string): number | undefined {
  * EMULATOR_MAX_HANDSHAKE_BYTES and EMULATOR_MAX_OUTBOUND_BUFFER_BYTES.
  */
 async function main(): Promise<void> {
-  const port = Number(process.env['EMULATOR_PORT'] ?? 8888);
+  const port = Number(process.env['EMULATOR_PORT'] || 8888);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('EMULATOR_PORT must be a port number (0-65535).');
   const accessKey = process.env['EMULATOR_ACCESS_KEY'] || WELL_KNOWN_ACCESS_KEY;
-  const emulator = await startEmulator({
+  const emulator = await portNamed('EMULATOR_PORT', {
     host: process.env['EMULATOR_HOST'] || '127.0.0.1',
     port,
     accessKey,
@@ -37,6 +37,17 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Starts the emulator; a taken port fails with a message naming the variable to change (as the gateway's do). */
+async function portNamed(variable: string, options: EmulatorOptions): Promise<RunningEmulator> {
+  try {
+    return await startEmulator(options);
+  } catch (error) {
+    const { code, address, port } = error as { code?: string; address?: string; port?: number };
+    if (code !== 'EADDRINUSE') throw error;
+    throw new Error(`Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or set ${variable} to a free port.`, { cause: error });
+  }
 }
 
 main().catch((error: unknown) => {
