@@ -49,7 +49,7 @@ describe('npm start', () => {
         logs.join('\n'),
       );
       assert.ok(
-        logs.some((line) => /INFO.*\[TokenVerifier\] SSO ready/.test(line)),
+        logs.some((line) => /INFO.*\[SsoKeySet\] SSO ready/.test(line)),
         logs.join('\n'),
       );
     } finally {
