@@ -3,10 +3,11 @@ import { NegotiateConfig } from './negotiate.config.js';
 import { ServerConfig } from './server.config.js';
 import { SsoConfig } from './sso.config.js';
 import { SignalRConfig } from './signalr.config.js';
+import { StateConfig } from './state.config.js';
 import type { Env } from './validate-env.js';
 
 /** Each concern's typed config, validated from the environment once, injectable by its class. */
-const CONFIGS = [ServerConfig, SsoConfig, SignalRConfig, NegotiateConfig];
+const CONFIGS = [ServerConfig, SsoConfig, SignalRConfig, NegotiateConfig, StateConfig];
 
 @Global()
 @Module({})

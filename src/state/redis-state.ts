@@ -28,7 +28,7 @@ local nextTat = tat + cost * interval
 if nextTat - now > window then
   return {0, math.floor((window - (tat - now)) / interval), math.ceil((tat - now) / 1000000), math.ceil((nextTat - now - window) / 1000000)}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.ceil((nextTat - now) / 1000))
+if cost > 0 then redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.ceil((nextTat - now) / 1000)) end
 return {1, math.floor((window - (nextTat - now)) / interval), math.ceil((nextTat - now) / 1000000), 0}`,
 };
 

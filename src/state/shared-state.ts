@@ -28,7 +28,7 @@ export abstract class SharedState {
   abstract replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only while its value is still `expected`; whether it did. */
   abstract deleteIf(key: string, expected: string): Promise<boolean>;
-  /** Spends `cost` units of the budget `key` under `rate` when all of them fit, otherwise none (see gcra). */
+  /** Spends `cost` units of the budget `key` under `rate` when all of them fit, otherwise none (see gcra); 0 reads it. */
   abstract consume(key: string, cost: number, rate: Rate): Promise<RateDecision>;
   /** Resolves when the state is usable (for /readyz). */
   abstract ping(): Promise<void>;

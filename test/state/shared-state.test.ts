@@ -69,6 +69,10 @@ function behaviour(name: string, state: () => SharedState): void {
       assert.equal(rest.resetSeconds, 60);
       assert.equal((await state().consume(key, 1, MINUTE)).allowed, false);
       assert.equal((await state().consume(keyOf('other-caller'), 5, MINUTE)).allowed, true);
+      const fresh = await state().consume(keyOf('read-only'), 0, MINUTE);
+      assert.deepEqual({ ...fresh }, { allowed: true, remaining: 5, resetSeconds: 0, retryAfterSeconds: 0 });
+      const read = await state().consume(key, 0, MINUTE);
+      assert.equal(read.remaining, 0);
     });
 
     test('of 40 concurrent unit requests on a budget of 10, exactly 10 pass', async () => {
