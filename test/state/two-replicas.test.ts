@@ -22,6 +22,8 @@ interface Gate {
   /** Resolves when a held request has arrived. */
   arrived(): Promise<void>;
   release(): void;
+  /** The next request gets this status from the "upstream" instead of reaching the emulator. */
+  failNext(status: number): void;
   close(): Promise<void>;
 }
 
@@ -31,8 +33,14 @@ async function startGate(emulatorUrl: string): Promise<Gate> {
   let open = (): void => {};
   let onArrival = (): void => {};
   let arrival = Promise.resolve();
+  let failure: number | undefined;
   const server: Server = createServer((incoming, outgoing) => {
     onArrival();
+    if (failure !== undefined) {
+      outgoing.writeHead(failure, { 'content-type': 'application/json' }).end('{}');
+      failure = undefined;
+      return;
+    }
     void gate.then(() => {
       const upstream = httpRequest(
         { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
@@ -56,6 +64,9 @@ async function startGate(emulatorUrl: string): Promise<Gate> {
     release() {
       onArrival = () => {};
       open();
+    },
+    failNext(status) {
+      failure = status;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -152,6 +163,17 @@ describe('two gateway replicas sharing one Redis', { skip: SKIP_WITHOUT_REDIS },
     assert.equal(later.headers.get('idempotency-replayed'), 'true');
     await settle();
     assert.equal(dora.count('in-flight'), 1);
+  });
+
+  test('a 5xx outcome is not kept: the same key on the other replica runs again and delivers', async () => {
+    gate.failNext(503);
+    const failed = await send(a, 'after-5xx', { 'idempotency-key': 'after-5xx' });
+    assert.equal(failed.status, 502);
+    const retried = await send(b, 'after-5xx', { 'idempotency-key': 'after-5xx' });
+    assert.equal(retried.status, 202);
+    assert.equal(retried.headers.get('idempotency-replayed'), null);
+    await settle();
+    assert.equal(dora.count('after-5xx'), 1);
   });
 
   test('20 pairs of duplicates sent at once to A and B: each pair delivered once, one original 2xx per pair', async (t) => {

@@ -13,8 +13,8 @@ import { TrafficEvents } from '../shared/traffic-events.js';
 import { problemOfUpstream } from '../shared/upstream-problems.js';
 
 const IDEMPOTENT = 'signalr-gateway:idempotent';
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /**
  * How long a first request holds its key: past it, a request that never finished (its replica died) no longer blocks
@@ -167,7 +167,7 @@ function outcomeOfError(error: unknown, fingerprint: string): Outcome | undefine
 }
 
 /** The request's key, undefined without one; a 400 problem for a malformed key or several. */
-export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   const raw = request.raw.rawHeaders;
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === IDEMPOTENCY_KEY_HEADER) count += 1;
