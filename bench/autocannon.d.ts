@@ -8,6 +8,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Each connection cycles through these; `setupRequest` may change a request before it is sent. */
+    requests?: { setupRequest?: (request: { headers: Record<string, string> }) => object }[];
   }
   export interface Histogram {
     average: number;

@@ -4,7 +4,8 @@
  *   BENCH_CONNECTIONS (32), BENCH_DURATION_S (10), BENCH_WARMUP_S (3)   gateway overhead, per target
  *   BENCH_E2E_CLIENTS (100,1000), BENCH_E2E_ROUNDS (20)                 end to end
  *   BENCH_CLIENTS (2000), BENCH_ROUNDS (30)                              emulator capacity
- *   BENCH_SCENARIOS (overhead,end-to-end,emulator)                       which to run
+ *   BENCH_STATE_DURATION_S (5)                                           shared state, per case
+ *   BENCH_SCENARIOS (overhead,end-to-end,emulator,state)                 which to run
  *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,10 +15,11 @@ import { startDevIssuer } from '../src/dev/dev-issuer.js';
 import { runEmulatorBench } from './emulator.js';
 import { runEndToEnd } from './end-to-end.js';
 import { runOverhead, type OverheadResults } from './overhead.js';
+import { runStateBench } from './state.js';
 import { printProfile, summarizeProfile } from './profile.js';
 
 const RESULTS_DIR = 'bench-results';
-const SCENARIOS = ['overhead', 'end-to-end', 'emulator'] as const;
+const SCENARIOS = ['overhead', 'end-to-end', 'emulator', 'state'] as const;
 
 const number = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -137,6 +139,26 @@ async function main(): Promise<void> {
         ],
       );
       results['emulator'] = emulator;
+    }
+
+    if (selected.includes('state')) {
+      const options = { connections: number('BENCH_CONNECTIONS', 32), durationSeconds: number('BENCH_STATE_DURATION_S', 5), warmupSeconds: 2 };
+      printParameters('4. Shared state: rate limit and Idempotency-Key, in memory and in Redis (a fresh key per request)', options);
+      const state = await runStateBench({ ...options, ssoEnv, token });
+      printTable(
+        ['case', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU µs / request', 'added µs', 'Redis CPU µs / request', 'failures'],
+        state.cases.map((c) => [
+          c.name,
+          c.requestsPerSecond,
+          c.latencyMs.p50,
+          c.latencyMs.p99,
+          c.cpuMicrosPerRequest,
+          c.addedCpuMicrosPerRequest,
+          c.redisCpuMicrosPerRequest,
+          c.failures,
+        ]),
+      );
+      results['state'] = state;
     }
   } finally {
     await sso.close();

@@ -47,8 +47,8 @@ interface Ratios {
   p99: number;
 }
 
-const PATH = '/api/hubs/bench/:send';
-const BODY = JSON.stringify({ target: 'bench', arguments: ['payload of a typical chat message'] });
+export const PATH = '/api/hubs/bench/:send';
+export const BODY = JSON.stringify({ target: 'bench', arguments: ['payload of a typical chat message'] });
 const READY_TIMEOUT_MS = 15_000;
 
 export async function runOverhead(options: OverheadOptions): Promise<OverheadResults> {
@@ -104,7 +104,7 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
 }
 
 /** The gateway serves once its SSO keys are loaded; until then it answers 503. */
-async function untilAccepted(url: string, headers: Record<string, string>): Promise<void> {
+export async function untilAccepted(url: string, headers: Record<string, string>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     const response = await fetch(url, { method: 'POST', headers, body: BODY });
@@ -114,7 +114,7 @@ async function untilAccepted(url: string, headers: Record<string, string>): Prom
   }
 }
 
-function figures(result: Result, cpuMicrosUsed: number): TargetFigures {
+export function figures(result: Result, cpuMicrosUsed: number): TargetFigures {
   return {
     requestsPerSecond: Math.round(result.requests.average),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
@@ -125,7 +125,7 @@ function figures(result: Result, cpuMicrosUsed: number): TargetFigures {
 }
 
 /** User + system CPU time of a process so far (Linux), from /proc/<pid>/stat in clock ticks of 10 ms. */
-function cpuMicros(pid: number): number {
+export function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

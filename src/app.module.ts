@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { ProblemValidationPipe } from './common/validation.pipe.js';
@@ -9,10 +9,14 @@ import { BroadcastModule } from './modules/broadcast/broadcast.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { IdempotencyInterceptor } from './modules/idempotency/idempotency.js';
 import { NegotiateModule } from './modules/negotiate/negotiate.module.js';
+import { RateLimitInterceptor } from './modules/rate-limit/rate-limit.js';
+import { TrafficEvents } from './modules/shared/traffic-events.js';
 import { problemOfUpstream } from './modules/shared/upstream-problems.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { SignalRModule } from './signalr/signalr.module.js';
+import { StateModule } from './state/state.module.js';
 
 @Module({})
 export class AppModule {
@@ -23,6 +27,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         AuthModule,
         SignalRModule,
+        StateModule,
         BroadcastModule,
         GroupsModule,
         UsersModule,
@@ -33,6 +38,10 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useValue: new ProblemFilter(problemOfUpstream) },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },
+        TrafficEvents,
+        // In this order: a replayed outcome answers before the rate limit, since it costs no upstream call.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
       ],
     };
   }

@@ -586,7 +586,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -631,7 +631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -661,7 +661,10 @@ export interface operations {
                 /** @description Why the connections are closed, passed to the clients: up to 1024 characters, no control characters. */
                 reason?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -673,6 +676,10 @@ export interface operations {
             /** @description Done. */
             204: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -702,6 +709,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -711,9 +729,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -731,7 +762,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -761,7 +792,10 @@ export interface operations {
                 /** @description Minutes the token is valid. */
                 minutesToExpire?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -773,6 +807,10 @@ export interface operations {
             /** @description A client token and where to use it. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -804,9 +842,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -823,7 +896,10 @@ export interface operations {
                 /** @description Connection ids to leave out; repeat the parameter for each. */
                 excluded?: string[];
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -839,6 +915,10 @@ export interface operations {
             /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
             202: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -868,6 +948,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -886,9 +977,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -906,7 +1010,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -932,7 +1036,10 @@ export interface operations {
                 /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
                 application?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -948,6 +1055,10 @@ export interface operations {
             /** @description One result per recipient, each with the status its own call got. */
             207: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -979,6 +1090,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -997,9 +1119,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1017,7 +1152,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1043,7 +1178,10 @@ export interface operations {
                 /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
                 application?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -1059,6 +1197,10 @@ export interface operations {
             /** @description One result per recipient, each with the status its own call got. */
             207: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1090,6 +1232,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -1108,9 +1261,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1128,7 +1294,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1168,6 +1334,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1215,9 +1385,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1235,7 +1409,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1277,6 +1451,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1315,9 +1493,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1335,7 +1517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1375,6 +1557,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1422,9 +1608,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1442,7 +1632,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1468,7 +1658,10 @@ export interface operations {
                 /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
                 application?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -1486,6 +1679,10 @@ export interface operations {
             /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
             202: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1515,6 +1712,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -1533,9 +1741,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1553,7 +1774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1593,6 +1814,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1631,9 +1856,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1651,7 +1880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1691,6 +1920,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1738,9 +1971,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1758,7 +1995,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1798,6 +2035,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1845,9 +2086,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1865,7 +2110,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1895,7 +2140,10 @@ export interface operations {
                 /** @description Why the connections are closed, passed to the clients: up to 1024 characters, no control characters. */
                 reason?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -1909,6 +2157,10 @@ export interface operations {
             /** @description Done. */
             204: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1938,6 +2190,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -1947,9 +2210,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -1967,7 +2243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1995,7 +2271,10 @@ export interface operations {
                 /** @description Connection ids to leave out; repeat the parameter for each. */
                 excluded?: string[];
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -2013,6 +2292,10 @@ export interface operations {
             /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
             202: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2042,6 +2325,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -2060,9 +2354,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2080,7 +2387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2122,6 +2429,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2169,9 +2480,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2189,7 +2504,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2231,6 +2546,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2278,9 +2597,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2298,7 +2621,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2338,6 +2661,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2385,9 +2712,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2405,7 +2736,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2445,6 +2776,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2492,9 +2827,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2512,7 +2851,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2542,7 +2881,10 @@ export interface operations {
                 /** @description Why the connections are closed, passed to the clients: up to 1024 characters, no control characters. */
                 reason?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -2556,6 +2898,10 @@ export interface operations {
             /** @description Done. */
             204: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2585,6 +2931,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -2594,9 +2951,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2614,7 +2984,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2640,7 +3010,10 @@ export interface operations {
                 /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
                 application?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
                 hub: string;
@@ -2658,6 +3031,10 @@ export interface operations {
             /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
             202: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2687,6 +3064,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
                 headers: {
@@ -2705,9 +3093,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2725,7 +3126,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2765,6 +3166,10 @@ export interface operations {
             /** @description Done. */
             204: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2803,9 +3208,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2823,7 +3232,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2865,6 +3274,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2912,9 +3325,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -2932,7 +3349,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2976,6 +3393,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3014,9 +3435,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3034,7 +3459,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3076,6 +3501,10 @@ export interface operations {
             /** @description Done. */
             204: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3114,9 +3543,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3134,7 +3567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3176,6 +3609,10 @@ export interface operations {
             /** @description Done. */
             200: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3223,9 +3660,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -3243,7 +3684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3365,7 +3806,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthReportDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached. */
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;

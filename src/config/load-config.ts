@@ -3,6 +3,7 @@ import { NegotiateConfig } from './negotiate.config.js';
 import { ServerConfig } from './server.config.js';
 import { SignalRConfig } from './signalr.config.js';
 import { SsoConfig } from './sso.config.js';
+import { StateConfig } from './state.config.js';
 import { ConfigError, type ConfigProblem, type Env } from './validate-env.js';
 
 /** Every typed config of the gateway, built once at start; each part is injectable by its class (config.module.ts). */
@@ -11,6 +12,7 @@ export interface GatewayConfig {
   signalr: SignalRConfig;
   sso: SsoConfig;
   negotiate: NegotiateConfig;
+  state: StateConfig;
   development: DevelopmentConfig;
 }
 
@@ -37,6 +39,7 @@ export function loadConfig(env: Env): GatewayConfig {
     signalr: load(() => SignalRConfig.fromEnv(withEmbedded)),
     sso: load(() => SsoConfig.fromEnv(withEmbedded)),
     negotiate: load(() => NegotiateConfig.fromEnv(env)),
+    state: load(() => StateConfig.fromEnv(env)),
     development,
   };
   // A variable's first problem is the one to fix: a production rule says more than "must be a URL" about a missing issuer.

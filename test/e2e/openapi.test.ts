@@ -47,6 +47,25 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('documents Idempotency-Key, 409 and 422 on every POST under /api, and the RateLimit fields on every hub operation', () => {
+    let posts = 0;
+    for (const [path, item] of Object.entries<any>(served.paths)) {
+      if (!path.startsWith('/api/hubs/')) continue;
+      for (const [method, operation] of Object.entries<any>(item)) {
+        const success = Object.entries<any>(operation.responses).find(([status]) => status.startsWith('2'))![1];
+        assert.ok(success.headers?.RateLimit && success.headers['RateLimit-Policy'], `${operation.operationId} documents RateLimit`);
+        assert.ok(operation.responses['429'].headers?.['Retry-After'], `${operation.operationId} documents Retry-After on 429`);
+        if (method !== 'post') continue;
+        posts += 1;
+        const header = operation.parameters.find((parameter: any) => parameter.in === 'header' && parameter.name === 'Idempotency-Key');
+        assert.ok(header, `${operation.operationId} documents Idempotency-Key`);
+        assert.equal(header.schema.maxLength, 255);
+        for (const status of ['409', '422']) assert.ok(operation.responses[status], `${operation.operationId} documents ${status}`);
+      }
+    }
+    assert.equal(posts, 10, 'sends (4), fan-outs (2), :closeConnections (3), :generateToken');
+  });
+
   it('documents each name with the pattern and limits the validators use', () => {
     const kinds: Record<string, keyof typeof NAME_RULES> = {
       hub: 'hub',

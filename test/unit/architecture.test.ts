@@ -92,6 +92,11 @@ const RULES: { room: string; mayImport: (to: string) => boolean; why: string }[]
     mayImport: (to) => roomOf(to) === 'config' || to === 'common/names.ts',
     why: 'the upstream client knows config and the name rules only, nothing of HTTP',
   },
+  {
+    room: 'state',
+    mayImport: (to) => roomOf(to) === 'config',
+    why: 'the shared state stores strings and budgets; it knows config only, nothing of HTTP or features',
+  },
   { room: 'emulator', mayImport: () => false, why: 'the emulator stands in for Azure and imports nothing of the gateway' },
 ];
 
@@ -100,7 +105,7 @@ describe('architecture: the rooms of src/ depend one way (docs/architecture.md)'
     const arrows = graphOf(IMPORTS, roomOf);
     const rooms = new Set(sourceFiles(SRC).map((file) => roomOf(srcPath(file))));
     for (const room of [...rooms].sort()) t.diagnostic(`${room} → ${[...(arrows.get(room)?.keys() ?? [])].sort().join(', ') || 'nothing'}`);
-    for (const room of ['(root)', 'auth', 'common', 'config', 'modules', 'signalr'])
+    for (const room of ['(root)', 'auth', 'common', 'config', 'modules', 'signalr', 'state'])
       assert.ok(
         IMPORTS.some((found) => roomOf(found.from) === room),
         `no import read in ${room}`,

@@ -13,14 +13,14 @@ export class BroadcastController {
 
   @Post(`api/hubs/:hub/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'broadcast', summary: 'Send a message to every connection of a hub.', status: 202, body: true })
+  @ApiUpstreamOperation({ operationId: 'broadcast', summary: 'Send a message to every connection of a hub.', idempotent: true, status: 202, body: true })
   send(@Param() params: HubParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.broadcast.send(params, query, payload);
   }
 
   @Post(`api/hubs/:hub/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
-  @ApiUpstreamOperation({ operationId: 'closeAllConnections', summary: 'Close every connection of a hub.', status: 204 })
+  @ApiUpstreamOperation({ operationId: 'closeAllConnections', summary: 'Close every connection of a hub.', idempotent: true, status: 204 })
   closeConnections(@Param() params: HubParams, @Query() query: CloseQuery): Promise<void> {
     return this.broadcast.closeConnections(params, query);
   }

@@ -14,7 +14,7 @@ export class ConnectionsController {
 
   @Post(`api/hubs/:hub/connections/:connectionId/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', status: 202, body: true })
+  @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', idempotent: true, status: 202, body: true })
   send(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.connections.send(params, query, payload);
   }

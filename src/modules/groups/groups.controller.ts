@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../shared/hub.dto.js';
+import { perItemOf } from '../rate-limit/rate-limit.js';
 import { azureAction } from '../shared/routes.js';
 import { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto, MAX_GROUPS_PER_SEND } from './groups.dto.js';
 import { GroupsService } from './groups.service.js';
@@ -14,7 +15,7 @@ export class GroupsController {
 
   @Post(`api/hubs/:hub/groups/:group/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', status: 202, body: true })
+  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', idempotent: true, status: 202, body: true })
   send(@Param() params: GroupParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.groups.send(params, query, payload);
   }
@@ -25,6 +26,8 @@ export class GroupsController {
     operationId: 'sendToGroups',
     summary: 'Send one message to several groups.',
     description: `Not in Azure's API. One upstream send per group (up to ${MAX_GROUPS_PER_SEND}), run in parallel; always answers 207 with each group's own status (202 when accepted) and, when it failed, its problem.`,
+    idempotent: true,
+    cost: perItemOf('groups'),
     status: 207,
     type: SendToGroupsResultDto,
     body: true,
@@ -35,7 +38,7 @@ export class GroupsController {
 
   @Post(`api/hubs/:hub/groups/:group/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
-  @ApiUpstreamOperation({ operationId: 'closeGroupConnections', summary: 'Close every connection in a group.', status: 204 })
+  @ApiUpstreamOperation({ operationId: 'closeGroupConnections', summary: 'Close every connection in a group.', idempotent: true, status: 204 })
   closeConnections(@Param() params: GroupParams, @Query() query: CloseQuery): Promise<void> {
     return this.groups.closeConnections(params, query);
   }

@@ -2,7 +2,9 @@ import { Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, RequirePermission } from '../../auth/auth.decorators.js';
 import type { Principal } from '../../auth/token-verifier.js';
-import { ApiProblems } from '../../common/api-problems.js';
+import { ApiProblems, RATE_LIMIT_HEADERS } from '../../common/api-problems.js';
+import { Idempotent } from '../idempotency/idempotency.js';
+import { RateLimited } from '../rate-limit/rate-limit.js';
 import { HubParams } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
 import { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
@@ -37,8 +39,10 @@ export class NegotiateController {
     summary: 'Mint a client token for a user (trusted services).',
     description: "As Azure's `:generateToken` (API 2023-07-01), plus the `url` to connect to. The token carries no claims but the user id.",
   })
-  @ApiResponse({ status: 200, description: 'A client token and where to use it.', type: ClientTokenDto })
-  @ApiProblems(400, 413)
+  @ApiResponse({ status: 200, description: 'A client token and where to use it.', type: ClientTokenDto, headers: RATE_LIMIT_HEADERS })
+  @ApiProblems(400, 413, 429)
+  @RateLimited()
+  @Idempotent()
   generateToken(@Param() params: HubParams, @Query() query: GenerateTokenQuery): Promise<ClientTokenDto> {
     return this.negotiation.generateToken(params, query);
   }

@@ -1,6 +1,8 @@
 import { applyDecorators, HttpCode } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
-import { ApiProblems } from '../../common/api-problems.js';
+import { ApiProblems, RATE_LIMIT_HEADERS } from '../../common/api-problems.js';
+import { Idempotent } from '../idempotency/idempotency.js';
+import { RateLimited, type RateCost } from '../rate-limit/rate-limit.js';
 
 const SUCCESSES: Record<number, string> = {
   200: 'Done.',
@@ -21,20 +23,28 @@ export interface UpstreamOperation {
   body?: boolean;
   /** The operation answers 404 when its target does not exist. */
   notFound?: boolean;
+  /** The operation accepts an Idempotency-Key (every POST). */
+  idempotent?: boolean;
+  /** What one request costs of the caller's budget, when not one upstream call (a fan-out: one per recipient). */
+  cost?: RateCost;
 }
 
 /**
  * Declares an operation that is forwarded to the SignalR service: its success code (set and documented at once, so
- * they cannot drift apart), its OpenAPI identity and every error it can answer.
+ * they cannot drift apart), its OpenAPI identity, every error it can answer, its cost against the caller's rate
+ * limit and, for a POST, its Idempotency-Key.
  */
-export function ApiUpstreamOperation({ operationId, summary, description, status, type, body = false, notFound = false }: UpstreamOperation): MethodDecorator {
+export function ApiUpstreamOperation(operation: UpstreamOperation): MethodDecorator {
+  const { operationId, summary, description, status, type, body = false, notFound = false, idempotent = false, cost } = operation;
   // 401 and 403 are documented by RequirePermission, with the security requirement.
   // 413 for every operation: the names in a path (or a fan-out's body) can make the REST token too long.
   const problems = [400, ...(notFound ? [404] : []), 413, ...(body ? [415] : []), 429, 502, 503, 504];
   return applyDecorators(
     HttpCode(status),
     ApiOperation({ operationId, summary, description }),
-    ApiResponse({ status, description: SUCCESSES[status], type }),
+    ApiResponse({ status, description: SUCCESSES[status], type, headers: RATE_LIMIT_HEADERS }),
     ApiProblems(...problems),
+    RateLimited(cost),
+    ...(idempotent ? [Idempotent()] : []),
   );
 }

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { CloseQuery, HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
+import { perItemOf } from '../rate-limit/rate-limit.js';
 import { azureAction } from '../shared/routes.js';
 import { MAX_USERS_PER_SEND, SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
 import { UsersService } from './users.service.js';
@@ -14,7 +15,7 @@ export class UsersController {
 
   @Post(`api/hubs/:hub/users/:user/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToUser', summary: 'Send a message to every connection of a user.', status: 202, body: true })
+  @ApiUpstreamOperation({ operationId: 'sendToUser', summary: 'Send a message to every connection of a user.', idempotent: true, status: 202, body: true })
   send(@Param() params: UserParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.users.send(params, query, payload);
   }
@@ -25,6 +26,8 @@ export class UsersController {
     operationId: 'sendToUsers',
     summary: 'Send one message to several users.',
     description: `Not in Azure's API. One upstream send per user (up to ${MAX_USERS_PER_SEND}), run in parallel; always answers 207 with each user's own status (202 when accepted) and, when it failed, its problem.`,
+    idempotent: true,
+    cost: perItemOf('users'),
     status: 207,
     type: SendToUsersResultDto,
     body: true,
@@ -35,7 +38,7 @@ export class UsersController {
 
   @Post(`api/hubs/:hub/users/:user/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
-  @ApiUpstreamOperation({ operationId: 'closeUserConnections', summary: 'Close every connection of a user.', status: 204 })
+  @ApiUpstreamOperation({ operationId: 'closeUserConnections', summary: 'Close every connection of a user.', idempotent: true, status: 204 })
   closeConnections(@Param() params: UserParams, @Query() query: CloseQuery): Promise<void> {
     return this.users.closeConnections(params, query);
   }
