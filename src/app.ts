@@ -16,7 +16,10 @@ import { SsoConfig } from './config/sso.config.js';
 import type { Env } from './config/validate-env.js';
 import { demoPage } from './dev/demo-page.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
+import { AuditTrail } from './observability/audit.js';
+import { GatewayMetrics } from './observability/metrics.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { observeRequests, operationIdsOf } from './request-observation.js';
 
 /** Azure's REST limits (docs/azure-compatibility.md#limits): we enforce them before anything goes upstream. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -40,7 +43,7 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     http: { maxHeaderSize: HEADER_LIMIT_BYTES, ...nodeTimeoutOptions(server.timeouts) },
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, log), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
     // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
@@ -56,7 +59,8 @@ export async function createGateway(env: Env, logger?: Logger): Promise<NestFast
     if (lifecycle.draining) reply.header('connection', 'close');
   });
   app.enableCors(corsOptions(server.corsOrigins));
-  setupOpenApi(app);
+  const document = setupOpenApi(app);
+  observeRequests(fastify, app.get(GatewayMetrics), app.get(AuditTrail), operationIdsOf(document));
   if (!server.production) await app.register(demoPage(demoPageConfig(app)));
   return app;
 }

@@ -1,11 +1,17 @@
+// First: tracing, when OTEL_* asks for it, must be in place before Fastify and undici load (instrument.ts).
+import './observability/instrument.js';
 import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { createGateway } from './app.js';
 import { createLogger } from './common/logging.js';
+import { ObservabilityConfig } from './config/observability.config.js';
 import { ServerConfig } from './config/server.config.js';
 import { ConfigError, type Env } from './config/validate-env.js';
 import type { DevelopmentStack } from './dev/development-stack.js';
 import { drainAndClose } from './lifecycle/shutdown.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { serveMetrics, type MetricsListener } from './observability/metrics-server.js';
+import { shutdownTracing } from './observability/tracing.js';
 
 /** In production every upstream is configured explicitly: the embedded development parts are refused. */
 function requireProductionSettings(env: Env): void {
@@ -36,6 +42,13 @@ async function main(): Promise<void> {
   const app = await createGateway(env, log);
   if (stack) await app.register(stack.routes);
   await app.listen({ port: server.port, host: server.host });
+  // Prometheus' scrape endpoint, on its own port (same HOST) so that it is never exposed with the API.
+  const { metricsPort } = app.get(ObservabilityConfig);
+  let metrics: MetricsListener | undefined;
+  if (metricsPort !== 0) {
+    metrics = await serveMetrics(app.get(GatewayMetrics).registry, server.host, metricsPort);
+    log.info({ url: `http://${server.host}:${metrics.port}/metrics` }, 'metrics listening');
+  }
   await stack?.showBanner(app);
   // Drain (readiness fails, requests still served), close the server, then the upstream pool and the embedded parts;
   // the process then ends by itself, or at the deadline if something hangs. A second Ctrl-C stops at once (Node's default).
@@ -45,8 +58,10 @@ async function main(): Promise<void> {
       log.error({ timeoutMs: server.shutdown.timeoutMs }, 'shutdown deadline passed: exiting with requests or connections still open');
       process.exit(1);
     }, server.shutdown.timeoutMs).unref();
+    // The metrics stay up while draining (the drain shows on the dashboards), and stop with the rest; buffered spans go last.
     drainAndClose(app, server.shutdown.drainDelayMs)
-      .then(() => stack?.close())
+      .then(() => Promise.all([stack?.close(), metrics?.close()]))
+      .then(() => shutdownTracing())
       .catch((error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);
@@ -66,6 +81,6 @@ function describeStartupError(error: unknown): unknown {
   if (error instanceof ConfigError) return error.message;
   const { code, address, port } = error as { code?: string; address?: string; port?: number };
   if (code === 'EADDRINUSE')
-    return `Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or choose another port (PORT, EMULATOR_PORT, DEV_SSO_PORT).`;
+    return `Cannot listen on ${address}:${port}: the port is in use. Stop what holds it or choose another port (PORT, METRICS_PORT, EMULATOR_PORT, DEV_SSO_PORT).`;
   return error;
 }

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { addressedHub, isValidName } from './common/names.js';
+import { AuditTrail } from './observability/audit.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { annotateActiveSpan } from './observability/tracing.js';
+
+const HTTP_METHODS = ['get', 'head', 'post', 'put', 'delete', 'patch', 'options'] as const;
+
+/**
+ * Each route's OpenAPI operationId by `METHOD /fastify/route/:template` (`POST /api/hubs/:hub/groups/:group/::send`),
+ * so requests refused before their handler (401, 403, 400) are counted by operation too. A HEAD without an
+ * operation of its own is its GET's.
+ */
+export function operationIdsOf(document: OpenAPIObject): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const [path, item] of Object.entries(document.paths)) {
+    // OpenAPI's `{hub}` is Fastify's `:hub`; a literal colon (`/:send`) is written `::` in a Fastify route.
+    const route = path.replace(/:/g, '::').replace(/\{(\w+)\}/g, ':$1');
+    for (const method of HTTP_METHODS) {
+      const operationId = (item as Record<string, { operationId?: string } | undefined>)[method]?.operationId;
+      if (operationId !== undefined) ids.set(`${method.toUpperCase()} ${route}`, operationId);
+    }
+  }
+  for (const [key, id] of [...ids]) if (key.startsWith('GET ') && !ids.has(`HEAD ${key.slice(4)}`)) ids.set(`HEAD ${key.slice(4)}`, id);
+  return ids;
+}
+
+/** The hub Azure addresses (`{application}_{hub}`, lowercased) when the path and query name valid ones: a bounded label. */
+function hubOf(request: FastifyRequest): string | undefined {
+  const { hub } = (request.params ?? {}) as Record<string, unknown>;
+  const { application } = (request.query ?? {}) as Record<string, unknown>;
+  if (!isValidName('hub', hub)) return undefined;
+  if (application === undefined) return addressedHub(hub);
+  return isValidName('hub', application) ? addressedHub(hub, application) : undefined;
+}
+
+/**
+ * Every request is measured (GatewayMetrics: duration by route template, in flight, by operation, caller and hub), its
+ * server span named after its route with the operation and hub (when tracing is on), and its audit entry, if the
+ * AuditInterceptor opened one, written with the status answered.
+ */
+export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetrics, audit: AuditTrail, operationIds: ReadonlyMap<string, string>): void {
+  fastify.addHook('onRequest', async (request) => {
+    metrics.requestStarted();
+    const route = request.routeOptions.url;
+    if (route === undefined) return;
+    const operation = operationIds.get(`${request.method} ${route}`);
+    const hub = hubOf(request);
+    annotateActiveSpan(`${request.method} ${route}`, {
+      'http.route': route,
+      ...(operation !== undefined && { 'signalr.operation': operation }),
+      ...(hub !== undefined && { 'signalr.hub': hub }),
+    });
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    metrics.requestCompleted({
+      // Unmatched paths are one label value, never the path (a scanner's 404s would make a series each).
+      route: route ?? 'unmatched',
+      method: request.method,
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+      operation: route === undefined ? undefined : operationIds.get(`${request.method} ${route}`),
+      caller: request.caller,
+      hub: route === undefined ? undefined : hubOf(request),
+    });
+    if (request.audit) audit.write(request.audit, reply.statusCode);
+  });
+}
