@@ -6,6 +6,7 @@
  *   BENCH_CLIENTS (2000), BENCH_ROUNDS (30)                              emulator capacity
  *   BENCH_SCENARIOS (overhead,end-to-end,emulator)                       which to run
  *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
+ *   BENCH_TRACING=1      the gateway with OpenTelemetry tracing on in scenario 1 (off by default, as deployed)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -13,7 +13,6 @@ import { HealthModule } from './modules/health/health.module.js';
 import { NegotiateModule } from './modules/negotiate/negotiate.module.js';
 import { problemOfUpstream } from './modules/shared/upstream-problems.js';
 import { UsersModule } from './modules/users/users.module.js';
-import { AuditInterceptor } from './observability/audit.interceptor.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { SignalRModule } from './signalr/signalr.module.js';
 
@@ -38,8 +37,6 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useValue: new ProblemFilter(problemOfUpstream) },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },
-        // Opens the audit entry of each state-changing operation; app.ts writes it when the response is sent.
-        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };
   }

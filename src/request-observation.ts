@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { addressedHub, isValidName } from './common/names.js';
-import { AuditTrail } from './observability/audit.js';
+import { auditRecordOf } from './observability/audit-record.js';
+import { AuditTrail, wasAccepted, withAuditNotes } from './observability/audit.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { annotateActiveSpan } from './observability/tracing.js';
+import { annotateActiveSpan, currentTraceId } from './observability/tracing.js';
+
+/** Methods that change nothing (existence checks, health, the documents): never audited. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const HTTP_METHODS = ['get', 'head', 'post', 'put', 'delete', 'patch', 'options'] as const;
 
@@ -36,11 +40,28 @@ function hubOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Every request is measured (GatewayMetrics: duration by route template, in flight, by operation, caller and hub), its
- * server span named after its route with the operation and hub (when tracing is on), and its audit entry, if the
- * AuditInterceptor opened one, written with the status answered.
+ * Every request is measured (GatewayMetrics: duration by route template, in flight, by operation, caller and hub) and
+ * its server span named after its route with the operation and hub (when tracing is on). With the audit trail on, the
+ * handler of every state-changing route runs with audit notes of its own (an AsyncLocalStorage the upstream client
+ * writes to), and the request's record is written when its response has been sent, if it was accepted.
+ *
+ * Plain Fastify hooks and a handler wrapper rather than a Nest interceptor: any global interceptor sends every request
+ * through Nest's RxJS pipeline, which doubled the gateway's CPU per request in `npm run bench`. Call it before the
+ * routes are registered (before `listen` or `init`), so that the onRoute hook sees them.
  */
 export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetrics, audit: AuditTrail, operationIds: ReadonlyMap<string, string>): void {
+  if (audit.enabled) {
+    fastify.addHook('onRoute', (route) => {
+      const methods = [route.method].flat();
+      if (methods.every((method) => READS.has(method))) return;
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, request, reply) {
+        if (READS.has(request.method)) return handler.call(this, request, reply);
+        const notes = (request.audit = { upstream: [], traceId: currentTraceId(), replayed: false });
+        return withAuditNotes(notes, () => handler.call(this, request, reply));
+      };
+    });
+  }
   fastify.addHook('onRequest', async (request) => {
     metrics.requestStarted();
     const route = request.routeOptions.url;
@@ -65,6 +86,9 @@ export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetric
       caller: request.caller,
       hub: route === undefined ? undefined : hubOf(request),
     });
-    if (request.audit) audit.write(request.audit, reply.statusCode);
+    const notes = request.audit;
+    if (notes && route !== undefined && wasAccepted(notes, reply.statusCode)) {
+      audit.write(auditRecordOf(request, operationIds.get(`${request.method} ${route}`) ?? route, notes, reply.statusCode));
+    }
   });
 }

@@ -27,10 +27,23 @@ export interface AuditMessage {
 }
 
 /**
- * One accepted state-changing request in the making: filled when its handler starts (AuditInterceptor), completed
- * with the answer's status when the response is sent, then written (docs/audit.md, field by field).
+ * What is learnt about a state-changing request while its handler runs: the upstream calls' outcomes (noted by the
+ * upstream client), the trace id, and whether the idempotency store answered it.
  */
-export interface AuditEntry {
+export interface AuditNotes {
+  /** Each upstream attempt's status, or how it failed without one (`timeout`, `unreachable`, `transport`), in completion order. */
+  upstream: (number | string)[];
+  traceId?: string;
+  /**
+   * Whether the answer was replayed from the idempotency store rather than sent upstream again. The idempotency
+   * guard or interceptor sets it (`request.audit.replayed = true`) when it answers from its store.
+   */
+  replayed: boolean;
+}
+
+/** One line of the audit trail (docs/audit.md, field by field). */
+export interface AuditRecord {
+  kind: 'audit';
   requestId: string;
   traceId?: string;
   actor: AuditActor;
@@ -40,39 +53,34 @@ export interface AuditEntry {
   application?: string;
   targets: AuditTargets;
   message?: AuditMessage;
-  /** Each upstream call's status, or how it failed without one (`timeout`, `unreachable`, `transport`), in completion order. */
-  upstream: (number | string)[];
-  /**
-   * Whether the answer was replayed from the idempotency store rather than sent upstream again. The idempotency
-   * interceptor sets it (`request.audit.replayed = true`) when it answers from its store.
-   */
-  replayed: boolean;
-  /** Set once the handler ran to its end or reached upstream: refusals by validation are not audited. */
-  accepted: boolean;
+  outcome: { status: number; upstream: (number | string)[]; replayed: boolean };
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** This request's audit entry, when it is a state-changing operation (set by AuditInterceptor). */
-    audit?: AuditEntry;
+    /** The audit notes of a state-changing request while the audit trail is on (set before its handler runs). */
+    audit?: AuditNotes;
   }
 }
 
-/** The entry of the request whose handler is running; the upstream client notes its calls' outcomes in it. */
-const current = new AsyncLocalStorage<AuditEntry>();
+/** The notes of the request whose handler is running; the upstream client adds its calls' outcomes to them. */
+const current = new AsyncLocalStorage<AuditNotes>();
 
-/** Runs `fn` (a handler) with `entry` as the current entry. */
-export function withAuditEntry<T>(entry: AuditEntry, fn: () => T): T {
-  return current.run(entry, fn);
+/** Runs `fn` (a route handler) with `notes` as the current request's notes. */
+export function withAuditNotes<T>(notes: AuditNotes, fn: () => T): T {
+  return current.run(notes, fn);
 }
 
-/** Notes one upstream call's outcome in the current request's audit entry, if there is one. */
+/** Notes one upstream call's outcome for the current request's audit record, if it has one. */
 export function noteUpstreamOutcome(outcome: number | string): void {
-  const entry = current.getStore();
-  if (entry === undefined) return;
-  entry.upstream.push(outcome);
-  entry.accepted = true;
+  current.getStore()?.upstream.push(outcome);
 }
+
+/**
+ * Whether a request was accepted, so that it is audited: it reached Azure, or it succeeded (token minting calls no
+ * one). Refusals by authentication, permissions or validation (401, 403, 400, 413, 415) did neither.
+ */
+export const wasAccepted = (notes: AuditNotes, status: number): boolean => notes.upstream.length > 0 || status < 400;
 
 /** The audit stream (AUDIT_LOG): one JSON line per accepted state-changing operation. */
 export class AuditTrail {
@@ -93,11 +101,8 @@ export class AuditTrail {
     return this.out !== undefined;
   }
 
-  /** Writes `entry`, answered with `status`, if it was accepted. */
-  write(entry: AuditEntry, status: number): void {
-    if (!this.out || !entry.accepted) return;
-    const { accepted: _accepted, replayed, upstream, ...what } = entry;
-    this.out.info({ kind: 'audit', ...what, outcome: { status, upstream, replayed } }, 'audit');
+  write(record: AuditRecord): void {
+    this.out?.info(record, 'audit');
   }
 
   /** Writes what is buffered (at shutdown). */

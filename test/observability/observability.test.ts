@@ -169,6 +169,12 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
       body: '{"arguments":[]}',
     });
     assert.equal(invalid.status, 400);
+    const minted = await fetch(`${gatewayUrl}/api/hubs/Chat/:generateToken?userId=bob`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'mint-1' },
+    });
+    assert.equal(minted.status, 200);
+    const { accessToken } = (await minted.json()) as { accessToken: string };
     const read = await fetch(`${gatewayUrl}/api/hubs/Chat/users/alice`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'read-1' } });
     assert.equal(read.status, 200);
 
@@ -184,7 +190,7 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, any>);
-      return parsed.some((record) => record['requestId'] === 'audit-me-1') ? { text, parsed } : undefined;
+      return parsed.some((record) => record['requestId'] === 'mint-1') ? { text, parsed } : undefined;
     });
     const record = records.parsed.find((candidate) => candidate['requestId'] === 'audit-me-1')!;
     assert.equal(record['kind'], 'audit');
@@ -196,6 +202,11 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     assert.deepEqual(record['outcome'], { status: 202, upstream: [202], replayed: false });
     assert.equal(typeof record['actor'].clientId, 'string');
     assert.match(record['traceId'], /^[0-9a-f]{32}$/);
+    const mint = records.parsed.find((candidate) => candidate['requestId'] === 'mint-1')!;
+    assert.equal(mint['operation'], 'generateToken');
+    assert.deepEqual(mint['targets'], { user: 'bob' });
+    assert.deepEqual(mint['outcome'], { status: 200, upstream: [], replayed: false });
+    assert.ok(!records.text.includes(accessToken), 'never a minted token');
     assert.ok(!records.text.includes('a secret message'), 'never the payload');
     assert.ok(!records.text.includes(token), 'never the token');
     assert.ok(!records.parsed.some((candidate) => candidate['requestId'] === 'refused-1'), 'a request refused by validation is not audited');

@@ -1,57 +1,29 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { Observable, tap } from 'rxjs';
 import { sourceTextOf } from '../common/json-body.js';
-import { withAuditEntry, type AuditEntry, type AuditMessage, type AuditTargets } from './audit.js';
-import { currentTraceId } from './tracing.js';
-
-/** Methods that change nothing (existence checks, health): never audited. */
-const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import type { AuditMessage, AuditNotes, AuditRecord, AuditTargets } from './audit.js';
 
 /**
- * Opens an audit entry for every state-changing operation whose handler is reached (authenticated and authorised):
- * sends, fan-outs, closes, group changes, token minting. The entry is current while the handler runs, so the upstream
- * client notes each call's outcome in it; the composition root writes it when the response is sent (AuditTrail),
- * only if the operation was accepted (validation passed: the handler finished or reached upstream).
+ * The audit record of a state-changing request, composed when its response has been sent (request-observation.ts):
+ * who from the verified token, what from its path, query and body (validated by then, since only requests that were
+ * accepted are written), the outcome from the status answered and the upstream calls noted while it was handled.
  */
-@Injectable()
-export class AuditInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (READS.has(request.method)) return next.handle();
-    const entry = entryOf(request, operationIdOf(context.getHandler()));
-    request.audit = entry;
-    // next.handle() binds the handler to the async context it is called in: inside withAuditEntry, the entry's.
-    return withAuditEntry(entry, () => next.handle()).pipe(tap({ complete: () => (entry.accepted = true) }));
-  }
-}
-
-/** Where @nestjs/swagger's `@ApiOperation` keeps its options (its DECORATORS.API_OPERATION, not a public export). */
-const API_OPERATION_METADATA = 'swagger/apiOperation';
-
-function operationIdOf(handler: object): string {
-  const operation = Reflect.getMetadata(API_OPERATION_METADATA, handler) as { operationId?: string } | undefined;
-  return operation?.operationId ?? (handler as { name?: string }).name ?? 'unknown';
-}
-
-function entryOf(request: FastifyRequest, operation: string): AuditEntry {
+export function auditRecordOf(request: FastifyRequest, operation: string, notes: AuditNotes, status: number): AuditRecord {
   const params = (request.params ?? {}) as Record<string, unknown>;
   const query = (request.query ?? {}) as Record<string, unknown>;
   const body = (request.body ?? {}) as Record<string, unknown>;
   const claims = request.user?.claims ?? {};
   return {
+    kind: 'audit',
     requestId: request.id,
-    traceId: currentTraceId(),
+    ...(notes.traceId !== undefined && { traceId: notes.traceId }),
     actor: { subject: text(claims.sub), clientId: request.user?.caller },
     operation,
     hub: text(params['hub']),
     application: text(query['application']),
     targets: targetsOf(params, query, body, request.user?.user, operation),
     message: messageOf(body),
-    upstream: [],
-    replayed: false,
-    accepted: false,
+    outcome: { status, upstream: notes.upstream, replayed: notes.replayed },
   };
 }
 
