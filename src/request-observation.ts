@@ -62,8 +62,9 @@ export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetric
       };
     });
   }
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     metrics.requestStarted();
+    reply.raw.once('close', metrics.requestEnded);
     const route = request.routeOptions.url;
     if (route === undefined) return;
     const operation = operationIds.get(`${request.method} ${route}`);

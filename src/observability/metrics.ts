@@ -144,8 +144,12 @@ export class GatewayMetrics {
     this.inFlight.inc();
   }
 
-  requestCompleted({ route, method, status, seconds, operation, caller, hub }: CompletedRequest): void {
+  /** Bound, to be a `close` listener: the response ended, sent or cut off (an aborted request gets no onResponse). */
+  readonly requestEnded = (): void => {
     this.inFlight.dec();
+  };
+
+  requestCompleted({ route, method, status, seconds, operation, caller, hub }: CompletedRequest): void {
     const status_class = statusClass(status);
     this.requestDuration.observe({ route, method, status_class }, seconds);
     if (operation !== undefined) this.requests.inc({ operation, caller: this.callers.of(caller), hub: this.hubs.of(hub), status_class });

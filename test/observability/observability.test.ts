@@ -147,7 +147,10 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     has(/^signalr_gateway_upstream_request_duration_seconds_count\{operation="sendToGroup",outcome="ok",status="202"\} 1$/);
     has(/^signalr_gateway_sso_verifications_total\{outcome="accepted",reason="verified"\} \d+$/);
     has(/^signalr_gateway_jwks_fetches_total\{outcome="success"\} \d+$/);
-    has(/^signalr_gateway_http_requests_in_flight \d+$/);
+    // Every request answered has left the gauge (its response's `close`), however it ended.
+    await eventually('no request in flight', async () =>
+      (await (await fetch(metricsUrl)).text()).includes('\nsignalr_gateway_http_requests_in_flight 0\n') ? true : undefined,
+    );
     has(/^process_cpu_seconds_total \d/);
     has(/^# TYPE signalr_gateway_rate_limited_total counter$/);
     has(/^# TYPE signalr_gateway_idempotent_replays_total counter$/);
