@@ -7,6 +7,7 @@
  *   BENCH_STATE_DURATION_S (5)                                           shared state, per case
  *   BENCH_SCENARIOS (overhead,end-to-end,emulator,state)                 which to run
  *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
+ *   BENCH_TRACING=1      the gateway with OpenTelemetry tracing on in scenario 1 (off by default, as deployed)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';

@@ -64,6 +64,10 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
       ...ssoEnv,
       NODE_ENV: 'test', // production would require an https SSO issuer; the code path per request is the same
       LOG_LEVEL: 'info',
+      // Production's default: one audit line per send, on stdout with the request log.
+      AUDIT_LOG: 'stdout',
+      // Tracing on, exporting every span (OTLP/HTTP JSON) to the upstream process, which answers 202 to anything.
+      ...(process.env['BENCH_TRACING'] === '1' ? { OTEL_EXPORTER_OTLP_ENDPOINT: upstream.url } : {}),
       SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`,
       ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}),
     });

@@ -3,7 +3,11 @@
  * event loop: `node servers.js <upstream|hop|gateway>`. Settings come from the environment; the process sends
  * `{ listening: url }` to its parent (IPC) once it accepts connections and exits cleanly on SIGTERM. With CPU_PROFILE_FILE set, the V8 CPU
  * profiler runs from then on (startup left out, unlike `--cpu-prof`) and the profile is written there on SIGTERM.
+ *
+ * Its first import is the gateway's own first import (src/main.ts): OpenTelemetry, loaded only when OTEL_* asks for
+ * it (BENCH_TRACING=1 does, for the gateway), so the default run measures tracing switched off, as deployed.
  */
+import '../src/observability/instrument.js';
 import 'reflect-metadata';
 import proxy from '@fastify/http-proxy';
 import Fastify from 'fastify';

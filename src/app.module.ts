@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { ProblemValidationPipe } from './common/validation.pipe.js';
@@ -15,16 +16,19 @@ import { RateLimitInterceptor } from './modules/rate-limit/rate-limit.js';
 import { TrafficEvents } from './modules/shared/traffic-events.js';
 import { problemOfUpstream } from './modules/shared/upstream-problems.js';
 import { UsersModule } from './modules/users/users.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { SignalRModule } from './signalr/signalr.module.js';
 import { StateModule } from './state/state.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig): DynamicModule {
+  /** `logger`: the application's, which AUDIT_LOG=stdout writes through (a logger of its own on stdout when absent). */
+  static forRoot(config: GatewayConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger),
         AuthModule,
         SignalRModule,
         StateModule,

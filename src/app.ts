@@ -16,7 +16,11 @@ import type { HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
 import { demoPage } from './dev/demo-page.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
+import { AuditTrail } from './observability/audit.js';
+import { GatewayMetrics } from './observability/metrics.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { TrafficEvents } from './modules/shared/traffic-events.js';
+import { countTraffic, observeRequests, operationIdsOf } from './request-observation.js';
 
 /** Azure's REST limits (docs/azure-compatibility.md#limits): we enforce them before anything goes upstream. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -37,7 +41,7 @@ export async function createGateway(config: GatewayConfig, logger?: Logger): Pro
     http: { maxHeaderSize: HEADER_LIMIT_BYTES, ...nodeTimeoutOptions(server.timeouts) },
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
     // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
@@ -53,7 +57,10 @@ export async function createGateway(config: GatewayConfig, logger?: Logger): Pro
     if (lifecycle.draining) reply.header('connection', 'close');
   });
   app.enableCors(corsOptions(server.corsOrigins));
-  setupOpenApi(app);
+  const document = setupOpenApi(app);
+  const operationIds = operationIdsOf(document);
+  observeRequests(fastify, app.get(GatewayMetrics), app.get(AuditTrail), operationIds);
+  countTraffic(app.get(TrafficEvents), app.get(GatewayMetrics), operationIds);
   if (!server.production) await app.register(demoPage(demoPageConfig(app)));
   return app;
 }

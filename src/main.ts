@@ -1,3 +1,5 @@
+// First: tracing, when OTEL_* asks for it, must be in place before Fastify and undici load (instrument.ts).
+import './observability/instrument.js';
 import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { createGateway } from './app.js';
@@ -7,6 +9,9 @@ import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './config/validate-env.js';
 import type { DevelopmentStack } from './dev/development-stack.js';
 import { drainAndClose } from './lifecycle/shutdown.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { serveMetrics, type MetricsListener } from './observability/metrics-server.js';
+import { shutdownTracing } from './observability/tracing.js';
 
 async function main(): Promise<void> {
   // Every setting is checked here, before anything starts or logs.
@@ -31,6 +36,13 @@ async function main(): Promise<void> {
   const app = await createGateway(config, log);
   if (stack) await app.register(stack.routes);
   await listening('PORT', app.listen({ port: server.port, host: server.host }));
+  // Prometheus' scrape endpoint, on its own port (same HOST) so that it is never exposed with the API.
+  const { metricsPort } = config.observability;
+  let metrics: MetricsListener | undefined;
+  if (metricsPort !== 0) {
+    metrics = await listening('METRICS_PORT', serveMetrics(app.get(GatewayMetrics).registry, server.host, metricsPort));
+    log.info({ url: `http://${server.host}:${metrics.port}/metrics` }, 'metrics listening');
+  }
   await stack?.showBanner(app);
   // Drain (readiness fails, requests still served), close the server, then the upstream pool and the embedded parts;
   // the process then ends by itself, or at the deadline if something hangs. A second Ctrl-C stops at once (Node's default).
@@ -40,8 +52,10 @@ async function main(): Promise<void> {
       log.error({ timeoutMs: server.shutdown.timeoutMs }, 'shutdown deadline passed: exiting with requests or connections still open');
       process.exit(1);
     }, server.shutdown.timeoutMs).unref();
+    // The metrics stay up while draining (the drain shows on the dashboards), and stop with the rest; buffered spans go last.
     drainAndClose(app, server.shutdown.drainDelayMs)
-      .then(() => stack?.close())
+      .then(() => Promise.all([stack?.close(), metrics?.close()]))
+      .then(() => shutdownTracing())
       .catch((error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -1,6 +1,7 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createRemoteJWKSet, type RemoteJWKSet } from 'jose';
+import { Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createRemoteJWKSet, customFetch, type RemoteJWKSet } from 'jose';
 import { SsoConfig } from '../config/sso.config.js';
+import { GatewayMetrics } from '../observability/metrics.js';
 import { BackgroundRetry } from './background-retry.js';
 import { ISSUER_TIMEOUT_MS, SsoDiscovery } from './sso-discovery.js';
 
@@ -30,6 +31,7 @@ export class SsoKeySet implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly config: SsoConfig,
     private readonly discovery: SsoDiscovery,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -59,6 +61,18 @@ export class SsoKeySet implements OnModuleInit, OnApplicationShutdown {
       timeoutDuration: ISSUER_TIMEOUT_MS,
       cooldownDuration: this.config.jwksCooldownSeconds * 1000,
       cacheMaxAge: this.config.jwksMaxAgeSeconds * 1000,
+      // Every fetch of the key set (first load, refresh when stale, unknown `kid`), counted by outcome.
+      [customFetch]: (url: string, options: RequestInit) =>
+        fetch(url, options).then(
+          (response) => {
+            this.metrics?.jwksFetch(response.ok ? 'success' : 'failure');
+            return response;
+          },
+          (error: unknown) => {
+            this.metrics?.jwksFetch('failure');
+            throw error;
+          },
+        ),
     });
     await keys.reload();
     this.keys = keys;

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { errors, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
 import { SsoConfig } from '../config/sso.config.js';
+import { GatewayMetrics } from '../observability/metrics.js';
 import { grantsOf } from './permissions.js';
 import { SsoKeySet, SsoUnavailable } from './sso-key-set.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -20,7 +21,11 @@ export interface Principal {
 /** A token that is not acceptable; `description` is safe to send back (RFC 6750 `error_description`). */
 export class TokenRejected extends Error {
   override readonly name = 'TokenRejected';
-  constructor(readonly description: string) {
+  constructor(
+    readonly description: string,
+    /** One fixed word for the metrics: `expired`, `claim`, `algorithm`, `signature`, `unknown_key`, `malformed`, `too_long`. */
+    readonly reason = 'malformed',
+  ) {
     super(description);
   }
 }
@@ -51,18 +56,32 @@ export class TokenVerifier {
   constructor(
     private readonly config: SsoConfig,
     private readonly keySet: SsoKeySet,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
+  /** Verifies, and counts the outcome by reason (GatewayMetrics' `sso_verifications_total`). */
   async verify(token: string): Promise<Principal> {
-    if (token.length > MAX_SSO_TOKEN_LENGTH) throw new TokenRejected(`The token is longer than ${MAX_SSO_TOKEN_LENGTH} characters.`);
+    try {
+      const { principal, reason } = await this.verifyOnce(token);
+      this.metrics?.ssoVerification('accepted', reason);
+      return principal;
+    } catch (error) {
+      if (error instanceof TokenRejected) this.metrics?.ssoVerification('rejected', error.reason);
+      else if (error instanceof SsoUnavailable) this.metrics?.ssoVerification('unavailable', 'jwks');
+      throw error;
+    }
+  }
+
+  private async verifyOnce(token: string): Promise<{ principal: Principal; reason: 'verified' | 'cached' }> {
+    if (token.length > MAX_SSO_TOKEN_LENGTH) throw new TokenRejected(`The token is longer than ${MAX_SSO_TOKEN_LENGTH} characters.`, 'too_long');
     const keys = this.keySet.resolver();
     const cached = this.verified.get(token);
     try {
-      if (cached === undefined) return await this.check(token, keys);
+      if (cached === undefined) return { principal: await this.check(token, keys), reason: 'verified' };
       // The key set, asked for the token's key, fetches itself again when stale and fails as verifying would once
       // the issuer has removed that key.
       await keys(cached.key);
-      return cached.principal;
+      return { principal: cached.principal, reason: 'cached' };
     } catch (error) {
       if (cached !== undefined) this.verified.delete(token);
       throw this.refusal(error);
@@ -87,7 +106,7 @@ export class TokenVerifier {
   }
 
   private refusal(error: unknown): Error {
-    if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) return new TokenRejected(describe(error));
+    if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) return new TokenRejected(describe(error), reasonOf(error));
     // The key set could not be fetched: the issuer, not the token, is at fault.
     this.logger.warn(`JWKS fetch failed: ${error instanceof Error ? error.message : String(error)}`);
     return new SsoUnavailable();
@@ -103,6 +122,16 @@ export class TokenVerifier {
       claims,
     };
   }
+}
+
+/** The metrics' reason for a refusal, in the same classes as `describe`. */
+function reasonOf(error: InstanceType<typeof errors.JOSEError>): string {
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) return 'claim';
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'algorithm';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature';
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return 'unknown_key';
+  return 'malformed';
 }
 
 /** Error descriptions of our own wording: quote-free (RFC 6750 syntax) and never echoing token content. */

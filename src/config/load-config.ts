@@ -1,5 +1,6 @@
 import { DevelopmentConfig, embeddedEnv } from './development.config.js';
 import { NegotiateConfig } from './negotiate.config.js';
+import { ObservabilityConfig } from './observability.config.js';
 import { ServerConfig } from './server.config.js';
 import { SignalRConfig } from './signalr.config.js';
 import { SsoConfig } from './sso.config.js';
@@ -13,6 +14,7 @@ export interface GatewayConfig {
   sso: SsoConfig;
   negotiate: NegotiateConfig;
   state: StateConfig;
+  observability: ObservabilityConfig;
   development: DevelopmentConfig;
 }
 
@@ -40,6 +42,7 @@ export function loadConfig(env: Env): GatewayConfig {
     sso: load(() => SsoConfig.fromEnv(withEmbedded)),
     negotiate: load(() => NegotiateConfig.fromEnv(env)),
     state: load(() => StateConfig.fromEnv(env)),
+    observability: load(() => ObservabilityConfig.fromEnv(env, env['NODE_ENV'] === 'production')),
     development,
   };
   // A variable's first problem is the one to fix: a production rule says more than "must be a URL" about a missing issuer.

@@ -6,6 +6,7 @@ import type { ClientSettings } from './client/client-endpoint.js';
 import { clientRoutes } from './client/client-routes.js';
 import { serveWebSockets } from './client/websocket-upgrade.js';
 import { HubStore } from './hub-store.js';
+import { EmulatorMetrics } from './metrics.js';
 import { MAX_ESCAPED_NAME_LENGTH } from './rest/rest-request.js';
 import { restRoutes } from './rest/rest-routes.js';
 
@@ -40,6 +41,8 @@ export interface EmulatorOptions {
   maxHandshakeBytes?: number;
   /** A client with more than this waiting unread is closed as a slow consumer (default 1 MB). */
   maxOutboundBufferBytes?: number;
+  /** Node's process metrics at `/metrics` too: when the emulator is a process of its own (`npm run emulator`). */
+  processMetrics?: boolean;
 }
 
 export interface RunningEmulator {
@@ -79,6 +82,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     maxOutboundBufferBytes: positiveInteger('maxOutboundBufferBytes', options.maxOutboundBufferBytes, 1024 * 1024),
   };
   const store = new HubStore(options.closeAllowsReconnect ?? true);
+  const metrics = new EmulatorMetrics(store, { processMetrics: options.processMetrics });
+  store.metrics = metrics;
   const verifier = new AccessTokenVerifier(accessKey);
 
   // Fastify's own request logging would print URLs, and browsers put tokens in `access_token`.
@@ -99,6 +104,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
   await app.register(clientRoutes({ store, verifier, settings }));
   await app.register(restRoutes(store, verifier));
+  // Prometheus' text format, public like Azure's emulator itself (a local development tool, on loopback by default).
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   const stopWebSockets = serveWebSockets(app.server, { store, verifier, settings });
   const keepAlive = setInterval(() => store.keepAlive(keepAliveMs, clientTimeoutMs), keepAliveMs / 2).unref();

@@ -1,4 +1,5 @@
 import type { ClientConnection, ConnectionLifecycle } from './client/connection.js';
+import type { ConnectionCensus, EmulatorMetrics } from './metrics.js';
 import type { OutboundMessage } from './protocol/outbound-message.js';
 
 /** A user's membership of a group, which decides whether the user's future connections join it. */
@@ -44,11 +45,35 @@ function deleteFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
  * Every connection, user and group of every hub, and the one place that fans messages out.
  * Hub keys are already normalised (lower(app)_lower(hub)); users and groups are case-sensitive.
  */
-export class HubStore implements ConnectionLifecycle {
+export class HubStore implements ConnectionLifecycle, ConnectionCensus {
   private readonly hubs = new Map<string, Hub>();
   private readonly byToken = new Map<string, ClientConnection>();
+  /** Set by the emulator once its metrics exist (they read the census from this store). */
+  metrics?: EmulatorMetrics;
 
   constructor(private readonly closeAllowsReconnect: boolean) {}
+
+  messageSent(): void {
+    this.metrics?.messageSent();
+  }
+
+  slowConsumerClosed(): void {
+    this.metrics?.slowConsumerClosed();
+  }
+
+  connectionsByKind(): Map<string, { transport: string; protocol: string; count: number }> {
+    const kinds = new Map<string, { transport: string; protocol: string; count: number }>();
+    for (const hub of this.hubs.values())
+      for (const connection of hub.connections.values()) {
+        const transport = connection.transport?.kind ?? 'none';
+        const protocol = connection.protocol?.name ?? 'none';
+        const key = `${transport}/${protocol}`;
+        const kind = kinds.get(key) ?? { transport, protocol, count: 0 };
+        kind.count++;
+        kinds.set(key, kind);
+      }
+    return kinds;
+  }
 
   // --- Connection life ---------------------------------------------------------------------------
 

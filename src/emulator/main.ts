@@ -11,7 +11,7 @@ function bytesFromEnvironment(name: string): number | undefined {
 
 /**
  * `npm run emulator`: the emulator on its own, configured by EMULATOR_HOST, EMULATOR_PORT, EMULATOR_ACCESS_KEY,
- * EMULATOR_MAX_HANDSHAKE_BYTES and EMULATOR_MAX_OUTBOUND_BUFFER_BYTES.
+ * EMULATOR_MAX_HANDSHAKE_BYTES and EMULATOR_MAX_OUTBOUND_BUFFER_BYTES. Its metrics are at `/metrics` on its own port.
  */
 async function main(): Promise<void> {
   const port = Number(process.env['EMULATOR_PORT'] || 8888);
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     maxHandshakeBytes: bytesFromEnvironment('EMULATOR_MAX_HANDSHAKE_BYTES'),
     maxOutboundBufferBytes: bytesFromEnvironment('EMULATOR_MAX_OUTBOUND_BUFFER_BYTES'),
     logger: pino({ name: 'signalr-emulator' }),
+    processMetrics: true,
   });
   // The well-known key is public; a key of your own is shown only as the variable it came from.
   const shown = accessKey === WELL_KNOWN_ACCESS_KEY ? emulator.connectionString : emulator.connectionString.replace(accessKey, '<EMULATOR_ACCESS_KEY>');

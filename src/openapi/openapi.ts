@@ -28,10 +28,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 export const DOCS_INLINE_SCRIPT =
   "if (!location.pathname.endsWith('/')) history.replaceState(null, '', location.pathname + '/' + location.search + location.hash);";
 
-/** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). */
-export function setupOpenApi(app: INestApplication): void {
+/** Serves the document at `/openapi.json` and Swagger UI at `/docs`; both are public (they are not Nest routes). Returns the document. */
+export function setupOpenApi(app: INestApplication): OpenAPIObject {
   const discovery = app.get(SsoDiscovery);
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     // Swagger UI gets the endpoints the issuer's discovery announces now and the browser's flow only; the published
@@ -49,6 +50,7 @@ export function setupOpenApi(app: INestApplication): void {
     customfavIcon: '/docs/favicon-32x32.png',
     customJsStr: DOCS_INLINE_SCRIPT,
   });
+  return document;
 }
 
 /** The committed form of the document: sorted, two-space indented, one trailing newline. */

@@ -1,8 +1,11 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { SignalRConfig, type RetrySettings } from '../config/signalr.config.js';
+import { noteUpstreamOutcome } from '../observability/audit.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
@@ -42,6 +45,8 @@ export class SignalRClient implements OnApplicationShutdown {
   constructor(
     config: SignalRConfig,
     private readonly signer: SignalRSigner,
+    /** Absent in unit tests that build the client alone. */
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {
     const server = config.connection.serverEndpoint;
     this.timeoutMs = config.timeoutMs;
@@ -55,79 +60,79 @@ export class SignalRClient implements OnApplicationShutdown {
   }
 
   health(): Promise<UpstreamResult> {
-    return this.call(restCalls.health());
+    return this.call('health', restCalls.health());
   }
 
   broadcast(scope: HubScope, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.call(restCalls.broadcast(scope, options), payload);
+    return this.call('broadcast', restCalls.broadcast(scope, options), payload);
   }
 
   closeAllConnections(scope: HubScope, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.call(restCalls.closeAllConnections(scope, options));
+    return this.call('closeAllConnections', restCalls.closeAllConnections(scope, options));
   }
 
   sendToGroup(scope: HubScope, group: string, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.call(restCalls.sendToGroup(scope, group, options), payload);
+    return this.call('sendToGroup', restCalls.sendToGroup(scope, group, options), payload);
   }
 
   closeGroupConnections(scope: HubScope, group: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.call(restCalls.closeGroupConnections(scope, group, options));
+    return this.call('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options));
   }
 
   groupExists(scope: HubScope, group: string): Promise<UpstreamResult> {
-    return this.call(restCalls.groupExists(scope, group));
+    return this.call('groupExists', restCalls.groupExists(scope, group));
   }
 
   addConnectionToGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.call(restCalls.addConnectionToGroup(scope, group, connectionId));
+    return this.call('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId));
   }
 
   removeConnectionFromGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.call(restCalls.removeConnectionFromGroup(scope, group, connectionId));
+    return this.call('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId));
   }
 
   sendToUser(scope: HubScope, user: string, payload: Payload): Promise<UpstreamResult> {
-    return this.call(restCalls.sendToUser(scope, user), payload);
+    return this.call('sendToUser', restCalls.sendToUser(scope, user), payload);
   }
 
   closeUserConnections(scope: HubScope, user: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.call(restCalls.closeUserConnections(scope, user, options));
+    return this.call('closeUserConnections', restCalls.closeUserConnections(scope, user, options));
   }
 
   userExists(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.call(restCalls.userExists(scope, user));
+    return this.call('userExists', restCalls.userExists(scope, user));
   }
 
   userInGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.call(restCalls.userInGroup(scope, user, group));
+    return this.call('userInGroup', restCalls.userInGroup(scope, user, group));
   }
 
   addUserToGroup(scope: HubScope, user: string, group: string, ttlSeconds?: number): Promise<UpstreamResult> {
-    return this.call(restCalls.addUserToGroup(scope, user, group, ttlSeconds));
+    return this.call('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds));
   }
 
   removeUserFromGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.call(restCalls.removeUserFromGroup(scope, user, group));
+    return this.call('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group));
   }
 
   removeUserFromAllGroups(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.call(restCalls.removeUserFromAllGroups(scope, user));
+    return this.call('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user));
   }
 
   sendToConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<UpstreamResult> {
-    return this.call(restCalls.sendToConnection(scope, connectionId), payload);
+    return this.call('sendToConnection', restCalls.sendToConnection(scope, connectionId), payload);
   }
 
   closeConnection(scope: HubScope, connectionId: string, reason?: string): Promise<UpstreamResult> {
-    return this.call(restCalls.closeConnection(scope, connectionId, reason));
+    return this.call('closeConnection', restCalls.closeConnection(scope, connectionId, reason));
   }
 
   connectionExists(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.call(restCalls.connectionExists(scope, connectionId));
+    return this.call('connectionExists', restCalls.connectionExists(scope, connectionId));
   }
 
   removeConnectionFromAllGroups(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.call(restCalls.removeConnectionFromAllGroups(scope, connectionId));
+    return this.call('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId));
   }
 
   /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
@@ -137,27 +142,57 @@ export class SignalRClient implements OnApplicationShutdown {
 
   /**
    * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
-   * and `x-ms-error-code` are known. Anything unexpected is thrown.
+   * and `x-ms-error-code` are known. Anything unexpected is thrown. One span (`signalr <operation>`) covers the call,
+   * each attempt is measured (GatewayMetrics) and its outcome noted for the audit record; no path, query or header is
+   * recorded by either.
    */
-  private async call(call: RestCall, payload?: Payload): Promise<UpstreamResult> {
-    const deadline = performance.now() + this.timeoutMs;
-    const headers: Record<string, string> = payload ? { 'content-type': 'application/json; charset=utf-8' } : {};
-    const request: Dispatcher.DispatchOptions = {
-      method: call.method,
-      path: this.basePath + call.path + call.query,
-      headers,
-      body: payload && `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`,
-    };
-    for (let retry = 1; ; retry++) {
-      // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
-      headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
-      const outcome = await this.attempt(call, request, Math.min(this.retry.attemptTimeoutMs, deadline - performance.now()));
-      if (!(outcome instanceof UpstreamError)) return outcome;
-      const delayMs = backoffMs(retry, this.retry);
-      if (retry > this.retry.maxRetries || !isRetriable(call, outcome) || performance.now() + delayMs >= deadline) throw this.failed(outcome);
-      this.logger.warn(`upstream call failed: ${outcome.message}; retry ${retry} of ${this.retry.maxRetries} in ${Math.round(delayMs)} ms`);
-      await sleep(delayMs);
-    }
+  private call(operation: string, call: RestCall, payload?: Payload): Promise<UpstreamResult> {
+    return inSpan(`signalr ${operation}`, { 'signalr.operation': operation, 'http.request.method': call.method }, async (span) => {
+      const deadline = performance.now() + this.timeoutMs;
+      const headers: Record<string, string> = payload ? { 'content-type': 'application/json; charset=utf-8' } : {};
+      const request: Dispatcher.DispatchOptions = {
+        method: call.method,
+        path: this.basePath + call.path + call.query,
+        headers,
+        body: payload && `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`,
+      };
+      for (let retry = 1; ; retry++) {
+        // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
+        headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
+        const outcome = await this.measured(operation, () => this.attempt(call, request, Math.min(this.retry.attemptTimeoutMs, deadline - performance.now())));
+        if (!(outcome instanceof UpstreamError)) {
+          span.setAttributes({ 'http.response.status_code': outcome.status, 'signalr.retries': retry - 1 });
+          return outcome;
+        }
+        const delayMs = backoffMs(retry, this.retry);
+        if (retry > this.retry.maxRetries || !isRetriable(call, outcome) || performance.now() + delayMs >= deadline) {
+          span.setAttributes({
+            'signalr.failure': outcome.failure,
+            'signalr.retries': retry - 1,
+            ...(outcome.status && { 'http.response.status_code': outcome.status }),
+          });
+          throw this.failed(outcome);
+        }
+        this.metrics?.upstreamRetry(operation, outcomeOf(outcome));
+        this.logger.warn(`upstream call failed: ${outcome.message}; retry ${retry} of ${this.retry.maxRetries} in ${Math.round(delayMs)} ms`);
+        await sleep(delayMs);
+      }
+    });
+  }
+
+  /** One attempt, timed and counted; its outcome goes to the metrics and the current request's audit entry. */
+  private async measured(operation: string, attempt: () => Promise<UpstreamResult | UpstreamError>): Promise<UpstreamResult | UpstreamError> {
+    const started = performance.now();
+    const outcome = await attempt();
+    const { status } = outcome;
+    this.metrics?.upstreamAttempt({
+      operation,
+      status,
+      outcome: outcome instanceof UpstreamError ? outcomeOf(outcome) : 'ok',
+      seconds: (performance.now() - started) / 1000,
+    });
+    noteUpstreamOutcome(status ?? (outcome as UpstreamError).failure);
+    return outcome;
   }
 
   /** One attempt within `budgetMs`: the answer, or the UpstreamError it failed with. */
@@ -181,6 +216,11 @@ export class SignalRClient implements OnApplicationShutdown {
     this.logger.warn(`upstream call failed: ${error.message}`);
     return error;
   }
+}
+
+/** The metrics' outcome of a failed attempt: `status` (Azure answered), `timeout`, `unreachable` or `transport`. */
+function outcomeOf(error: UpstreamError): string {
+  return error.failure;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

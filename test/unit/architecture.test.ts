@@ -89,8 +89,13 @@ const RULES: { room: string; mayImport: (to: string) => boolean; why: string }[]
   { room: 'config', mayImport: () => false, why: 'config/ is a leaf: typed config, validated once' },
   {
     room: 'signalr',
-    mayImport: (to) => roomOf(to) === 'config' || to === 'common/names.ts',
-    why: 'the upstream client knows config and the name rules only, nothing of HTTP',
+    mayImport: (to) => roomOf(to) === 'config' || to === 'common/names.ts' || roomOf(to) === 'observability',
+    why: 'the upstream client knows config, the name rules and the observability parts only, nothing of HTTP',
+  },
+  {
+    room: 'observability',
+    mayImport: (to) => roomOf(to) === 'config' || roomOf(to) === 'common',
+    why: 'observability/ is cross-cutting: every room may count, trace and audit through it, so it knows only the leaves',
   },
   {
     room: 'state',
@@ -105,7 +110,7 @@ describe('architecture: the rooms of src/ depend one way (docs/architecture.md)'
     const arrows = graphOf(IMPORTS, roomOf);
     const rooms = new Set(sourceFiles(SRC).map((file) => roomOf(srcPath(file))));
     for (const room of [...rooms].sort()) t.diagnostic(`${room} → ${[...(arrows.get(room)?.keys() ?? [])].sort().join(', ') || 'nothing'}`);
-    for (const room of ['(root)', 'auth', 'common', 'config', 'modules', 'signalr', 'state'])
+    for (const room of ['(root)', 'auth', 'common', 'config', 'modules', 'observability', 'signalr', 'state'])
       assert.ok(
         IMPORTS.some((found) => roomOf(found.from) === room),
         `no import read in ${room}`,

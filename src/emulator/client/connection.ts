@@ -22,6 +22,10 @@ export interface ConnectionLifecycle {
   disposed(connection: ClientConnection): void;
   /** The transport is gone as well: forget the connection token. */
   released(connection: ClientConnection): void;
+  /** A hub message was written to the connection (for the metrics). */
+  messageSent(connection: ClientConnection): void;
+  /** The connection is being closed as a slow consumer (for the metrics). */
+  slowConsumerClosed(connection: ClientConnection): void;
 }
 
 export interface ConnectionLimits {
@@ -86,7 +90,7 @@ export class ClientConnection {
   }
 
   send(message: OutboundMessage): void {
-    if (this.state === 'connected') this.writeUnlessSlow(message.for(this.protocol!));
+    if (this.state === 'connected' && this.writeUnlessSlow(message.for(this.protocol!))) this.lifecycle.messageSent(this);
   }
 
   ping(): void {
@@ -162,12 +166,14 @@ export class ClientConnection {
    * Hub messages go out only while the client keeps up: one that stops reading is closed (not silently dropped
    * from), so its memory stays bounded and it learns why once it reads again.
    */
-  private writeUnlessSlow(data: Buffer): void {
+  private writeUnlessSlow(data: Buffer): boolean {
     if (this.transport && this.transport.bufferedBytes > this.limits.maxOutboundBufferBytes) {
+      this.lifecycle.slowConsumerClosed(this);
       this.close(slowConsumer(this.limits.maxOutboundBufferBytes), false);
-    } else {
-      this.write(data);
+      return false;
     }
+    this.write(data);
+    return true;
   }
 
   private write(data: Buffer): void {

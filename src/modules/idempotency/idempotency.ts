@@ -100,7 +100,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw this.unavailable(error, route);
     });
     if (existing !== undefined)
-      return of(this.answerRepeat(JSON.parse(existing) as Pending | Outcome, fingerprint, http.getResponse<FastifyReply>(), caller, route));
+      return of(this.answerRepeat(JSON.parse(existing) as Pending | Outcome, fingerprint, request, http.getResponse<FastifyReply>(), caller, route));
 
     const reply = http.getResponse<FastifyReply>();
     return next.handle().pipe(
@@ -110,7 +110,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   /** The stored outcome again, or 409/422. */
-  private answerRepeat(record: Pending | Outcome, fingerprint: string, reply: FastifyReply, caller: string, route: string): unknown {
+  private answerRepeat(record: Pending | Outcome, fingerprint: string, request: FastifyRequest, reply: FastifyReply, caller: string, route: string): unknown {
     if (record.fingerprint !== fingerprint) {
       throw new ProblemException({
         status: 422,
@@ -126,7 +126,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         headers: { 'retry-after': String(IN_FLIGHT_RETRY_AFTER_S) },
       });
     }
-    this.events.emit('replayed', { caller, route, status: record.status });
+    this.events.emit('replayed', { caller, route, status: record.status, request });
     if (record.problem !== undefined) {
       throw new ProblemException({ status: record.status, ...record.problem, headers: { ...record.problem.headers, 'idempotency-replayed': 'true' } });
     }
