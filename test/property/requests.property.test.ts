@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, type Stack } from '../e2e/harness.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 /**
  * Generated from the served OpenAPI: for every forwarded operation, requests whose every part follows the documented
@@ -119,11 +119,11 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
 }
 
 describe('generated requests, from the served OpenAPI', () => {
-  let stack: Stack;
+  let stack: FullStack;
   let operations: Operation[];
   before(async () => {
-    stack = await startStack();
-    const document = (await stack.call('GET', '/openapi.json', { anonymous: true })).json;
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
+    const document = (await stack.api('GET', '/openapi.json', { anonymous: true })).json;
     const schemas = document.components.schemas;
     operations = Object.entries<any>(document.paths).flatMap(([template, item]) =>
       Object.entries<any>(item)
@@ -145,7 +145,7 @@ describe('generated requests, from the served OpenAPI', () => {
       await fc.assert(
         fc.asyncProperty(requests(operation), async ({ path, names, body }) => {
           stack.resetUpstream();
-          const reply = await stack.call(operation.method, path, { body });
+          const reply = await stack.api(operation.method, path, { body });
           const upstream = stack.standIn.requests;
           // Valid names can still be too long once escaped: the REST token's aud is the path, and Azure caps tokens at
           // 4096 characters, which a path needs more than 2,900 characters to pass. Such a call is refused, never sent.
@@ -192,7 +192,7 @@ describe('generated requests, from the served OpenAPI', () => {
           fc.constantFrom(...parts).chain((part) => requests(operation, part).map((request) => ({ part, request }))),
           async ({ part, request }) => {
             stack.resetUpstream();
-            const reply = await stack.call(operation.method, request.path, { body: request.body });
+            const reply = await stack.api(operation.method, request.path, { body: request.body });
             assert.ok(reply.status >= 400 && reply.status < 500, `${operation.id} with bad ${part} (${request.path}) got ${reply.status} ${reply.text}`);
             assert.equal(stack.standIn.requests.length, 0, `${operation.id} with bad ${part} went upstream`);
           },
