@@ -91,7 +91,7 @@ describe('negotiate and :generateToken tokens', () => {
   });
 
   test('needs an SSO token: none or a bad one is 401', async () => {
-    const anonymous = await fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, { method: 'POST' });
+    const anonymous = await stack.api('POST', '/hubs/chat/negotiate', { anonymous: true });
     assert.equal(anonymous.status, 401);
     assert.equal((await negotiate(stack.gatewayUrl, `${alice.slice(0, -4)}AAAA`)).status, 401);
   });
@@ -143,8 +143,8 @@ describe('negotiate and :generateToken tokens', () => {
 
   describe('CORS', () => {
     const preflight = (origin: string) =>
-      fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
-        method: 'OPTIONS',
+      stack.api('OPTIONS', '/hubs/chat/negotiate', {
+        anonymous: true,
         headers: {
           origin,
           'access-control-request-method': 'POST',
@@ -170,10 +170,7 @@ describe('negotiate and :generateToken tokens', () => {
     });
 
     test('the negotiate answer itself echoes the allowed origin, with credentials', async () => {
-      const response = await fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
-        method: 'POST',
-        headers: { origin: stack.secondOrigin, authorization: `Bearer ${alice}` },
-      });
+      const response = await stack.api('POST', '/hubs/chat/negotiate', { token: alice, headers: { origin: stack.secondOrigin } });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('access-control-allow-origin'), stack.secondOrigin);
       assert.equal(response.headers.get('access-control-allow-credentials'), 'true');
