@@ -1,11 +1,6 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { createGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
-import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
 /** What every answer carries, whatever its content type (browsers see the API too: Swagger UI, the demo page). */
 function assertSecurityHeaders(headers: Headers, what: string): void {
@@ -43,31 +38,19 @@ describe('security headers on API answers', () => {
 });
 
 describe('security headers in production', () => {
-  let standIn: UpstreamStandIn;
-  let app: NestFastifyApplication;
+  let stack: FullStack;
   before(async () => {
-    standIn = await startUpstreamStandIn();
     // Production requires an https issuer; this one is never reached (the probe below needs no token).
-    app = await createGateway(
-      loadConfig({
-        NODE_ENV: 'production',
-        SSO_ISSUER: 'https://sso.invalid',
-        SSO_AUDIENCE: 'api://gateway',
-        SIGNALR_CONNECTION_STRING: standIn.connectionString,
-      }),
-      pino({ level: 'silent' }),
-    );
-    await app.init();
+    stack = await startFullStack({
+      upstream: 'stand-in',
+      env: { NODE_ENV: 'production', SSO_ISSUER: 'https://sso.invalid', SSO_AUDIENCE: 'api://gateway' },
+    });
   });
-  after(async () => {
-    await app?.close();
-    await standIn?.close();
-  });
+  after(() => stack?.close());
 
   test('add HSTS for this host only: browsers reach a production gateway over HTTPS', async () => {
-    const answer = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/healthz' });
-    const headers = new Headers(answer.headers as Record<string, string>);
-    assertSecurityHeaders(headers, 'a production probe');
-    assert.equal(headers.get('strict-transport-security'), 'max-age=31536000');
+    const answer = await stack.api('GET', '/healthz', { anonymous: true });
+    assertSecurityHeaders(answer.headers, 'a production probe');
+    assert.equal(answer.headers.get('strict-transport-security'), 'max-age=31536000');
   });
 });
