@@ -3,6 +3,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
+import { eventually } from '../fixtures/stack.js';
 import { clientToken, rawClient, rest, startTestEmulator, withTimeout } from '../emulator/helpers.js';
 
 // Hardening of the emulator against clients that misbehave on purpose (issue 10, items 12 to 14).
@@ -133,12 +134,7 @@ describe('emulator: a client that stops reading is closed, and what waits for it
       for (let sent = 1; sent <= 40; sent++) {
         await rest(emulator, 'POST', `/api/hubs/${HUB}/connections/${connectionId}/:send`, { body: { target: 'flood', arguments: [BIG_ARGUMENT] } });
         // Wait for each message, as a client that keeps up does: nothing piles up.
-        await withTimeout(
-          (async () => {
-            while (received < sent) await new Promise((resolve) => setTimeout(resolve, 5));
-          })(),
-          'delivery',
-        );
+        await eventually(() => received >= sent, 'delivery', 10_000, 5);
       }
       assert.ok(await exists(emulator, connectionId));
     } finally {
@@ -193,12 +189,7 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
     const { socket, frames } = await openSocket('bytewise');
     try {
       for (const byte of '{"protocol":"json","version":1}\x1e') socket.send(byte);
-      await withTimeout(
-        (async () => {
-          while (frames.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-        })(),
-        'handshake response',
-      );
+      await eventually(() => frames.length > 0, 'handshake response', 10_000, 5);
       assert.equal(frames[0], '{}\x1e');
     } finally {
       socket.close();
@@ -272,12 +263,7 @@ describe('emulator: ids as long as Azure allows (1,024 characters), escaped in t
       assert.equal(await status('GET', path('users', user, 'groups', group)), 200);
       assert.equal(await status('POST', `${path('groups', group)}/:send`, { target: 'to-group', arguments: [] }), 202);
       assert.equal(await status('POST', `${path('users', user)}/:send`, { target: 'to-user', arguments: [] }), 202);
-      await withTimeout(
-        (async () => {
-          while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-        })(),
-        'messages',
-      );
+      await eventually(() => received.length >= 2, 'messages', 10_000, 5);
       assert.deepEqual(received, ['to-group', 'to-user']);
       assert.equal(await status('DELETE', path('users', user, 'groups', group)), 204);
       assert.equal(await status('HEAD', path('users', user, 'groups', group)), 404);
