@@ -182,14 +182,20 @@ export function closedWith(connection: signalR.HubConnection): Promise<Error | u
   return withTimeout(new Promise((resolve) => connection.onclose(resolve)), 'close');
 }
 
+/** Negotiates (version 1) at the emulator as `user` with a client token of `hub`; answers the ids and that token. */
+export async function negotiated(
+  emulator: RunningEmulator,
+  hub: string,
+  user: string,
+): Promise<{ connectionId: string; connectionToken: string; token: string }> {
+  const token = await clientToken(emulator, user, hub);
+  const reply = await http('POST', `${emulator.url}/client/negotiate?hub=${hub}&negotiateVersion=1`, { headers: bearer(token) });
+  return { ...(reply.json as { connectionId: string; connectionToken: string }), token };
+}
+
 /** A bare JSON-protocol WebSocket client: negotiate, connect with the token in the query (the browser path), handshake. */
 export async function rawClient(emulator: RunningEmulator, hub: string, user: string): Promise<{ connectionId: string; socket: WebSocket }> {
-  const token = await clientToken(emulator, user, hub);
-  const response = await fetch(`${emulator.url}/client/negotiate?hub=${hub}&negotiateVersion=1`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const { connectionId, connectionToken } = (await response.json()) as { connectionId: string; connectionToken: string };
+  const { connectionId, connectionToken, token } = await negotiated(emulator, hub, user);
   const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}&access_token=${token}`);
   await withTimeout(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 'open');
   socket.send('{"protocol":"json","version":1}\x1e');
