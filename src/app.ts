@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
@@ -26,8 +27,11 @@ import { countTraffic, observeRequests, operationIdsOf } from './request-observa
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const HEADER_LIMIT_BYTES = 16 * 1024;
 
-/** Builds the gateway from its loaded config (`loadConfig`). The caller decides when to `listen`. */
-export async function createGateway(config: GatewayConfig, logger?: Logger): Promise<NestFastifyApplication> {
+/**
+ * Builds the gateway from its loaded config (`loadConfig`). The caller decides when to `listen`. `extraModules` are
+ * imported beside the app module (tests add probe routes with it, behind the same limits, request id and guard).
+ */
+export async function createGateway(config: GatewayConfig, logger?: Logger, extraModules: readonly Type[] = []): Promise<NestFastifyApplication> {
   const { server } = config;
   const log = logger ?? createLogger(server.logLevel);
   const adapter = new FastifyAdapter({
@@ -41,7 +45,7 @@ export async function createGateway(config: GatewayConfig, logger?: Logger): Pro
     http: { maxHeaderSize: HEADER_LIMIT_BYTES, ...nodeTimeoutOptions(server.timeouts) },
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(withModules(AppModule.forRoot(config, log), extraModules), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
     // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
@@ -128,4 +132,12 @@ function clientProblem(errorCode: string | undefined): { status: number; code: s
     return { status: 431, code: 'headers-too-large', detail: `Request headers exceed the ${HEADER_LIMIT_BYTES / 1024} KB limit.` };
   if (errorCode === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'request-timeout', detail: 'The request did not arrive in time.' };
   return { status: 400, code: 'bad-request', detail: 'Malformed HTTP request.' };
+}
+
+/** The app module alone, or a module importing it and `extraModules`. */
+function withModules(app: DynamicModule, extraModules: readonly Type[]): DynamicModule {
+  if (extraModules.length === 0) return app;
+  @Module({})
+  class GatewayWithExtras {}
+  return { module: GatewayWithExtras, imports: [app, ...extraModules] };
 }

@@ -3,7 +3,8 @@ import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
-import { clientToken, rawClient, rest, startTestEmulator, withTimeout } from '../emulator/helpers.js';
+import { eventually } from '../fixtures/stack.js';
+import { negotiated, rawClient, rest, startTestEmulator, withTimeout } from '../emulator/helpers.js';
 
 // Hardening of the emulator against clients that misbehave on purpose (issue 10, items 12 to 14).
 
@@ -14,15 +15,6 @@ const BIG_ARGUMENT = 'x'.repeat(256 * 1024);
 // Kernel socket buffers take a few MB before anything waits in the emulator; 200 sends of 256 KB is far more.
 const MAX_SENDS = 200;
 const DISCONNECT_TIMEOUT_MS = 3_000;
-
-async function negotiated(emulator: RunningEmulator, user: string): Promise<{ connectionId: string; connectionToken: string; token: string }> {
-  const token = await clientToken(emulator, user, HUB);
-  const response = await fetch(`${emulator.url}/client/negotiate?hub=${HUB}&negotiateVersion=1`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { ...((await response.json()) as { connectionId: string; connectionToken: string }), token };
-}
 
 const exists = async (emulator: RunningEmulator, connectionId: string): Promise<boolean> =>
   (await rest(emulator, 'HEAD', `/api/hubs/${HUB}/connections/${connectionId}`)).status === 200;
@@ -63,7 +55,7 @@ describe('emulator: a client that stops reading is closed, and what waits for it
 
   /** A JSON connection over Server-Sent Events, handshake done, its response paused: nothing more is read. */
   async function pausedEventStream(user: string): Promise<{ connectionId: string; response: IncomingMessage; text: () => string }> {
-    const { connectionId, connectionToken, token } = await negotiated(emulator, user);
+    const { connectionId, connectionToken, token } = await negotiated(emulator, HUB, user);
     const url = `${emulator.url}/client/?hub=${HUB}&id=${connectionToken}&access_token=${token}`;
     const response = await new Promise<IncomingMessage>((resolve, reject) =>
       request(url, { headers: { accept: 'text/event-stream' } }, resolve)
@@ -108,7 +100,7 @@ describe('emulator: a client that stops reading is closed, and what waits for it
   });
 
   test('long polling: what waits for the next poll never exceeds the bound by more than one message', async () => {
-    const { connectionId, connectionToken, token } = await negotiated(emulator, 'poll-slow');
+    const { connectionId, connectionToken, token } = await negotiated(emulator, HUB, 'poll-slow');
     const url = `${emulator.url}/client/?hub=${HUB}&id=${connectionToken}`;
     const headers = { authorization: `Bearer ${token}` };
     assert.equal((await fetch(url, { headers })).status, 200);
@@ -133,12 +125,7 @@ describe('emulator: a client that stops reading is closed, and what waits for it
       for (let sent = 1; sent <= 40; sent++) {
         await rest(emulator, 'POST', `/api/hubs/${HUB}/connections/${connectionId}/:send`, { body: { target: 'flood', arguments: [BIG_ARGUMENT] } });
         // Wait for each message, as a client that keeps up does: nothing piles up.
-        await withTimeout(
-          (async () => {
-            while (received < sent) await new Promise((resolve) => setTimeout(resolve, 5));
-          })(),
-          'delivery',
-        );
+        await eventually(() => received >= sent, 'delivery', 10_000, 5);
       }
       assert.ok(await exists(emulator, connectionId));
     } finally {
@@ -164,7 +151,7 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
   const tooLarge = `{"error":"The handshake request exceeds the maximum size of ${MAX_HANDSHAKE} bytes."}\x1e`;
 
   async function openSocket(user: string): Promise<{ socket: WebSocket; frames: string[]; closed: Promise<number> }> {
-    const { connectionToken, token } = await negotiated(emulator, user);
+    const { connectionToken, token } = await negotiated(emulator, HUB, user);
     const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/client/?hub=${HUB}&id=${connectionToken}&access_token=${token}`);
     const frames: string[] = [];
     socket.on('message', (data) => frames.push((data as Buffer).toString()));
@@ -193,12 +180,7 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
     const { socket, frames } = await openSocket('bytewise');
     try {
       for (const byte of '{"protocol":"json","version":1}\x1e') socket.send(byte);
-      await withTimeout(
-        (async () => {
-          while (frames.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-        })(),
-        'handshake response',
-      );
+      await eventually(() => frames.length > 0, 'handshake response', 10_000, 5);
       assert.equal(frames[0], '{}\x1e');
     } finally {
       socket.close();
@@ -206,7 +188,7 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
   });
 
   test('long polling: a handshake POSTed in pieces past the bound is refused', async () => {
-    const { connectionToken, token, connectionId } = await negotiated(emulator, 'poll-endless');
+    const { connectionToken, token, connectionId } = await negotiated(emulator, HUB, 'poll-endless');
     const url = `${emulator.url}/client/?hub=${HUB}&id=${connectionToken}`;
     const headers = { authorization: `Bearer ${token}` };
     assert.equal((await fetch(url, { headers })).status, 200);
@@ -217,7 +199,7 @@ describe('emulator: a handshake that never ends is refused at a bounded size', (
   });
 
   test('long polling: sends piled up ahead of the first poll are bounded the same way', async () => {
-    const { connectionToken, token, connectionId } = await negotiated(emulator, 'poll-early');
+    const { connectionToken, token, connectionId } = await negotiated(emulator, HUB, 'poll-early');
     const url = `${emulator.url}/client/?hub=${HUB}&id=${connectionToken}`;
     const headers = { authorization: `Bearer ${token}` };
     assert.equal((await fetch(url, { method: 'POST', headers, body: '{"protocol":"json","version":1}\x1e' })).status, 200);
@@ -272,12 +254,7 @@ describe('emulator: ids as long as Azure allows (1,024 characters), escaped in t
       assert.equal(await status('GET', path('users', user, 'groups', group)), 200);
       assert.equal(await status('POST', `${path('groups', group)}/:send`, { target: 'to-group', arguments: [] }), 202);
       assert.equal(await status('POST', `${path('users', user)}/:send`, { target: 'to-user', arguments: [] }), 202);
-      await withTimeout(
-        (async () => {
-          while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-        })(),
-        'messages',
-      );
+      await eventually(() => received.length >= 2, 'messages', 10_000, 5);
       assert.deepEqual(received, ['to-group', 'to-user']);
       assert.equal(await status('DELETE', path('users', user, 'groups', group)), 204);
       assert.equal(await status('HEAD', path('users', user, 'groups', group)), 404);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
+import { bearer, eventually, freePort, http } from '../fixtures/stack.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
 /** The gateway as production runs it: `node dist/main.js`, here the test build of the same file. */
@@ -38,17 +39,6 @@ interface GatewayProcess {
   output(): string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   const timeout = sleep(WAIT_MS, undefined, { ref: false }).then(() => {
     throw new Error(`not within ${WAIT_MS} ms: ${what}`);
@@ -70,19 +60,13 @@ async function startGatewayProcess(env: Record<string, string>): Promise<Gateway
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exitCode = once(child, 'exit').then(([code]) => code as number | null);
   const url = `http://127.0.0.1:${port}`;
-  await within(
-    (async () => {
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`the gateway exited:\n${output}`);
-        const status = await fetch(`${url}/readyz`).then(
-          (response) => response.status,
-          () => 0,
-        );
-        if (status === 200) return;
-        await sleep(100);
-      }
-    })(),
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the gateway exited:\n${output}`);
+      return (await http('GET', `${url}/readyz`).catch(() => ({ status: 0 }))).status === 200;
+    },
     'the gateway gets ready',
+    WAIT_MS,
   );
   return { url, port, child, exitCode, output: () => output };
 }
@@ -228,19 +212,14 @@ describe('a rolling deploy: SIGTERM under keep-alive load', () => {
       SHUTDOWN_TIMEOUT_MS: '1000',
     });
     const sendsBefore = standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length;
-    const hanging = fetch(gateway.url + SEND, {
-      method: 'POST',
-      body: MESSAGE,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    }).then(
-      (response) => response.status,
+    const hanging = http('POST', gateway.url + SEND, { rawBody: MESSAGE, headers: { ...bearer(token), 'content-type': 'application/json' } }).then(
+      (reply) => reply.status,
       (error: Error) => error.message,
     );
-    await within(
-      (async () => {
-        while (standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length === sendsBefore) await sleep(20);
-      })(),
+    await eventually(
+      () => standIn.requests.filter((recorded) => recorded.rawPath.endsWith('/:send')).length > sendsBefore,
       'the request reaches the upstream',
+      WAIT_MS,
     );
     gateway.child.kill('SIGTERM');
     assert.equal(await within(gateway.exitCode, 'the gateway exits at its deadline'), 1);

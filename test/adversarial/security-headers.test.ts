@@ -1,35 +1,30 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { createGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import { startStack, type Stack } from '../e2e/harness.js';
-import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 /** What every answer carries, whatever its content type (browsers see the API too: Swagger UI, the demo page). */
-function assertSecurityHeaders(headers: Record<string, string | string[] | undefined>, what: string): void {
-  assert.match(String(headers['content-security-policy']), /default-src 'self'.*frame-ancestors 'none'/, what);
-  assert.equal(headers['x-content-type-options'], 'nosniff', what);
-  assert.equal(headers['x-frame-options'], 'DENY', what);
-  assert.equal(headers['referrer-policy'], 'no-referrer', what);
+function assertSecurityHeaders(headers: Headers, what: string): void {
+  assert.match(String(headers.get('content-security-policy')), /default-src 'self'.*frame-ancestors 'none'/, what);
+  assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
+  assert.equal(headers.get('x-frame-options'), 'DENY', what);
+  assert.equal(headers.get('referrer-policy'), 'no-referrer', what);
 }
 
 describe('security headers on API answers', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
   test('JSON, problem+json and empty answers carry them; HSTS only in production', async () => {
     const answers = {
-      'a 202 send': await stack.call('POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: [] } }),
-      'a 401 problem': await stack.call('POST', '/api/hubs/chat/:send', { body: { target: 't' }, anonymous: true }),
-      'a 400 problem': await stack.call('POST', '/api/hubs/1chat/:send', { body: { target: 't' } }),
-      'a 404 problem': await stack.call('GET', '/nowhere'),
-      'a JSON probe': await stack.call('GET', '/healthz', { anonymous: true }),
-      'the OpenAPI document': await stack.call('GET', '/openapi.json', { anonymous: true }),
+      'a 202 send': await stack.api('POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: [] } }),
+      'a 401 problem': await stack.api('POST', '/api/hubs/chat/:send', { body: { target: 't' }, anonymous: true }),
+      'a 400 problem': await stack.api('POST', '/api/hubs/1chat/:send', { body: { target: 't' } }),
+      'a 404 problem': await stack.api('GET', '/nowhere'),
+      'a JSON probe': await stack.api('GET', '/healthz', { anonymous: true }),
+      'the OpenAPI document': await stack.api('GET', '/openapi.json', { anonymous: true }),
     };
     assert.deepEqual(
       Object.values(answers).map((answer) => answer.status),
@@ -37,36 +32,25 @@ describe('security headers on API answers', () => {
     );
     for (const [what, answer] of Object.entries(answers)) {
       assertSecurityHeaders(answer.headers, what);
-      assert.equal(answer.headers['strict-transport-security'], undefined, `${what}: no HSTS on plain HTTP outside production`);
+      assert.equal(answer.headers.get('strict-transport-security'), null, `${what}: no HSTS on plain HTTP outside production`);
     }
   });
 });
 
 describe('security headers in production', () => {
-  let standIn: UpstreamStandIn;
-  let app: NestFastifyApplication;
+  let stack: FullStack;
   before(async () => {
-    standIn = await startUpstreamStandIn();
     // Production requires an https issuer; this one is never reached (the probe below needs no token).
-    app = await createGateway(
-      loadConfig({
-        NODE_ENV: 'production',
-        SSO_ISSUER: 'https://sso.invalid',
-        SSO_AUDIENCE: 'api://gateway',
-        SIGNALR_CONNECTION_STRING: standIn.connectionString,
-      }),
-      pino({ level: 'silent' }),
-    );
-    await app.init();
+    stack = await startFullStack({
+      upstream: 'stand-in',
+      env: { NODE_ENV: 'production', SSO_ISSUER: 'https://sso.invalid', SSO_AUDIENCE: 'api://gateway' },
+    });
   });
-  after(async () => {
-    await app?.close();
-    await standIn?.close();
-  });
+  after(() => stack?.close());
 
   test('add HSTS for this host only: browsers reach a production gateway over HTTPS', async () => {
-    const answer = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/healthz' });
-    assertSecurityHeaders(answer.headers as Record<string, string>, 'a production probe');
-    assert.equal(answer.headers['strict-transport-security'], 'max-age=31536000');
+    const answer = await stack.api('GET', '/healthz', { anonymous: true });
+    assertSecurityHeaders(answer.headers, 'a production probe');
+    assert.equal(answer.headers.get('strict-transport-security'), 'max-age=31536000');
   });
 });

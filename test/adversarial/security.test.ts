@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeJwt, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { Client } from 'undici';
-import { newSigningKey } from '../../src/dev/dev-issuer.js';
-import { startGateway, type RunningGateway } from '../fixtures/gateway.js';
-import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
-import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
+import { decodeJwt, type JWTPayload } from 'jose';
+import { startFullStack, type FullStack, type Reply } from '../fixtures/stack.js';
+import type { UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
 /** NEGOTIATE_FORWARD_CLAIMS: one ordinary claim, then reserved names in another case or in their long .NET form. */
 const FORWARDED = [
@@ -22,12 +19,6 @@ const FORWARDED = [
   'ASRS.S.UID',
 ];
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  json: any;
-}
-
 interface Operation {
   method: string;
   /** `/api/hubs/{hub}/...` as the OpenAPI document lists it. */
@@ -42,68 +33,40 @@ interface Operation {
  * which counts every call that reaches "Azure".
  */
 describe('adversarial: security', () => {
-  let sso: TestIssuer;
-  let signingKey: JWK;
+  let stack: FullStack;
   let upstream: UpstreamStandIn;
-  let gateway: RunningGateway;
-  let client: Client;
   /** Every request sent, and those answered with a 5xx. */
   let tried = 0;
   const serverErrors: string[] = [];
 
   before(async () => {
-    signingKey = await newSigningKey();
-    [sso, upstream] = await Promise.all([startTestIssuer({ signingKeys: [signingKey] }), startUpstreamStandIn()]);
-    gateway = await startGateway({ ...sso.env, SIGNALR_CONNECTION_STRING: upstream.connectionString, NEGOTIATE_FORWARD_CLAIMS: FORWARDED.join(',') });
-    client = new Client(gateway.url);
+    stack = await startFullStack({ upstream: 'stand-in', env: { NEGOTIATE_FORWARD_CLAIMS: FORWARDED.join(',') } });
+    upstream = stack.standIn;
   });
 
-  after(async () => {
-    await client.close();
-    await gateway.close();
-    await Promise.all([upstream.close(), sso.close()]);
-  });
+  after(() => stack.close());
 
   /** A token of the development SSO with exactly these claims (plus iss, aud, iat, exp), as a company SSO could issue. */
-  async function token(claims: JWTPayload): Promise<string> {
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid!, typ: 'at+jwt' })
-      .setIssuer(sso.issuer)
-      .setAudience(sso.dev.audience)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(await importJWK(signingKey, 'RS256'));
-  }
+  const token = (claims: JWTPayload): Promise<string> => stack.forgeToken(claims);
 
   /** Sends `path` exactly as given; `upstreamCalls` is how many requests reached the stand-in meanwhile. */
   async function call(method: string, path: string, bearer: string, body?: unknown): Promise<Reply & { upstreamCalls: number }> {
     const before = upstream.requests.length + upstream.rejected.length;
-    const response = await client.request({
-      method: method,
-      path,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.body.text();
+    const reply = await stack.api(method, path, { token: bearer, body });
     tried += 1;
-    if (response.statusCode >= 500) serverErrors.push(`${method} ${path.slice(0, 80)}: ${response.statusCode}`);
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      json: text === '' ? undefined : JSON.parse(text),
-      upstreamCalls: upstream.requests.length + upstream.rejected.length - before,
-    };
+    if (reply.status >= 500) serverErrors.push(`${method} ${path.slice(0, 80)}: ${reply.status}`);
+    return { ...reply, upstreamCalls: upstream.requests.length + upstream.rejected.length - before };
   }
 
   function assertProblem(reply: Reply, status: number, code: string): void {
     assert.equal(reply.status, status, JSON.stringify(reply.json));
-    assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+    assert.match(String(reply.headers.get('content-type')), /^application\/problem\+json/);
     assert.equal(reply.json.code, code);
   }
 
   /** Every hub-scoped operation the gateway documents, with the permission it needs and a valid body. */
   async function hubOperations(): Promise<Operation[]> {
-    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const document = (await stack.api('GET', '/openapi.json', { anonymous: true })).json as { paths: Record<string, Record<string, Record<string, unknown>>> };
     const payload = { target: 't', arguments: [] };
     const operations: Operation[] = [];
     for (const [template, methods] of Object.entries(document.paths)) {
@@ -243,7 +206,7 @@ describe('adversarial: security', () => {
     const payload = { target: 't', arguments: [] };
 
     it('a single operation: 413 token-too-long naming the limit, zero upstream calls', async () => {
-      const everything = await sso.token();
+      const everything = await stack.serviceToken();
       for (const [method, path, body] of [
         ['POST', `/api/hubs/chat/users/${encodeURIComponent(euros)}/:send`, payload],
         ['POST', `/api/hubs/chat/groups/${encodeURIComponent(bangs)}/:closeConnections`, undefined],
@@ -261,7 +224,7 @@ describe('adversarial: security', () => {
     });
 
     it('a fan-out: the too-long recipient gets its own 413, the others go upstream', async () => {
-      const reply = await call('POST', '/api/hubs/chat/:sendToUsers', await sso.token(), { ...payload, users: ['u1', euros, 'u2'] });
+      const reply = await call('POST', '/api/hubs/chat/:sendToUsers', await stack.serviceToken(), { ...payload, users: ['u1', euros, 'u2'] });
       assert.equal(reply.status, 207);
       assert.deepEqual(
         reply.json.results.map((result: { status: number }) => result.status),

@@ -1,13 +1,8 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import assert from 'node:assert/strict';
 import { connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { createGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
-import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
+import { eventually, startFullStack, type FullStack } from '../fixtures/stack.js';
 
 /** Small on purpose, so the test is quick; the defaults are seconds (README, Configuration). */
 const TIMEOUTS = {
@@ -75,41 +70,26 @@ function assertTimeoutProblem(raw: string): void {
 }
 
 describe('slow and partial requests are cut (raw sockets that never close their side)', () => {
-  let issuer: TestIssuer;
-  let standIn: UpstreamStandIn;
-  let app: NestFastifyApplication;
+  let stack: FullStack;
   let port: number;
   let token: string;
 
   before(async () => {
-    [issuer, standIn] = await Promise.all([startTestIssuer(), startUpstreamStandIn()]);
-    app = await createGateway(
-      loadConfig({ NODE_ENV: 'test', ...issuer.env, SIGNALR_CONNECTION_STRING: standIn.connectionString, ...TIMEOUTS }),
-      pino({ level: 'silent' }),
-    );
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.getHttpServer().address() as { port: number }).port;
-    token = await issuer.token();
+    stack = await startFullStack({ upstream: 'stand-in', env: TIMEOUTS });
+    port = Number(new URL(stack.gatewayUrl).port);
+    token = await stack.serviceToken();
   });
 
-  after(async () => {
-    await app?.close();
-    await Promise.all([standIn?.close(), issuer?.close()]);
-  });
+  after(() => stack?.close());
 
   const openConnections = (): Promise<number> =>
     new Promise((resolve, reject) => {
-      (app.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      (stack.app.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count)));
     });
 
   /** The gateway lets go of every socket (and its file descriptor) though the clients never close theirs. */
   afterEach(async () => {
-    await within(
-      (async () => {
-        while ((await openConnections()) > 0) await sleep(50);
-      })(),
-      'the gateway releases every socket',
-    );
+    await eventually(async () => (await openConnections()) === 0, 'the gateway releases every socket', WAIT_MS);
     for (const client of attackers.splice(0)) client.socket.destroy();
   });
 

@@ -3,11 +3,9 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'undici';
 import type { Env } from '../../src/config/validate-env.js';
 import { startFaultyUpstream, type Fault, type FaultyUpstream } from '../fixtures/faulty-upstream.js';
-import { startGateway, type RunningGateway } from '../fixtures/gateway.js';
-import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 /** Two retries, next to no backoff, attempts of 200 ms inside a 5 s deadline: every retry row shows in attempt counts. */
 const RETRYING: Env = {
@@ -31,26 +29,10 @@ const NON_MESSAGE: Operation = { method: 'PUT', path: '/api/hubs/chat/users/u1/g
 
 /** The gateway in front of `upstream`, and a caller holding a token with every permission. */
 async function gatewayBefore(connectionString: string, env: Env) {
-  const issuer: TestIssuer = await startTestIssuer();
-  const gateway: RunningGateway = await startGateway({ ...issuer.env, SIGNALR_CONNECTION_STRING: connectionString, ...env });
-  const client = new Client(gateway.url);
-  const token = await issuer.token();
+  const stack: FullStack = await startFullStack({ upstream: { connectionString }, env });
   return {
-    async call({ method, path, body }: Omit<Operation, 'upstream'>): Promise<{ status: number; json: any }> {
-      const response = await client.request({
-        method: method,
-        path,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.body.text();
-      return { status: response.statusCode, json: text === '' ? undefined : JSON.parse(text) };
-    },
-    async close(): Promise<void> {
-      await client.close();
-      await gateway.close();
-      await issuer.close();
-    },
+    call: ({ method, path, body }: Omit<Operation, 'upstream'>) => stack.api(method, path, { body }),
+    close: () => stack.close(),
   };
 }
 

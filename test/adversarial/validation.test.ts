@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startStack, type Reply, type Stack } from '../e2e/harness.js';
+import { startFullStack, type FullStack, type Reply } from '../fixtures/stack.js';
 
 /**
  * Bodies and parameters an attacker (or an unusual client) sends: each is answered with a 4xx problem and goes nowhere,
  * or is forwarded exactly as sent; never a 5xx, and the gateway keeps answering others meanwhile.
  */
 describe('validation under attack', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
@@ -19,14 +19,14 @@ describe('validation under attack', () => {
   /** Sends a raw JSON body to the broadcast and returns the reply with what went upstream. */
   async function send(body: string, path = '/api/hubs/chat/:send'): Promise<{ reply: Reply; upstream: string[] }> {
     stack.resetUpstream();
-    const reply = await stack.call('POST', path, { rawBody: body, headers: json });
+    const reply = await stack.api('POST', path, { rawBody: body, headers: json });
     return { reply, upstream: stack.standIn.requests.map((request) => request.body) };
   }
 
   /** A 400 validation problem with one error, on `field` (with `message`, when given). */
   function assertRefused(reply: Reply, field: string, message?: string): void {
     assert.equal(reply.status, 400, reply.text.slice(0, 300));
-    assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+    assert.match(String(reply.headers.get('content-type')), /^application\/problem\+json/);
     assert.equal(reply.json.code, 'validation');
     assert.deepEqual(
       reply.json.errors.map((error: { field: string }) => error.field),
@@ -45,7 +45,7 @@ describe('validation under attack', () => {
         for (const path of paths) {
           stack.resetUpstream();
           const method = path.includes('/groups/') ? 'PUT' : 'POST';
-          const reply = await stack.call(method, `${path}?${name}=x`, path.endsWith(':send') ? { body: { target: 't' } } : {});
+          const reply = await stack.api(method, `${path}?${name}=x`, path.endsWith(':send') ? { body: { target: 't' } } : {});
           assertRefused(reply, `query.${name}`, `property ${name} should not exist`);
           assert.equal(stack.standIn.requests.length, 0, `${method} ${path}?${name}=x went upstream`);
         }
@@ -114,8 +114,8 @@ describe('validation under attack', () => {
       stack.resetUpstream();
       const histogram = monitorEventLoopDelay({ resolution: 5 });
       histogram.enable();
-      const big = Array.from({ length: 4 }, () => stack.call('POST', '/api/hubs/chat/:send', { rawBody: body, headers: json }));
-      const small = stack.call('POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: ['small'] } });
+      const big = Array.from({ length: 4 }, () => stack.api('POST', '/api/hubs/chat/:send', { rawBody: body, headers: json }));
+      const small = stack.api('POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: ['small'] } });
       const replies = await Promise.all([...big, small]);
       histogram.disable();
       const forwarded = stack.standIn.requests.filter((request) => request.body === body).length;
@@ -151,7 +151,7 @@ describe('validation under attack', () => {
     it('an empty body where none is expected is no body, whatever its content type (Python SignalR clients send one)', async () => {
       for (const [method, path, status] of bodyless) {
         for (const type of types) {
-          const reply = await stack.call(method, path, { rawBody: '', headers: { 'content-type': type } });
+          const reply = await stack.api(method, path, { rawBody: '', headers: { 'content-type': type } });
           assert.equal(reply.status, status, `${method} ${path} with an empty ${type} body: ${reply.text}`);
         }
       }
@@ -162,7 +162,7 @@ describe('validation under attack', () => {
       for (const [method, path] of [['POST', '/api/hubs/chat/:send'], ...bodyless]) {
         for (const type of [...unsupported, undefined]) {
           stack.resetUpstream();
-          const reply = await stack.call(method, path, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
+          const reply = await stack.api(method, path, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
           assert.equal(reply.status, 415, `${method} ${path} with ${type ?? 'no content type'}: ${reply.text}`);
           assert.equal(reply.json.code, 'unsupported-media-type');
           assert.equal(stack.standIn.requests.length, 0);

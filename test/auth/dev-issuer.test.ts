@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
+import { http } from '../fixtures/stack.js';
 
 describe('development issuer', () => {
   let sso: TestIssuer;
@@ -11,7 +12,7 @@ describe('development issuer', () => {
   after(() => sso.close());
 
   it('publishes discovery for its own issuer URL', async () => {
-    const discovery = (await (await fetch(`${sso.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string };
+    const discovery = (await http('GET', `${sso.issuer}/.well-known/openid-configuration`)).json as { issuer: string; jwks_uri: string };
     assert.equal(discovery.issuer, sso.issuer);
     assert.match(discovery.jwks_uri, /^http:\/\/127\.0\.0\.1:\d+\//);
   });

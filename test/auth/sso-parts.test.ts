@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { BackgroundRetry } from '../../src/auth/background-retry.js';
 import { SsoDiscovery } from '../../src/auth/sso-discovery.js';
@@ -10,22 +10,13 @@ import { SsoKeySet, SsoUnavailable } from '../../src/auth/sso-key-set.js';
 import { TokenRejected, TokenVerifier } from '../../src/auth/token-verifier.js';
 import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
 import { SsoConfig } from '../../src/config/sso.config.js';
-import { startGateway } from '../fixtures/gateway.js';
 import { startTestIssuer } from '../fixtures/sso.js';
-import { call, eventually } from './helpers.js';
+import { eventually, freePort, http, startFullStack } from '../fixtures/stack.js';
 
 // The parts log the issuer's ups and downs through Nest's logger; the assertions say what matters here.
 before(() => Logger.overrideLogger(false));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('VerifiedTokenCache', () => {
   it('keeps a value until its expiry, then forgets it', async () => {
@@ -59,7 +50,7 @@ describe('BackgroundRetry', () => {
       (_error, retryInMs) => waits.push(retryInMs),
     );
     await retry.runNow();
-    await eventually(async () => attempts === 3, 5_000);
+    await eventually(() => attempts === 3, 'the third attempt', 5_000);
     assert.equal(attempts, 3);
     assert.deepEqual(waits, [250, 500]);
     await retry.runNow();
@@ -101,7 +92,7 @@ describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () =
       'conventional before discovery',
     );
 
-    const document = (await (await fetch(`${sso.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const document = (await http('GET', `${sso.issuer}/.well-known/openid-configuration`)).json as Record<string, string>;
     assert.equal(await discovery.jwksUri(), document.jwks_uri);
     assert.deepEqual(discovery.endpoints(), { authorizationEndpoint: document.authorization_endpoint, tokenEndpoint: document.token_endpoint });
   });
@@ -139,7 +130,7 @@ describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () =
       } catch {
         return false;
       }
-    });
+    }, 'the key set loads once the issuer is up');
     await keySet.ready();
     assert.equal(keySet.resolver().fresh, true);
   });
@@ -166,29 +157,29 @@ describe('SsoDiscovery, SsoKeySet and TokenVerifier against a real issuer', () =
         (error: unknown) => error,
       );
       return refusal !== undefined;
-    });
+    }, 'the verifier refuses the token of a retired key');
     assert.ok(refusal instanceof TokenRejected);
     assert.equal(refusal.description, 'The token is not signed by a current key of the issuer.');
     assert.equal((await verifier.verify(await sso.token())).caller, 'signalr-gateway-service', 'a token of the new key is accepted');
   });
 
   it('gives Swagger UI the endpoints from discovery once it is read', async () => {
-    const sso = await startTestIssuer();
-    closers.push(() => sso.close());
-    const gateway = await startGateway({
-      ...sso.env,
-      SIGNALR_CONNECTION_STRING: 'Endpoint=http://127.0.0.1:1;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh;Version=1.0;',
+    const stack = await startFullStack({
+      upstream: { connectionString: 'Endpoint=http://127.0.0.1:1;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh;Version=1.0;' },
     });
-    closers.push(() => gateway.close());
-    const { authorization_endpoint: authorizationEndpoint } = (await (await fetch(`${sso.issuer}/.well-known/openid-configuration`)).json()) as Record<
+    closers.push(() => stack.close());
+    const { authorization_endpoint: authorizationEndpoint } = (await http('GET', `${stack.sso.issuer}/.well-known/openid-configuration`)).json as Record<
       string,
       string
     >;
 
     // The closing quote tells the discovered endpoint (oidc-provider's `/auth`) from the conventional `/authorize`.
     let script = '';
-    await eventually(async () => (script = (await call(`${gateway.url}/docs/swagger-ui-init.js`, 'GET')).body).includes(`${authorizationEndpoint}"`));
+    await eventually(
+      async () => (script = (await http('GET', `${stack.gatewayUrl}/docs/swagger-ui-init.js`)).text).includes(`${authorizationEndpoint}"`),
+      'Swagger UI is given the discovered authorization endpoint',
+    );
     assert.ok(script.includes(`${authorizationEndpoint}"`), 'the discovered authorization endpoint');
-    assert.ok(!(await call(`${gateway.url}/openapi.json`, 'GET')).body.includes(authorizationEndpoint), 'the published contract keeps its placeholders');
+    assert.ok(!(await http('GET', `${stack.gatewayUrl}/openapi.json`)).text.includes(authorizationEndpoint), 'the published contract keeps its placeholders');
   });
 });

@@ -1,50 +1,63 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type JWK, type JWTPayload } from 'jose';
 import { newSigningKey } from '../../src/dev/dev-issuer.js';
-import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
-import { ACCESS_KEY, logLines, startProbeGateway } from './harness.js';
-import { bearer, call, compact, now, publicPem, sign, type Answer } from './helpers.js';
+import { bearer, forgeJwt, http, startFullStack, type FullStack, type Reply } from '../fixtures/stack.js';
+import { ACCESS_KEY, capturedLogger, logLines, NO_UPSTREAM, ProbeModule } from './probe.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** The public half of a private JWK, as PEM: what anyone can read from the JWKS. */
+const publicPem = (privateJwk: JWK): string =>
+  createPublicKey({ key: privateJwk as never, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+
+/** Signs `claims` with a private JWK, as an issuer holding it would; any header goes. */
+const sign = (privateJwk: JWK, claims: JWTPayload, header: Record<string, unknown> = {}): string => forgeJwt(claims, { key: privateJwk, header });
 
 describe('SSO tokens at the gateway (real issuer, real guard)', () => {
-  let sso: TestIssuer;
+  let stack: FullStack;
   let trusted: JWK;
-  let gateway: Awaited<ReturnType<typeof startProbeGateway>>;
   let url: string;
   let token: string;
   const issuedTokens: string[] = [];
 
   /** Claims as the issuer would sign them for a service client. */
   const claims = (overrides: JWTPayload = {}): JWTPayload => ({
-    iss: sso.issuer,
-    aud: sso.env.SSO_AUDIENCE,
+    iss: stack.sso.issuer,
+    aud: stack.sso.audience,
     client_id: 'forger',
     scope: 'signalr.send signalr.read',
     iat: now(),
     exp: now() + 300,
     ...overrides,
   });
-  const send = (headers: Record<string, string | string[]>, path = '/probe/hubs/chat/:send') => call(`${url}${path}`, 'POST', headers, '{}');
+  const send = (headers: Record<string, string | string[]>, path = '/probe/hubs/chat/:send') => http('POST', `${url}${path}`, { headers, body: {} });
 
   before(async () => {
     trusted = await newSigningKey();
-    sso = await startTestIssuer({ signingKeys: [trusted] });
-    gateway = await startProbeGateway({ ...sso.env, SSO_TOKEN_TYPE: 'at+jwt' });
-    url = gateway.url;
-    token = await sso.token();
+    stack = await startFullStack({
+      sso: { signingKeys: [trusted] },
+      env: { SSO_TOKEN_TYPE: 'at+jwt' },
+      upstream: NO_UPSTREAM,
+      logger: capturedLogger(),
+      modules: [ProbeModule],
+    });
+    url = stack.gatewayUrl;
+    token = await stack.serviceToken();
     issuedTokens.push(token);
   });
   after(async () => {
-    await gateway.app.close();
-    await sso.close();
+    await stack.close();
   });
 
   it('accepts a valid service token from the issuer (2xx), and again from its cache', async () => {
     for (let i = 0; i < 2; i++) {
       const answer = await send(bearer(token));
-      assert.equal(answer.status, 202, answer.body);
-      assert.deepEqual(JSON.parse(answer.body), { hub: 'chat' });
+      assert.equal(answer.status, 202, answer.text);
+      assert.deepEqual(answer.json, { hub: 'chat' });
     }
   });
 
@@ -55,21 +68,17 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
   it('answers a request without a token with 401 and a bare Bearer challenge (RFC 6750 §3.1)', async () => {
     const answer = await send({});
     assert.equal(answer.status, 401);
-    assert.equal(answer.headers['www-authenticate'], 'Bearer realm="signalr-gateway"');
-    assert.match(String(answer.headers['content-type']), /^application\/problem\+json/);
-    assert.equal(JSON.parse(answer.body).code, 'unauthenticated');
+    assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="signalr-gateway"');
+    assert.match(String(answer.headers.get('content-type')), /^application\/problem\+json/);
+    assert.equal(answer.json.code, 'unauthenticated');
   });
 
   const forgeries: Array<[string, () => Promise<Record<string, string | string[]>>, string?]> = [
-    ['alg none', async () => bearer(compact({ alg: 'none', typ: 'at+jwt' }, claims()))],
-    ['alg none with the trusted kid', async () => bearer(compact({ alg: 'none', typ: 'at+jwt', kid: trusted.kid }, claims()))],
+    ['alg none', async () => bearer(forgeJwt(claims(), { header: { alg: 'none', typ: 'at+jwt' } }))],
+    ['alg none with the trusted kid', async () => bearer(forgeJwt(claims(), { header: { alg: 'none', typ: 'at+jwt', kid: trusted.kid } }))],
     [
       "HS256 signed with the issuer's public key",
-      async () => {
-        const header = { alg: 'HS256', typ: 'at+jwt', kid: trusted.kid };
-        const unsigned = compact(header, claims()).slice(0, -1);
-        return bearer(`${unsigned}.${createHmac('sha256', publicPem(trusted)).update(unsigned).digest('base64url')}`);
-      },
+      async () => bearer(forgeJwt(claims(), { key: publicPem(trusted), header: { alg: 'HS256', typ: 'at+jwt', kid: trusted.kid } })),
     ],
     ['wrong issuer', async () => bearer(sign(trusted, claims({ iss: 'https://evil.example' })))],
     ['wrong audience', async () => bearer(sign(trusted, claims({ aud: 'api://another-api' })))],
@@ -126,8 +135,8 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
     it(`rejects ${name} with 401`, async () => {
       const sent = await headers();
       const answer = await send(sent);
-      assert.equal(answer.status, 401, answer.body);
-      const challenge = String(answer.headers['www-authenticate']);
+      assert.equal(answer.status, 401, answer.text);
+      const challenge = String(answer.headers.get('www-authenticate'));
       assert.match(challenge, /^Bearer realm="signalr-gateway"/);
       if (expected === 'no-error') assert.doesNotMatch(challenge, /error=/);
       else assert.match(challenge, new RegExp(`error="${expected}", error_description="[^"]+"`));
@@ -136,23 +145,23 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
   }
 
   it('never accepts a token in the query string, even a valid one', async () => {
-    const answer = await call(`${url}/probe/hubs/chat/:send?access_token=${token}`, 'POST', {}, '{}');
+    const answer = await http('POST', `${url}/probe/hubs/chat/:send?access_token=${token}`, { body: {} });
     assert.equal(answer.status, 401);
-    assert.match(String(answer.headers['www-authenticate']), /error="invalid_request"/);
-    assert.ok(!answer.body.includes(token));
+    assert.match(String(answer.headers.get('www-authenticate')), /error="invalid_request"/);
+    assert.ok(!answer.text.includes(token));
   });
 
   it('answers 403 insufficient_scope, naming the permission, to a valid token without it', async () => {
-    const readOnly = await sso.token(['signalr.read']);
+    const readOnly = await stack.serviceToken(['signalr.read']);
     issuedTokens.push(readOnly);
     const answer = await send(bearer(readOnly), '/probe/hubs/Chat/:send');
     assert.equal(answer.status, 403);
     assert.equal(
-      answer.headers['www-authenticate'],
+      answer.headers.get('www-authenticate'),
       'Bearer realm="signalr-gateway", error="insufficient_scope", error_description="This route needs the signalr.send permission (or signalr.send:chat).", scope="signalr.send signalr.send:chat"',
     );
-    assert.equal(JSON.parse(answer.body).code, 'insufficient-scope');
-    assert.equal((await call(`${url}/probe/hubs/chat/groups/g1`, 'GET', bearer(readOnly))).status, 200);
+    assert.equal(answer.json.code, 'insufficient-scope');
+    assert.equal((await http('GET', `${url}/probe/hubs/chat/groups/g1`, { headers: bearer(readOnly) })).status, 200);
   });
 
   it("lets a hub-qualified permission act on its hub only, whatever the hub's case", async () => {
@@ -172,17 +181,17 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
 
   it('lets any valid token call an @Authenticated route and exposes the caller and user', async () => {
     const user = sign(trusted, claims({ scope: '', client_id: undefined, azp: 'demo-page', sub: 'alice' }));
-    const answer = await call(`${url}/me`, 'GET', bearer(user));
+    const answer = await http('GET', `${url}/me`, { headers: bearer(user) });
     assert.equal(answer.status, 200);
-    assert.deepEqual(JSON.parse(answer.body), { caller: 'demo-page', user: 'alice' });
-    assert.equal((await call(`${url}/me`, 'GET')).status, 401);
+    assert.deepEqual(answer.json, { caller: 'demo-page', user: 'alice' });
+    assert.equal((await http('GET', `${url}/me`)).status, 401);
   });
 
   it('opens @Public routes to anyone and closes routes that declare nothing', async () => {
-    assert.equal((await call(`${url}/open`, 'GET')).status, 200);
-    const answer = await call(`${url}/undeclared`, 'GET', bearer(token));
+    assert.equal((await http('GET', `${url}/open`)).status, 200);
+    const answer = await http('GET', `${url}/undeclared`, { headers: bearer(token) });
     assert.equal(answer.status, 403);
-    assert.equal(JSON.parse(answer.body).code, 'route-not-authorized');
+    assert.equal(answer.json.code, 'route-not-authorized');
   });
 
   it('logs the caller on the request line, and no token or AccessKey anywhere', () => {
@@ -195,9 +204,9 @@ describe('SSO tokens at the gateway (real issuer, real guard)', () => {
   });
 });
 
-function assertNoTokenIn(answer: Answer, sent: Record<string, string | string[]>): void {
+function assertNoTokenIn(answer: Reply, sent: Record<string, string | string[]>): void {
   for (const value of [sent.authorization ?? []].flat()) {
     const credential = value.replace(/^\w+ /, '');
-    if (credential.length > 8) assert.ok(!answer.body.includes(credential) && !String(answer.headers['www-authenticate']).includes(credential));
+    if (credential.length > 8) assert.ok(!answer.text.includes(credential) && !String(answer.headers.get('www-authenticate')).includes(credential));
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startFullStack, type FullStack } from '../fixtures/stack.js';
+import { http, startFullStack, type FullStack } from '../fixtures/stack.js';
 import { launchChromium, logInAtSso, newPage, screenshot, type PageOptions } from './browser.js';
 import { watchCspViolations } from './csp.js';
 
@@ -182,7 +182,7 @@ describe('the demo page in Chromium', () => {
   });
 
   test("the gateway's content security policy allows all of the above: sign-in, negotiate, the WebSocket to the service", async () => {
-    const policy = (await fetch(`${stack.gatewayUrl}/demo/`)).headers.get('content-security-policy') ?? '';
+    const policy = (await http('GET', `${stack.gatewayUrl}/demo/`)).headers.get('content-security-policy') ?? '';
     assert.match(policy, /connect-src 'self' [^;]*ws:\/\/127\.0\.0\.1:/);
     assert.deepEqual(cspViolations.flat(), []);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startFullStack, type FullStack } from '../fixtures/stack.js';
+import { http, startFullStack, type FullStack } from '../fixtures/stack.js';
 import { launchChromium, logInAtSso, newPage, screenshot } from './browser.js';
 import { watchCspViolations } from './csp.js';
 
@@ -83,7 +83,7 @@ describe('Swagger UI at /docs in Chromium', () => {
 
   test("the gateway's content security policy allows all of the above, the OAuth2 redirect page included", async () => {
     for (const path of ['/docs/', '/docs/oauth2-redirect.html']) {
-      assert.match((await fetch(stack.gatewayUrl + path)).headers.get('content-security-policy') ?? '', /script-src 'self'/, path);
+      assert.match((await http('GET', stack.gatewayUrl + path)).headers.get('content-security-policy') ?? '', /script-src 'self'/, path);
     }
     assert.deepEqual(cspViolations, []);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CASES } from '../e2e/cases.js';
-import { startStack, type Stack } from '../e2e/harness.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 import type { RecordedRequest } from '../fixtures/upstream-stand-in.js';
 import { contract, contractViolations, operationOf, SWAGGER_PATH } from './azure-contract.js';
 
@@ -11,12 +11,12 @@ const missing =
     : false;
 
 describe("upstream requests follow Azure's published 2022-06-01 contract", { skip: missing }, () => {
-  let stack: Stack;
+  let stack: FullStack;
   const seen: RecordedRequest[] = [];
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
     for (const c of CASES) {
-      const reply = await stack.call(c.method, c.path, { body: c.body });
+      const reply = await stack.api(c.method, c.path, { body: c.body });
       assert.equal(reply.status, c.status, `${c.name}: ${reply.text}`);
       seen.push(...stack.standIn.requests);
       stack.resetUpstream();

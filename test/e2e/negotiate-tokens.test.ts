@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { after, before, describe, test } from 'node:test';
 import { WELL_KNOWN_ACCESS_KEY } from '../../src/emulator/emulator.js';
-import { startGateway, type RunningGateway } from '../fixtures/gateway.js';
-import { startFullStack, type FullStack } from '../fixtures/stack.js';
+import { http, startFullStack, type FullStack } from '../fixtures/stack.js';
 
 const SSO_TTL_S = 600;
 const key = new TextEncoder().encode(WELL_KNOWN_ACCESS_KEY);
@@ -12,26 +11,22 @@ const key = new TextEncoder().encode(WELL_KNOWN_ACCESS_KEY);
 const audienceOf = (hub: string) => `http://127.0.0.1/client/?hub=${hub}`;
 
 async function negotiate(url: string, token: string, hub = 'chat', query = '') {
-  const response = await fetch(`${url}/hubs/${hub}/negotiate?negotiateVersion=1${query}`, {
-    method: 'POST',
+  return http('POST', `${url}/hubs/${hub}/negotiate?negotiateVersion=1${query}`, {
     headers: { authorization: `Bearer ${token}`, 'x-requested-with': 'XMLHttpRequest' },
   });
-  return { status: response.status, headers: response.headers, json: await response.json() };
 }
 
 describe('negotiate and :generateToken tokens', () => {
   let stack: FullStack;
-  let shortLived: RunningGateway;
+  let shortLived: FullStack;
   let alice: string;
 
   before(async () => {
     stack = await startFullStack({ ssoTokenTtlSeconds: SSO_TTL_S, env: { NEGOTIATE_FORWARD_CLAIMS: 'client_id,iss,not_in_token' } });
     // The same SSO and SignalR service behind a gateway whose client tokens live shorter than the SSO's.
-    shortLived = await startGateway({
-      SSO_ISSUER: stack.sso.issuer,
-      SSO_AUDIENCE: stack.sso.audience,
-      SIGNALR_CONNECTION_STRING: stack.emulator.connectionString,
-      SIGNALR_TOKEN_LIFETIME_S: '120',
+    shortLived = await startFullStack({
+      upstream: { connectionString: stack.emulator.connectionString },
+      env: { SSO_ISSUER: stack.sso.issuer, SSO_AUDIENCE: stack.sso.audience, SIGNALR_TOKEN_LIFETIME_S: '120' },
     });
     alice = await stack.userToken('alice');
   });
@@ -75,7 +70,7 @@ describe('negotiate and :generateToken tokens', () => {
   });
 
   test('the lifetime is SIGNALR_TOKEN_LIFETIME_S when the SSO token lives longer, and capped by the SSO token otherwise', async () => {
-    const short = await negotiate(shortLived.url, alice);
+    const short = await negotiate(shortLived.gatewayUrl, alice);
     assert.equal(short.json.tokenLifetimeSeconds, 120);
     const claims = decodeJwt(short.json.accessToken);
     assert.equal(claims.exp! - claims.iat!, 120);
@@ -96,7 +91,7 @@ describe('negotiate and :generateToken tokens', () => {
   });
 
   test('needs an SSO token: none or a bad one is 401', async () => {
-    const anonymous = await fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, { method: 'POST' });
+    const anonymous = await stack.api('POST', '/hubs/chat/negotiate', { anonymous: true });
     assert.equal(anonymous.status, 401);
     assert.equal((await negotiate(stack.gatewayUrl, `${alice.slice(0, -4)}AAAA`)).status, 401);
   });
@@ -148,8 +143,8 @@ describe('negotiate and :generateToken tokens', () => {
 
   describe('CORS', () => {
     const preflight = (origin: string) =>
-      fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
-        method: 'OPTIONS',
+      stack.api('OPTIONS', '/hubs/chat/negotiate', {
+        anonymous: true,
         headers: {
           origin,
           'access-control-request-method': 'POST',
@@ -175,10 +170,7 @@ describe('negotiate and :generateToken tokens', () => {
     });
 
     test('the negotiate answer itself echoes the allowed origin, with credentials', async () => {
-      const response = await fetch(`${stack.gatewayUrl}/hubs/chat/negotiate`, {
-        method: 'POST',
-        headers: { origin: stack.secondOrigin, authorization: `Bearer ${alice}` },
-      });
+      const response = await stack.api('POST', '/hubs/chat/negotiate', { token: alice, headers: { origin: stack.secondOrigin } });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('access-control-allow-origin'), stack.secondOrigin);
       assert.equal(response.headers.get('access-control-allow-credentials'), 'true');

@@ -5,17 +5,17 @@ import { after, before, describe, it } from 'node:test';
 import { NAME_RULES } from '../../src/common/names.js';
 import { serialiseOpenApi } from '../../src/openapi/openapi.js';
 import { repositoryRoot } from '../fixtures/repository.js';
-import { startStack, type Stack } from './harness.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 /** The committed contract (`npm run openapi`), found from this file's location, whatever the working directory. */
 const COMMITTED = join(repositoryRoot(), 'openapi', 'openapi.json');
 
 describe('the OpenAPI document', () => {
-  let stack: Stack;
+  let stack: FullStack;
   let served: any;
   before(async () => {
-    stack = await startStack();
-    const reply = await stack.call('GET', '/openapi.json', { anonymous: true });
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
+    const reply = await stack.api('GET', '/openapi.json', { anonymous: true });
     assert.equal(reply.status, 200);
     served = reply.json;
   });
@@ -26,7 +26,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('has Swagger UI at /docs, without a token', async () => {
-    const reply = await stack.call('GET', '/docs', { anonymous: true });
+    const reply = await stack.api('GET', '/docs', { anonymous: true });
     assert.equal(reply.status, 200);
     assert.match(reply.text, /swagger-ui/i);
   });

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { API, CASES, PAYLOAD } from './cases.js';
-import { startStack, type Stack } from './harness.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 describe('every operation, forwarded exactly', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
   for (const c of CASES) {
     it(c.name, async () => {
       stack.resetUpstream();
-      const reply = await stack.call(c.method, c.path, { body: c.body });
+      const reply = await stack.api(c.method, c.path, { body: c.body });
       assert.equal(reply.status, c.status, reply.text);
       const seen = stack.standIn.requests.map(({ method, rawPath, query, body }) => ({
         method,
@@ -31,7 +31,7 @@ describe('every operation, forwarded exactly', () => {
   it('forwards arguments exactly as sent, keys like toString and valueOf included', async () => {
     stack.resetUpstream();
     const payload = { target: 'newMessage', arguments: [{ toString: 0, valueOf: 'v' }, [{ nested: { hasOwnProperty: true } }], null, 1.5, 'text'] };
-    const reply = await stack.call('POST', '/api/hubs/chat/:send', { body: payload });
+    const reply = await stack.api('POST', '/api/hubs/chat/:send', { body: payload });
     assert.equal(reply.status, 202, reply.text);
     assert.deepEqual(JSON.parse(stack.standIn.requests[0].body), payload);
   });
@@ -40,7 +40,7 @@ describe('every operation, forwarded exactly', () => {
     stack.resetUpstream();
     stack.standIn.answerWith(({ rawPath }) => (rawPath.includes('/users/bob/') ? { status: 429, headers: { 'retry-after': '7' } } : undefined));
     try {
-      const reply = await stack.call('POST', '/api/hubs/Chat/:sendToUsers', { body: { users: ['alice', 'bob', 'c/d'], ...PAYLOAD } });
+      const reply = await stack.api('POST', '/api/hubs/Chat/:sendToUsers', { body: { users: ['alice', 'bob', 'c/d'], ...PAYLOAD } });
       assert.equal(reply.status, 207);
       assert.deepEqual(
         reply.json.results.map(({ user, status, problem }: any) => ({ user, status, code: problem?.code })),
@@ -62,7 +62,7 @@ describe('every operation, forwarded exactly', () => {
 
   it('sends one message to several groups, one result each', async () => {
     stack.resetUpstream();
-    const reply = await stack.call('POST', '/api/hubs/Chat/:sendToGroups?application=App', { body: { groups: ['g1', 'g2'], target: 't' } });
+    const reply = await stack.api('POST', '/api/hubs/Chat/:sendToGroups?application=App', { body: { groups: ['g1', 'g2'], target: 't' } });
     assert.equal(reply.status, 207);
     assert.deepEqual(reply.json, {
       results: [
@@ -85,7 +85,7 @@ describe('every operation, forwarded exactly', () => {
     });
     try {
       const users = Array.from({ length: 30 }, (_, i) => `u${i}`);
-      const reply = await stack.call('POST', '/api/hubs/Chat/:sendToUsers', { body: { users, target: 't' } });
+      const reply = await stack.api('POST', '/api/hubs/Chat/:sendToUsers', { body: { users, target: 't' } });
       assert.equal(reply.status, 207);
       assert.equal(stack.standIn.requests.length, 30);
       assert.ok(most <= 8 && most > 1, `at most 8 at once and some in parallel, saw ${most}`);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Answer } from '../fixtures/upstream-stand-in.js';
-import { startStack, type Stack } from './harness.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 const SEND = ['POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: [] } }] as const;
 
 describe('upstream outcomes, as the caller sees them', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
@@ -17,7 +17,7 @@ describe('upstream outcomes, as the caller sees them', () => {
     stack.resetUpstream();
     stack.standIn.answerWith(() => answer);
     try {
-      const reply = await stack.call(method, path, options);
+      const reply = await stack.api(method, path, options);
       assert.equal(stack.standIn.requests.length, 1);
       return reply;
     } finally {
@@ -44,7 +44,7 @@ describe('upstream outcomes, as the caller sees them', () => {
     it(c.name, async () => {
       const reply = await through(c.answer, ...SEND);
       assert.equal(reply.status, c.status);
-      assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+      assert.match(String(reply.headers.get('content-type')), /^application\/problem\+json/);
       assert.equal(reply.json.code, c.code);
       assert.equal(reply.json.status, c.status);
     });
@@ -53,7 +53,7 @@ describe('upstream outcomes, as the caller sees them', () => {
   it('429 passes Retry-After on', async () => {
     const reply = await through({ status: 429, headers: { 'retry-after': '7' } }, ...SEND);
     assert.equal(reply.status, 429);
-    assert.equal(reply.headers['retry-after'], '7');
+    assert.equal(reply.headers.get('retry-after'), '7');
     assert.equal(reply.json.code, 'upstream-throttled');
   });
 
@@ -96,46 +96,46 @@ describe('upstream outcomes, as the caller sees them', () => {
   it('upstream health failing: /api/health 502 and /readyz 503, /healthz still 200', async () => {
     stack.standIn.answerWith(() => ({ status: 500 }));
     try {
-      assert.equal((await stack.call('GET', '/api/health', { anonymous: true })).status, 502);
-      const ready = await stack.call('GET', '/readyz', { anonymous: true });
+      assert.equal((await stack.api('GET', '/api/health', { anonymous: true })).status, 502);
+      const ready = await stack.api('GET', '/readyz', { anonymous: true });
       assert.equal(ready.status, 503);
       assert.equal(ready.json.code, 'not-ready');
       assert.match(ready.json.detail, /^Not ready: signalr \(/);
-      assert.equal((await stack.call('GET', '/healthz', { anonymous: true })).status, 200);
+      assert.equal((await stack.api('GET', '/healthz', { anonymous: true })).status, 200);
     } finally {
       stack.standIn.answerWith();
     }
-    const ready = await stack.call('GET', '/readyz', { anonymous: true });
+    const ready = await stack.api('GET', '/readyz', { anonymous: true });
     assert.equal(ready.status, 200);
     assert.equal(ready.json.details.signalr.status, 'up');
   });
 });
 
 describe('upstream too slow', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '200' });
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true, env: { UPSTREAM_TIMEOUT_MS: '200' } });
   });
   after(() => stack.close());
 
   it('answers 504 when the upstream does not answer within UPSTREAM_TIMEOUT_MS', async () => {
     stack.standIn.answerWith(() => ({ delayMs: 5_000 }));
-    const reply = await stack.call(...SEND);
+    const reply = await stack.api(...SEND);
     assert.equal(reply.status, 504);
     assert.equal(reply.json.code, 'upstream-timeout');
   });
 });
 
 describe('upstream gone', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
     await stack.standIn.close();
   });
   after(() => stack.close());
 
   it('answers 503 when the upstream refuses connections', async () => {
-    const reply = await stack.call(...SEND);
+    const reply = await stack.api(...SEND);
     assert.equal(reply.status, 503);
     assert.equal(reply.json.code, 'upstream-unavailable');
   });

@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, type Stack } from './harness.js';
+import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
 /** Representative bad requests: the exact problem each gets, and that nothing went upstream. */
 describe('validation, before anything goes upstream', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
   async function rejected(method: string, path: string, options = {}) {
     stack.resetUpstream();
-    const reply = await stack.call(method, path, options);
+    const reply = await stack.api(method, path, options);
     assert.equal(stack.standIn.requests.length, 0, 'nothing went upstream');
-    assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+    assert.match(String(reply.headers.get('content-type')), /^application\/problem\+json/);
     const { requestId, ...problem } = reply.json;
-    assert.equal(requestId, reply.headers['x-request-id']);
+    assert.equal(requestId, reply.headers.get('x-request-id'));
     return { status: reply.status, problem };
   }
 
@@ -36,7 +36,7 @@ describe('validation, before anything goes upstream', () => {
   it('a group of white space only', async () => {
     const message = 'group must be 1-1024 characters, not only white space, without control characters, and not . or ..';
     stack.resetUpstream();
-    const head = await stack.call('HEAD', '/api/hubs/chat/groups/%20%20');
+    const head = await stack.api('HEAD', '/api/hubs/chat/groups/%20%20');
     assert.deepEqual({ status: head.status, text: head.text, upstream: stack.standIn.requests.length }, { status: 400, text: '', upstream: 0 });
     assert.deepEqual(await rejected('GET', '/api/hubs/chat/groups/%20%09'), invalid(`path.group: ${message}`, [{ field: 'path.group', message }]));
   });
@@ -183,24 +183,24 @@ describe('validation, before anything goes upstream', () => {
 });
 
 describe('an empty body is no body, whatever its content type', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
   it('on negotiate and on operations without a body, as Python SignalR clients send them', async () => {
     for (const type of ['application/json', 'application/octet-stream']) {
-      const negotiate = await stack.call('POST', '/hubs/chat/negotiate?negotiateVersion=1', { rawBody: '', headers: { 'content-type': type } });
+      const negotiate = await stack.api('POST', '/hubs/chat/negotiate?negotiateVersion=1', { rawBody: '', headers: { 'content-type': type } });
       assert.equal(negotiate.status, 200, negotiate.text);
-      const close = await stack.call('POST', '/api/hubs/chat/:closeConnections', { rawBody: '', headers: { 'content-type': type } });
+      const close = await stack.api('POST', '/api/hubs/chat/:closeConnections', { rawBody: '', headers: { 'content-type': type } });
       assert.equal(close.status, 204, close.text);
     }
   });
 
   it('on a send, where the body is required: the missing target is named', async () => {
     stack.resetUpstream();
-    const reply = await stack.call('POST', '/api/hubs/chat/:send', { rawBody: '', headers: { 'content-type': 'application/json' } });
+    const reply = await stack.api('POST', '/api/hubs/chat/:send', { rawBody: '', headers: { 'content-type': 'application/json' } });
     assert.equal(reply.status, 400);
     assert.deepEqual(reply.json.errors, [{ field: 'body.target', message: 'target must be a non-empty string' }]);
     assert.equal(stack.standIn.requests.length, 0);
@@ -208,20 +208,20 @@ describe('an empty body is no body, whatever its content type', () => {
 });
 
 describe('oversized headers', () => {
-  let stack: Stack;
+  let stack: FullStack;
   before(async () => {
-    stack = await startStack();
+    stack = await startFullStack({ upstream: 'stand-in', checkUpstreamContract: true });
   });
   after(() => stack.close());
 
   it('17 KB of headers: 431 problem', async () => {
-    const reply = await stack.call('GET', '/api/hubs/chat/users/u1', { headers: { 'x-padding': 'x'.repeat(17 * 1024) } }).catch((error: Error) => error);
+    const reply = await stack.api('GET', '/api/hubs/chat/users/u1', { headers: { 'x-padding': 'x'.repeat(17 * 1024) } }).catch((error: Error) => error);
     assert.ok(!(reply instanceof Error), `the gateway answered: ${reply instanceof Error ? reply.message : ''}`);
     assert.equal(reply.status, 431);
     assert.equal(reply.json.code, 'headers-too-large');
-    assert.match(String(reply.headers['content-type']), /^application\/problem\+json/);
+    assert.match(String(reply.headers.get('content-type')), /^application\/problem\+json/);
     assert.match(reply.json.requestId, /^[\w-]{36}$/, 'a request id, like every problem');
-    assert.equal(reply.headers['x-request-id'], reply.json.requestId);
+    assert.equal(reply.headers.get('x-request-id'), reply.json.requestId);
     assert.equal(stack.standIn.requests.length, 0);
   });
 });

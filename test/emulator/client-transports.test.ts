@@ -1,8 +1,8 @@
 import * as signalR from '@microsoft/signalr';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { RunningEmulator } from '../../src/emulator/emulator.js';
-import { closedWith, connectClient, eventually, Inbox, rest, startNegotiateServer, startTestEmulator, withTimeout, type ProtocolName } from './helpers.js';
+import { describe, test } from 'node:test';
+import { eventually, type Reply } from '../fixtures/stack.js';
+import { closedWith, connectClient, emulatorClients, Inbox, rest, startNegotiateServer, startTestEmulator, withTimeout, type ProtocolName } from './helpers.js';
 
 const { WebSockets, ServerSentEvents, LongPolling } = signalR.HttpTransportType;
 
@@ -19,29 +19,16 @@ const TARGETS = ['message', 'marker'];
 
 for (const [name, transport, protocol] of cells) {
   describe(`${name} with ${protocol}, through a negotiate redirect`, () => {
-    let emulator: RunningEmulator;
-    let negotiate: Awaited<ReturnType<typeof startNegotiateServer>>;
-    const open: signalR.HubConnection[] = [];
+    const suite = emulatorClients();
     let userCount = 0;
 
-    before(async () => {
-      emulator = await startTestEmulator();
-      negotiate = await startNegotiateServer(emulator);
-    });
-    after(async () => {
-      await Promise.all(open.map((connection) => connection.stop()));
-      await negotiate.close();
-      await emulator.close();
-    });
-
     const connect = async (user: string): Promise<{ connection: signalR.HubConnection; inbox: Inbox }> => {
-      const connection = await connectClient(negotiate.url, transport, protocol, user);
-      open.push(connection);
+      const connection = await suite.connect(user, transport, protocol);
       return { connection, inbox: new Inbox(connection, TARGETS) };
     };
     const freshUser = (): string => `user-${++userCount}`;
-    const send = (path: string, body: object): Promise<Response> => rest(emulator, 'POST', `/api/hubs/chat${path}`, { body });
-    const status = async (method: string, path: string): Promise<number> => (await rest(emulator, method, `/api/hubs/chat${path}`)).status;
+    const send = (path: string, body: object): Promise<Reply> => rest(suite.emulator, 'POST', `/api/hubs/chat${path}`, { body });
+    const status = async (method: string, path: string): Promise<number> => (await rest(suite.emulator, method, `/api/hubs/chat${path}`)).status;
 
     test('connects with a public id that exists for the REST API, then stops and no longer exists', async () => {
       const user = freshUser();

@@ -1,11 +1,13 @@
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { EventSource } from 'eventsource';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { createServer } from 'node:http';
+import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { startEmulator, WELL_KNOWN_ACCESS_KEY, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/emulator.js';
+import { bearer, forgeJwt, http, type Reply } from '../fixtures/stack.js';
 
 export const KEY = WELL_KNOWN_ACCESS_KEY;
 export const HUB = 'chat';
@@ -23,12 +25,18 @@ export function startTestEmulator(options: EmulatorOptions = {}): Promise<Runnin
   });
 }
 
+/** A token as Azure's SDK signs it (HS256 with the AccessKey), or spoiled by `options` (another key, no exp, nbf later). */
 export async function mintToken(claims: JWTPayload, options: { key?: string; expiresIn?: number | null; notBefore?: number } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now);
-  if (options.expiresIn !== null) jwt.setExpirationTime(now + (options.expiresIn ?? 3600));
-  if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
-  return jwt.sign(new TextEncoder().encode(options.key ?? KEY));
+  return forgeJwt(
+    {
+      ...claims,
+      iat: now,
+      ...(options.expiresIn === null ? {} : { exp: now + (options.expiresIn ?? 3600) }),
+      ...(options.notBefore === undefined ? {} : { nbf: now + options.notBefore }),
+    },
+    { key: options.key ?? KEY },
+  );
 }
 
 /** The audience an Azure SDK signs for a REST call: scheme, host (no port) and path. */
@@ -43,15 +51,13 @@ export async function rest(
   method: string,
   path: string,
   options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-): Promise<Response> {
+): Promise<Reply> {
   const url = `${emulator.url}${path}`;
   const token = options.token ?? (await mintToken({ aud: restAudienceOf(url) }));
-  const hasBody = options.body !== undefined;
-  return fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
-    body: hasBody ? (typeof options.body === 'string' ? options.body : JSON.stringify(options.body)) : undefined,
-  });
+  const { body } = options;
+  return typeof body === 'string'
+    ? http(method, url, { headers: { ...bearer(token), 'content-type': 'application/json', ...options.headers }, rawBody: body })
+    : http(method, url, { headers: { ...bearer(token), ...options.headers }, body });
 }
 
 export const clientUrl = (emulator: RunningEmulator, hub = HUB): string => `${emulator.url}/client/?hub=${hub}`;
@@ -80,6 +86,44 @@ export async function startNegotiateServer(emulator: RunningEmulator): Promise<{
 }
 
 export type ProtocolName = 'json' | 'messagepack';
+
+export interface EmulatorClients {
+  /** The test emulator (set once the suite's `before` has run). */
+  readonly emulator: RunningEmulator;
+  /** Connects the real client through the negotiate stand-in; the connection is stopped after the suite. */
+  connect(user: string, transport?: signalR.HttpTransportType, protocol?: ProtocolName): Promise<signalR.HubConnection>;
+}
+
+/**
+ * For the current suite: a test emulator and a negotiate stand-in before its tests, and after them every connection
+ * stopped, then both closed.
+ */
+export function emulatorClients(): EmulatorClients {
+  let emulator: RunningEmulator | undefined;
+  let negotiate: Awaited<ReturnType<typeof startNegotiateServer>> | undefined;
+  const open: signalR.HubConnection[] = [];
+  before(async () => {
+    emulator = await startTestEmulator();
+    negotiate = await startNegotiateServer(emulator);
+  });
+  after(async () => {
+    await Promise.all(open.map((connection) => connection.stop()));
+    await negotiate?.close();
+    await emulator?.close();
+  });
+  return {
+    get emulator() {
+      if (emulator === undefined) throw new Error("the emulator starts in the suite's before hook");
+      return emulator;
+    },
+    async connect(user, transport = signalR.HttpTransportType.WebSockets, protocol = 'json') {
+      if (negotiate === undefined) throw new Error("the negotiate stand-in starts in the suite's before hook");
+      const connection = await connectClient(negotiate.url, transport, protocol, user);
+      open.push(connection);
+      return connection;
+    },
+  };
+}
 
 /** The real client, with `ws` and `eventsource` passed explicitly so no transport silently falls back. */
 export async function connectClient(
@@ -138,22 +182,20 @@ export function closedWith(connection: signalR.HubConnection): Promise<Error | u
   return withTimeout(new Promise((resolve) => connection.onclose(resolve)), 'close');
 }
 
-export async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Negotiates (version 1) at the emulator as `user` with a client token of `hub`; answers the ids and that token. */
+export async function negotiated(
+  emulator: RunningEmulator,
+  hub: string,
+  user: string,
+): Promise<{ connectionId: string; connectionToken: string; token: string }> {
+  const token = await clientToken(emulator, user, hub);
+  const reply = await http('POST', `${emulator.url}/client/negotiate?hub=${hub}&negotiateVersion=1`, { headers: bearer(token) });
+  return { ...(reply.json as { connectionId: string; connectionToken: string }), token };
 }
 
 /** A bare JSON-protocol WebSocket client: negotiate, connect with the token in the query (the browser path), handshake. */
 export async function rawClient(emulator: RunningEmulator, hub: string, user: string): Promise<{ connectionId: string; socket: WebSocket }> {
-  const token = await clientToken(emulator, user, hub);
-  const response = await fetch(`${emulator.url}/client/negotiate?hub=${hub}&negotiateVersion=1`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const { connectionId, connectionToken } = (await response.json()) as { connectionId: string; connectionToken: string };
+  const { connectionId, connectionToken, token } = await negotiated(emulator, hub, user);
   const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/client/?hub=${hub}&id=${connectionToken}&access_token=${token}`);
   await withTimeout(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 'open');
   socket.send('{"protocol":"json","version":1}\x1e');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningEmulator } from '../../src/emulator/emulator.js';
-import { eventually, rawClient, rest, startTestEmulator, withTimeout } from './helpers.js';
+import { eventually } from '../fixtures/stack.js';
+import { rawClient, rest, startTestEmulator, withTimeout } from './helpers.js';
 
 const HUB = 'chat';
 const MAX_OUTBOUND = 64 * 1024;

@@ -1,51 +1,15 @@
 import * as signalR from '@microsoft/signalr';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { RunningEmulator } from '../../src/emulator/emulator.js';
-import {
-  clientToken,
-  closedWith,
-  connectClient,
-  Inbox,
-  KEY,
-  mintToken,
-  rawClient,
-  rest,
-  restAudienceOf,
-  startNegotiateServer,
-  startTestEmulator,
-} from './helpers.js';
+import { describe, test } from 'node:test';
+import { referenceFile } from '../fixtures/repository.js';
+import { clientToken, closedWith, emulatorClients, Inbox, KEY, mintToken, rawClient, rest, restAudienceOf, startTestEmulator } from './helpers.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-const SWAGGER = join(repoRoot(), '..', 'shared', 'reference', 'azure-signalr-V20220601.json');
+const SWAGGER = referenceFile('azure-signalr-V20220601.json');
 
 describe('REST API', () => {
-  let emulator: RunningEmulator;
-  let negotiate: Awaited<ReturnType<typeof startNegotiateServer>>;
-  const open: signalR.HubConnection[] = [];
-
-  before(async () => {
-    emulator = await startTestEmulator();
-    negotiate = await startNegotiateServer(emulator);
-  });
-  after(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    await negotiate.close();
-    await emulator.close();
-  });
-
-  const connect = async (user: string): Promise<signalR.HubConnection> => {
-    const connection = await connectClient(negotiate.url, signalR.HttpTransportType.WebSockets, 'json', user);
-    open.push(connection);
-    return connection;
-  };
+  const suite = emulatorClients();
+  const connect = (user: string): Promise<signalR.HubConnection> => suite.connect(user);
 
   test('serves every 2022-06-01 operation of the swagger with its documented success status', async (t) => {
     if (!existsSync(SWAGGER)) {
@@ -64,11 +28,11 @@ describe('REST API', () => {
         const user = `swagger-${served}`;
         const connection = await connect(user);
         const id = connection.connectionId!;
-        assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/groups/g/connections/${id}`)).status, 200);
-        assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/users/${user}/groups/g`)).status, 200);
+        assert.equal((await rest(suite.emulator, 'PUT', `/api/hubs/chat/groups/g/connections/${id}`)).status, 200);
+        assert.equal((await rest(suite.emulator, 'PUT', `/api/hubs/chat/users/${user}/groups/g`)).status, 200);
         const url = path.replace('{hub}', 'chat').replace('{connectionId}', id).replace('{group}', 'g').replace('{user}', user);
         const body = method === 'post' && url.endsWith(':send') ? { target: 'message', arguments: [] } : undefined;
-        const response = await rest(emulator, method.toUpperCase(), `${url}?api-version=2022-06-01`, { body });
+        const response = await rest(suite.emulator, method.toUpperCase(), `${url}?api-version=2022-06-01`, { body });
         assert.equal(response.status, success, `${method.toUpperCase()} ${path} (${operation.operationId})`);
         served++;
       }
@@ -102,7 +66,7 @@ describe('REST API', () => {
       ['DELETE', `${v1}/connections/${id}`, 202],
     ];
     for (const [method, path, status, body] of expectations) {
-      assert.equal((await rest(emulator, method, path, { body })).status, status, `${method} ${path}`);
+      assert.equal((await rest(suite.emulator, method, path, { body })).status, status, `${method} ${path}`);
     }
     for (const expected of ['all', 'user', 'connection', 'group']) assert.deepEqual((await inbox.next('message')).args, [expected]);
   });
@@ -119,7 +83,7 @@ describe('REST API', () => {
       ['DELETE', '/api/hubs/chat/groups/g/connections/nope', 'Error.Connection.NotExisted'],
     ];
     for (const [method, path, code] of cases) {
-      const response = await rest(emulator, method, path);
+      const response = await rest(suite.emulator, method, path);
       assert.equal(response.status, 404, `${method} ${path}`);
       assert.equal(response.headers.get('x-ms-error-code'), code, `${method} ${path}`);
     }
@@ -127,33 +91,33 @@ describe('REST API', () => {
 
   test('rejects bad tokens with 401 and accepts the audience with or without port and query', async () => {
     const path = '/api/hubs/chat/:send?api-version=2022-06-01';
-    const url = `${emulator.url}${path}`;
+    const url = `${suite.emulator.url}${path}`;
     const aud = restAudienceOf(url);
     const body = { target: 'message', arguments: [] };
     const bad: Record<string, string> = {
       'wrong key': await mintToken({ aud }, { key: 'another-key-another-key-another-key-1234' }),
-      'wrong aud': await mintToken({ aud: restAudienceOf(`${emulator.url}/api/hubs/other/:send`) }),
+      'wrong aud': await mintToken({ aud: restAudienceOf(`${suite.emulator.url}/api/hubs/other/:send`) }),
       expired: await mintToken({ aud }, { expiresIn: -3600 }),
       'missing exp': await mintToken({ aud }, { expiresIn: null }),
       'nbf in the future': await mintToken({ aud }, { notBefore: 3600 }),
       'not a JWT': 'garbage',
     };
     for (const [why, token] of Object.entries(bad)) {
-      assert.equal((await rest(emulator, 'POST', path, { token, body })).status, 401, why);
+      assert.equal((await rest(suite.emulator, 'POST', path, { token, body })).status, 401, why);
     }
     assert.equal((await fetch(url, { method: 'POST' })).status, 401, 'no token');
-    const good = [aud, `${emulator.url}/api/hubs/chat/:send`, url, `${aud}?api-version=2022-06-01`];
+    const good = [aud, `${suite.emulator.url}/api/hubs/chat/:send`, url, `${aud}?api-version=2022-06-01`];
     for (const audience of good) {
-      assert.equal((await rest(emulator, 'POST', path, { token: await mintToken({ aud: audience }), body })).status, 202, audience);
+      assert.equal((await rest(suite.emulator, 'POST', path, { token: await mintToken({ aud: audience }), body })).status, 202, audience);
     }
   });
 
   test('rejects bad client tokens on negotiate with 401', async () => {
-    const negotiateUrl = `${emulator.url}/client/negotiate?hub=chat&negotiateVersion=1`;
+    const negotiateUrl = `${suite.emulator.url}/client/negotiate?hub=chat&negotiateVersion=1`;
     const aud = `http://127.0.0.1/client/?hub=chat`;
     const post = (token: string): Promise<Response> => fetch(negotiateUrl, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal((await post(await mintToken({ aud }))).status, 200);
-    assert.equal((await post(await mintToken({ aud: `${emulator.url}/client/?hub=chat` }))).status, 200, 'with port');
+    assert.equal((await post(await mintToken({ aud: `${suite.emulator.url}/client/?hub=chat` }))).status, 200, 'with port');
     assert.equal((await post(await mintToken({ aud }, { key: 'wrong-key-wrong-key-wrong-key-wrong-key' }))).status, 401);
     assert.equal((await post(await mintToken({ aud: 'http://127.0.0.1/client/?hub=other' }))).status, 401);
     assert.equal((await post(await mintToken({ aud }, { expiresIn: -3600 }))).status, 401);
@@ -164,10 +128,10 @@ describe('REST API', () => {
   });
 
   test('negotiate v1 returns a secret token distinct from the public id; v0 has no token', async () => {
-    const token = await clientToken(emulator, 'u');
+    const token = await clientToken(suite.emulator, 'u');
     const negotiateWith = async (query: string): Promise<Record<string, unknown>> =>
       (await (
-        await fetch(`${emulator.url}/client/negotiate?hub=chat${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+        await fetch(`${suite.emulator.url}/client/negotiate?hub=chat${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
       ).json()) as Record<string, unknown>;
     const v1 = await negotiateWith('&negotiateVersion=1');
     assert.equal(v1['negotiateVersion'], 1);
@@ -179,7 +143,7 @@ describe('REST API', () => {
   });
 
   test('allows browsers on other origins (CORS with credentials)', async () => {
-    const response = await fetch(`${emulator.url}/client/negotiate?hub=chat`, {
+    const response = await fetch(`${suite.emulator.url}/client/negotiate?hub=chat`, {
       method: 'OPTIONS',
       headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-requested-with' },
     });
@@ -190,16 +154,16 @@ describe('REST API', () => {
 
   test('bodies over 1 MB get 413', async () => {
     const body = { target: 'message', arguments: ['x'.repeat(1024 * 1024)] };
-    assert.equal((await rest(emulator, 'POST', '/api/hubs/chat/:send', { body })).status, 413);
+    assert.equal((await rest(suite.emulator, 'POST', '/api/hubs/chat/:send', { body })).status, 413);
   });
 
   test('application scopes the hub as lower(app)_lower(hub)', async () => {
-    const { connectionId, socket } = await rawClient(emulator, 'myapp_chat', 'app-user');
+    const { connectionId, socket } = await rawClient(suite.emulator, 'myapp_chat', 'app-user');
     try {
-      assert.equal((await rest(emulator, 'HEAD', `/api/hubs/Chat/connections/${connectionId}?application=MyApp`)).status, 200);
-      assert.equal((await rest(emulator, 'HEAD', `/api/hubs/chat/connections/${connectionId}`)).status, 404, 'not in the bare hub');
+      assert.equal((await rest(suite.emulator, 'HEAD', `/api/hubs/Chat/connections/${connectionId}?application=MyApp`)).status, 200);
+      assert.equal((await rest(suite.emulator, 'HEAD', `/api/hubs/chat/connections/${connectionId}`)).status, 404, 'not in the bare hub');
       const received = new Promise((resolve) => socket.once('message', (data) => resolve((data as Buffer).toString())));
-      await rest(emulator, 'POST', '/api/hubs/CHAT/users/app-user/:send?application=myApp', { body: { Target: 'hello', Arguments: [1] } });
+      await rest(suite.emulator, 'POST', '/api/hubs/CHAT/users/app-user/:send?application=myApp', { body: { Target: 'hello', Arguments: [1] } });
       assert.equal(await received, '{"type":1,"target":"hello","arguments":[1]}\x1e');
     } finally {
       socket.close();
@@ -209,29 +173,29 @@ describe('REST API', () => {
   test('ttl=0 adds only current connections; without ttl only the 100 most recent groups are kept', async () => {
     const user = 'ttl-user';
     const current = await connect(user);
-    assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/users/${user}/groups/now-only?ttl=0`)).status, 200);
+    assert.equal((await rest(suite.emulator, 'PUT', `/api/hubs/chat/users/${user}/groups/now-only?ttl=0`)).status, 200);
     const later = await connect(user);
     const inbox = new Inbox(later, ['message', 'marker']);
     const currentInbox = new Inbox(current, ['message']);
-    await rest(emulator, 'POST', '/api/hubs/chat/groups/now-only/:send', { body: { target: 'message', arguments: ['now'] } });
+    await rest(suite.emulator, 'POST', '/api/hubs/chat/groups/now-only/:send', { body: { target: 'message', arguments: ['now'] } });
     assert.deepEqual((await currentInbox.next('message')).args, ['now']);
-    await rest(emulator, 'POST', `/api/hubs/chat/connections/${later.connectionId}/:send`, { body: { target: 'marker' } });
+    await rest(suite.emulator, 'POST', `/api/hubs/chat/connections/${later.connectionId}/:send`, { body: { target: 'marker' } });
     assert.deepEqual((await inbox.next('marker')).before, [], 'the later connection did not join');
 
     const capped = 'cap-user';
     for (let index = 0; index <= 100; index++) {
-      assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/users/${capped}/groups/g${index}`)).status, 200);
+      assert.equal((await rest(suite.emulator, 'PUT', `/api/hubs/chat/users/${capped}/groups/g${index}`)).status, 200);
     }
-    assert.equal((await rest(emulator, 'HEAD', `/api/hubs/chat/users/${capped}/groups/g0`)).status, 404, 'oldest dropped');
-    assert.equal((await rest(emulator, 'HEAD', `/api/hubs/chat/users/${capped}/groups/g1`)).status, 200);
-    assert.equal((await rest(emulator, 'HEAD', `/api/hubs/chat/users/${capped}/groups/g100`)).status, 200);
-    assert.equal((await rest(emulator, 'PUT', `/api/hubs/chat/users/${capped}/groups/g0?ttl=-1`)).status, 400);
+    assert.equal((await rest(suite.emulator, 'HEAD', `/api/hubs/chat/users/${capped}/groups/g0`)).status, 404, 'oldest dropped');
+    assert.equal((await rest(suite.emulator, 'HEAD', `/api/hubs/chat/users/${capped}/groups/g1`)).status, 200);
+    assert.equal((await rest(suite.emulator, 'HEAD', `/api/hubs/chat/users/${capped}/groups/g100`)).status, 200);
+    assert.equal((await rest(suite.emulator, 'PUT', `/api/hubs/chat/users/${capped}/groups/g0?ttl=-1`)).status, 400);
   });
 
   test('closing a user’s connections delivers the reason to the client', async () => {
     const connection = await connect('closer');
     const closed = closedWith(connection);
-    await rest(emulator, 'POST', '/api/hubs/chat/users/closer/:closeConnections?reason=maintenance');
+    await rest(suite.emulator, 'POST', '/api/hubs/chat/users/closer/:closeConnections?reason=maintenance');
     assert.match(String((await closed)?.message), /maintenance/);
   });
 });

@@ -5,26 +5,15 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
-import { freePort } from '../fixtures/stack.js';
+import { eventually, freePort } from '../fixtures/stack.js';
 import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
 /** The compiled gateway entry, what `npm start` runs: tracing has to be set up by its first import. */
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-/** Polls `check` (every 50 ms, at most `tries` times) until it returns a value. */
-async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, tries = 400): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -65,10 +54,10 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     token = await sso.token();
-    await eventually(`the gateway to be ready:\n${output}`, async () => {
+    await eventually(async () => {
       const ready = await fetch(`${gatewayUrl}/readyz`).catch(() => undefined);
       return ready?.ok ? true : undefined;
-    });
+    }, `the gateway to be ready:\n${output}`);
   });
 
   after(async () => {
@@ -95,10 +84,10 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     const traceparent = String(seen.headers.traceparent);
     assert.match(traceparent, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'the upstream stand-in saw the caller’s trace id');
 
-    const spans = await eventually('the three spans of the request', () => {
+    const spans = await eventually(() => {
       const ofTrace = receiver.spans.filter((span) => span.traceId === traceId);
       return ofTrace.length >= 3 ? ofTrace : undefined;
-    });
+    }, 'the three spans of the request');
     const byName = (name: string): ReceivedSpan => {
       const span = spans.find((candidate) => candidate.name === name);
       assert.ok(span, `a span named ${name} among ${spans.map((s) => s.name).join(', ')}`);
@@ -148,8 +137,9 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     has(/^signalr_gateway_sso_verifications_total\{outcome="accepted",reason="verified"\} \d+$/);
     has(/^signalr_gateway_jwks_fetches_total\{outcome="success"\} \d+$/);
     // Every request answered has left the gauge (its response's `close`), however it ended.
-    await eventually('no request in flight', async () =>
-      (await (await fetch(metricsUrl)).text()).includes('\nsignalr_gateway_http_requests_in_flight 0\n') ? true : undefined,
+    await eventually(
+      async () => ((await (await fetch(metricsUrl)).text()).includes('\nsignalr_gateway_http_requests_in_flight 0\n') ? true : undefined),
+      'no request in flight',
     );
     has(/^process_cpu_seconds_total \d/);
     has(/^# TYPE signalr_gateway_rate_limited_total counter$/);
@@ -181,7 +171,7 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     const read = await fetch(`${gatewayUrl}/api/hubs/Chat/users/alice`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'read-1' } });
     assert.equal(read.status, 200);
 
-    const records = await eventually('the audit record', () => {
+    const records = await eventually(() => {
       const text = (() => {
         try {
           return readFileSync(auditFile, 'utf8');
@@ -194,7 +184,7 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, any>);
       return parsed.some((record) => record['requestId'] === 'mint-1') ? { text, parsed } : undefined;
-    });
+    }, 'the audit record');
     const record = records.parsed.find((candidate) => candidate['requestId'] === 'audit-me-1')!;
     assert.equal(record['kind'], 'audit');
     assert.equal(record['operation'], 'sendToUser');
@@ -229,12 +219,12 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     assert.equal(again.headers.get('idempotency-replayed'), 'true');
     const scrape = await (await fetch(metricsUrl)).text();
     assert.match(scrape, /^signalr_gateway_idempotent_replays_total\{operation="broadcast"\} 1$/m);
-    const replayed = await eventually('the replay’s audit record', () => {
+    const replayed = await eventually(() => {
       const line = readFileSync(auditFile, 'utf8')
         .split('\n')
         .find((candidate) => candidate.includes('"replay-1"'));
       return line === undefined ? undefined : (JSON.parse(line) as Record<string, any>);
-    });
+    }, 'the replay’s audit record');
     assert.deepEqual(replayed['outcome'], { status: 202, upstream: [], replayed: true });
   });
 });

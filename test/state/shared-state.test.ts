@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { eventually } from '../fixtures/stack.js';
 import { after, before, describe, test } from 'node:test';
 import { MemoryState } from '../../src/state/memory-state.js';
 import { RedisState } from '../../src/state/redis-state.js';
@@ -10,14 +11,6 @@ let unique = 0;
 const keyOf = (name: string): string => `${name}-${++unique}-${Date.now()}`;
 
 /** Polls `check` (bounded) until it holds: for expiry, without asserting on a duration. */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail(`never: ${what}`);
-}
-
 /** The one behaviour both stores must have: the idempotency and rate-limit pieces rely on nothing else. */
 function behaviour(name: string, state: () => SharedState): void {
   describe(`${name}: shared state behaviour`, () => {

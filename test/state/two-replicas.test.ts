@@ -5,9 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { newSigningKey, startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator.js';
-import { startGateway, type RunningGateway } from '../fixtures/gateway.js';
+import { startFullStack } from '../fixtures/stack.js';
 import { SKIP_WITHOUT_REDIS, startRedis, type RunningRedis } from '../fixtures/redis-server.js';
 import { listen, type Listener } from './helpers.js';
+
+/** One gateway replica of the pair: where it listens. */
+interface Replica {
+  url: string;
+  close(): Promise<void>;
+}
 
 /** Budget of caller `budget` (a day, so nothing comes back while the test runs: the count is exact). */
 const BUDGET = 30;
@@ -78,14 +84,14 @@ describe('two gateway replicas sharing one Redis', { skip: SKIP_WITHOUT_REDIS },
   let signingKey: JWK;
   let emulator: RunningEmulator;
   let gate: Gate;
-  let a: RunningGateway;
-  let b: RunningGateway;
+  let a: Replica;
+  let b: Replica;
   let dora: Listener;
   let service: string;
   let budgetToken: string;
   let markers = 0;
 
-  const post = async (replica: RunningGateway, path: string, body: unknown, headers: Record<string, string> = {}, token = service) => {
+  const post = async (replica: Replica, path: string, body: unknown, headers: Record<string, string> = {}, token = service) => {
     const response = await fetch(replica.url + path, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
@@ -94,7 +100,7 @@ describe('two gateway replicas sharing one Redis', { skip: SKIP_WITHOUT_REDIS },
     const text = await response.text();
     return { status: response.status, headers: response.headers, json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
   };
-  const send = (replica: RunningGateway, text: string, headers: Record<string, string> = {}, token?: string) =>
+  const send = (replica: Replica, text: string, headers: Record<string, string> = {}, token?: string) =>
     post(replica, '/api/hubs/chat/users/dora/:send', { target: 'note', arguments: [text] }, headers, token);
   /** Sends a marker through `a` (without a key) and waits for it: everything sent before it has arrived. */
   const settle = async (): Promise<void> => {
@@ -117,7 +123,12 @@ describe('two gateway replicas sharing one Redis', { skip: SKIP_WITHOUT_REDIS },
       REDIS_TIMEOUT_MS: '300',
       RATE_LIMIT_OVERRIDES: `budget=${BUDGET}/86400`,
     };
-    [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+    const { SIGNALR_CONNECTION_STRING: connectionString, ...rest } = env;
+    const replica = async (): Promise<Replica> => {
+      const stack = await startFullStack({ upstream: { connectionString }, env: rest });
+      return { url: stack.gatewayUrl, close: () => stack.close() };
+    };
+    [a, b] = await Promise.all([replica(), replica()]);
     dora = await listen(emulator, 'dora');
     service = await sso.serviceToken();
     budgetToken = await new SignJWT({ azp: 'budget', scope: 'signalr.send' })

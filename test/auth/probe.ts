@@ -1,14 +1,8 @@
-import { Controller, Get, HttpCode, Module, Param, Post, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { AppModule } from '../../src/app.module.js';
 import { Authenticated, CurrentPrincipal, Public, RequirePermission } from '../../src/auth/auth.decorators.js';
 import type { Principal } from '../../src/auth/token-verifier.js';
-import { PinoNestLogger, RequestLogController } from '../../src/common/logging.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import type { Env } from '../../src/config/validate-env.js';
 
 /** Routes shaped like the gateway's own, declared with the real decorators, so the guard is tested on its own. */
 @Controller()
@@ -44,12 +38,9 @@ class ProbeController {
   }
 }
 
-@Module({})
-class ProbeModule {
-  static forRoot(env: Env): DynamicModule {
-    return { module: ProbeModule, imports: [AppModule.forRoot(loadConfig(env))], controllers: [ProbeController] };
-  }
-}
+/** The probe routes, for `startFullStack({ modules: [ProbeModule] })`: the real gateway (limits, request id, guard) serves them. */
+@Module({ controllers: [ProbeController] })
+export class ProbeModule {}
 
 /** Every log line written by the gateways of this test run, to prove no token reaches the logs. */
 export const logLines: string[] = [];
@@ -67,16 +58,5 @@ export const capturedLogger = (): Logger =>
 
 /** An AccessKey for config validation only; nothing is sent upstream by the probe routes. */
 export const ACCESS_KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh';
-
-/** The gateway's app module (config, SSO, problem filter) plus the probe routes, on Fastify, listening on 127.0.0.1:0. */
-export async function startProbeGateway(env: Env): Promise<{ url: string; app: NestFastifyApplication }> {
-  const log = capturedLogger();
-  const adapter = new FastifyAdapter({ loggerInstance: log, logController: new RequestLogController() });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    ProbeModule.forRoot({ SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1:1;AccessKey=${ACCESS_KEY};Version=1.0;`, ...env }),
-    adapter,
-    { logger: new PinoNestLogger(log) },
-  );
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url: await app.getUrl(), app };
-}
+/** An upstream nobody listens on (port 1), for `startFullStack({ upstream: NO_UPSTREAM })`. */
+export const NO_UPSTREAM = { connectionString: `Endpoint=http://127.0.0.1:1;AccessKey=${ACCESS_KEY};Version=1.0;` };
