@@ -135,6 +135,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hubs/{hub}/connections/{connectionId}/:invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoke a method on one client and answer its result.
+         * @description Azure 2024-12-01 client results: the client answers with its handler's return value (`connection.on('method', () => value)`). 404 when the connection does not exist; 502 `client-invocation-failed` when the handler throws (its message in the detail), 502 `client-no-result` when the client has no handler for the method or it returned nothing, 504 `client-invocation-timeout` when it did not answer in the service's time.
+         */
+        post: operations["invokeConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/hubs/{hub}/connections/{connectionId}/:send": {
         parameters: {
             query?: never;
@@ -215,6 +235,26 @@ export interface paths {
         put?: never;
         /** Send a message to every connection in a group. */
         post: operations["sendToGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hubs/{hub}/groups/{group}/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a group's connections, a page at a time.
+         * @description Azure 2024-12-01. An empty group answers an empty page. Follow `nextLink` (the gateway's own URL, relative) for the next page; its `continuationToken` is the service's, passed on as it is.
+         */
+        get: operations["listGroupConnections"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -404,6 +444,24 @@ export interface components {
              */
             message: string;
         };
+        GroupMemberDto: {
+            /** @example c1 */
+            connectionId: string;
+            /**
+             * @description Absent for an anonymous connection.
+             * @example alice
+             */
+            userId?: string;
+        };
+        GroupMemberPageDto: {
+            /**
+             * Format: uri-reference
+             * @description The gateway's URL of the next page (path and query, relative to the gateway); absent on the last page.
+             * @example /api/hubs/chat/groups/g1/connections?maxpagesize=100&continuationToken=abc
+             */
+            nextLink?: string;
+            value: components["schemas"]["GroupMemberDto"][];
+        };
         GroupOutcomeDto: {
             group: string;
             /** @description Why the send to this group failed. */
@@ -435,6 +493,15 @@ export interface components {
             };
             /** @enum {string} */
             status: "ok" | "degraded" | "error";
+        };
+        InvocationResultDto: {
+            /**
+             * @description The client's result: any JSON value; absent when the client completed without one.
+             * @example {
+             *       "message": "hello"
+             *     }
+             */
+            result?: Record<string, never>;
         };
         NegotiateResponseDto: {
             /** @description A client token for the signed-in user, signed for `url`; valid only to connect to this hub. */
@@ -1462,6 +1529,128 @@ export interface operations {
             };
         };
     };
+    invokeConnection: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Connection id: 1-1024 characters, no control characters, not `.` or `..`. */
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayloadDto"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvocationResultDto"];
+                };
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Nothing there (no connection, user, group or membership). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     sendToConnection: {
         parameters: {
             query?: {
@@ -2053,6 +2242,112 @@ export interface operations {
             };
             /** @description The body is not `application/json`. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listGroupConnections: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+                /** @description Most connections in one page: 1-200 (default 200). */
+                maxpagesize?: number;
+                /** @description Most connections in all pages together; absent: all of them. */
+                top?: number;
+                /** @description Where the next page starts: the service's opaque token, passed on as it is. The previous page's nextLink carries it. */
+                continuationToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Group name: 1-1024 characters, not only white space, no control characters, not `.` or `..`. */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupMemberPageDto"];
+                };
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

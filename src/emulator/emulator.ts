@@ -40,6 +40,11 @@ export interface EmulatorOptions {
   maxHandshakeBytes?: number;
   /** A client with more than this waiting unread is closed as a slow consumer (default 1 MB). */
   maxOutboundBufferBytes?: number;
+  /**
+   * How long `:invoke` waits for the client's result (default 5 s: below the gateway's default UPSTREAM_TIMEOUT_MS of
+   * 10 s, so the gateway's caller hears that the client did not answer rather than that the service did not).
+   */
+  invocationTimeoutMs?: number;
 }
 
 export interface RunningEmulator {
@@ -78,6 +83,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     maxHandshakeBytes: positiveInteger('maxHandshakeBytes', options.maxHandshakeBytes, 32 * 1024),
     maxOutboundBufferBytes: positiveInteger('maxOutboundBufferBytes', options.maxOutboundBufferBytes, 1024 * 1024),
   };
+  const invocationTimeoutMs = positiveInteger('invocationTimeoutMs', options.invocationTimeoutMs, 5_000);
   const store = new HubStore(options.closeAllowsReconnect ?? true);
   const verifier = new AccessTokenVerifier(accessKey);
 
@@ -98,7 +104,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Browsers on other origins connect: reflect the origin and allow credentials, as Azure's emulator does.
   await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
   await app.register(clientRoutes({ store, verifier, settings }));
-  await app.register(restRoutes(store, verifier));
+  await app.register(restRoutes(store, verifier, { invocationTimeoutMs }));
 
   const stopWebSockets = serveWebSockets(app.server, { store, verifier, settings });
   const keepAlive = setInterval(() => store.keepAlive(keepAliveMs, clientTimeoutMs), keepAliveMs / 2).unref();

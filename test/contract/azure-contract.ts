@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { referenceFile } from '../fixtures/repository.js';
-import type { RecordedRequest } from '../fixtures/upstream-stand-in.js';
+import type { UpstreamRequest } from '../fixtures/recording-proxy.js';
+
+type RecordedRequest = UpstreamRequest;
 
 /** Azure's published 2022-06-01 contract, read at test time from `../shared/reference/` beside the repository, whatever the working directory. */
 export const SWAGGER_PATH = referenceFile('azure-signalr-V20220601.json');
+/** Azure's published 2024-12-01 contract (26 operations), from the same place. */
+export const SWAGGER_2024_PATH = referenceFile('azure-signalr-v20241201.json');
 
 interface SwaggerParameter {
   name: string;
@@ -16,6 +20,8 @@ interface SwaggerParameter {
   maxLength?: number;
   items?: { type: string };
   collectionFormat?: string;
+  minimum?: number;
+  maximum?: number;
 }
 
 interface SwaggerOperation {
@@ -31,8 +37,12 @@ interface Route {
   operations: Record<string, SwaggerOperation>;
 }
 
+const load = (path: string): Route[] | undefined => (existsSync(path) ? compile(JSON.parse(readFileSync(path, 'utf8'))) : undefined);
+
 /** The compiled contract, or undefined when the reference file is not there (the contract test says so). */
-export const contract: Route[] | undefined = existsSync(SWAGGER_PATH) ? compile(JSON.parse(readFileSync(SWAGGER_PATH, 'utf8'))) : undefined;
+export const contract: Route[] | undefined = load(SWAGGER_PATH);
+/** The compiled 2024-12-01 contract, or undefined when the reference file is not there. */
+export const contract2024: Route[] | undefined = load(SWAGGER_2024_PATH);
 
 function compile(swagger: { paths: Record<string, Record<string, SwaggerOperation>> }): Route[] {
   return Object.entries(swagger.paths).map(([template, operations]) => {
@@ -48,17 +58,20 @@ function compile(swagger: { paths: Record<string, Record<string, SwaggerOperatio
 }
 
 /** The swagger operation a request matches (path template and method), or a reason it matches none. */
-export function operationOf(request: Pick<RecordedRequest, 'method' | 'rawPath'>): { operationId: string; template: string } | string {
-  const route = contract?.find(({ regex }) => regex.test(request.rawPath));
+export function operationOf(
+  request: Pick<RecordedRequest, 'method' | 'rawPath'>,
+  routes: Route[] | undefined = contract,
+): { operationId: string; template: string } | string {
+  const route = routes?.find(({ regex }) => regex.test(request.rawPath));
   if (route === undefined) return `no path of the contract matches ${request.rawPath}`;
   const operation = route.operations[request.method.toLowerCase()];
   if (operation === undefined) return `${request.method} is not an operation of ${route.template}`;
   return { operationId: operation.operationId, template: route.template };
 }
 
-/** Everything in `request` that breaks Azure's contract: path template, method, parameters, body. */
-export function contractViolations(request: RecordedRequest): string[] {
-  const route = contract?.find(({ regex }) => regex.test(request.rawPath));
+/** Everything in `request` that breaks Azure's contract (2022-06-01 unless `routes`): path template, method, parameters, body. */
+export function contractViolations(request: RecordedRequest, routes: Route[] | undefined = contract): string[] {
+  const route = routes?.find(({ regex }) => regex.test(request.rawPath));
   if (route === undefined) return [`no path of the contract matches ${request.method} ${request.rawPath}`];
   const operation = route.operations[request.method.toLowerCase()];
   if (operation === undefined) return [`${request.method} is not an operation of ${route.template}`];
@@ -98,6 +111,9 @@ function valueViolations(where: string, parameter: SwaggerParameter, values: str
     if (parameter.minLength !== undefined && value.length < parameter.minLength) violations.push(`${what} is shorter than ${parameter.minLength}`);
     if (parameter.maxLength !== undefined && value.length > parameter.maxLength) violations.push(`${what} is longer than ${parameter.maxLength}`);
     if (parameter.type === 'integer' && !/^-?\d+$/.test(value)) violations.push(`${what} is not an integer`);
+    if (parameter.type === 'boolean' && !/^(true|false)$/.test(value)) violations.push(`${what} is not a boolean`);
+    if (parameter.minimum !== undefined && Number(value) < parameter.minimum) violations.push(`${what} is below ${parameter.minimum}`);
+    if (parameter.maximum !== undefined && Number(value) > parameter.maximum) violations.push(`${what} is above ${parameter.maximum}`);
   }
   return violations;
 }
@@ -119,8 +135,21 @@ function payloadViolations(where: string, request: RecordedRequest, consumes: st
   return violations;
 }
 
-/** Fails with every violation of every request; a no-op when the contract file is absent (see contract.test.ts). */
+/**
+ * What `request` breaks of the contracts it must follow: every request follows 2024-12-01 (the newest contract, which
+ * has all 26 operations), and a request that names `api-version=2022-06-01` follows 2022-06-01 as well
+ * (docs/azure-compatibility.md#api-versions). A request naming any other version is a violation.
+ */
+export function versionedViolations(request: RecordedRequest): string[] {
+  const version = request.query['api-version']?.[0];
+  const violations = contract2024 === undefined ? [] : contractViolations(request, contract2024).map((violation) => `2024-12-01: ${violation}`);
+  if (version === '2022-06-01') violations.push(...contractViolations(request, contract).map((violation) => `2022-06-01: ${violation}`));
+  else if (version !== '2024-12-01') violations.push(`${request.method} ${request.rawPath}: api-version ${version} is neither 2022-06-01 nor 2024-12-01`);
+  return violations;
+}
+
+/** Fails with every violation of every request; a no-op when the contract files are absent (see contract.test.ts). */
 export function assertUpstreamContract(requests: readonly RecordedRequest[]): void {
-  if (contract === undefined) return;
-  assert.deepEqual(requests.flatMap(contractViolations), [], 'every upstream request follows Azure 2022-06-01');
+  if (contract === undefined || contract2024 === undefined) return;
+  assert.deepEqual(requests.flatMap(versionedViolations), [], "every upstream request follows Azure's contract of its api-version and 2024-12-01");
 }

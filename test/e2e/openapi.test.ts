@@ -38,7 +38,11 @@ describe('the OpenAPI document', () => {
     const ids = operations.map(({ operationId }) => operationId);
     assert.equal(new Set(ids).size, ids.length);
     const forwarded = operations.filter(({ tags }) => ['hubs', 'groups', 'users', 'connections'].includes(tags?.[0]));
-    assert.equal(forwarded.length, 24, "Azure's 18 hub operations, GET twins of the 4 existence checks, 2 fan-outs");
+    assert.equal(
+      forwarded.length,
+      26,
+      "Azure's 18 hub operations of 2022-06-01, GET twins of the 4 existence checks, 2 fan-outs, 2024-12-01's group listing and client invocation",
+    );
     for (const operation of forwarded) {
       assert.ok(operation.summary, `${operation.operationId} has a summary`);
       for (const status of ['400', '401', '403', '429', '502', '503', '504'])
@@ -55,6 +59,7 @@ describe('the OpenAPI document', () => {
       user: 'user',
       connectionId: 'connectionId',
       reason: 'reason',
+      continuationToken: 'continuationToken',
     };
     let checked = 0;
     for (const item of Object.values<any>(served.paths)) {

@@ -13,6 +13,11 @@ export class OutboundMessage {
     return new OutboundMessage((protocol) => protocol.invocation(target, args));
   }
 
+  /** A client invocation: it carries an id, so the one client it goes to answers with a Completion. */
+  static clientInvocation(target: string, args: readonly unknown[], invocationId: string): OutboundMessage {
+    return new OutboundMessage((protocol) => protocol.invocation(target, args, invocationId));
+  }
+
   for(protocol: HubProtocol): Buffer {
     let bytes = this.encoded.get(protocol.name);
     if (!bytes) {

@@ -65,13 +65,34 @@ export class RestRequest {
   }
 
   message(): OutboundMessage {
+    const { target, args } = this.payload();
+    return OutboundMessage.invocation(target, args);
+  }
+
+  /** The body's PayloadMessage: the method to invoke and its arguments. */
+  payload(): { target: string; args: unknown[] } {
     const body = this.request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('The body must be a JSON object.');
     const target = fieldOf(body as Record<string, unknown>, 'target');
     const args = fieldOf(body as Record<string, unknown>, 'arguments') ?? [];
     if (typeof target !== 'string' || target === '') throw new BadRequest('target is required.');
     if (!Array.isArray(args)) throw new BadRequest('arguments must be an array.');
-    return OutboundMessage.invocation(target, args);
+    return { target, args };
+  }
+
+  /** An optional int32 query parameter within `minimum`..`maximum`. */
+  integer(name: string, minimum: number, maximum: number): number | undefined {
+    const value = this.query.get(name);
+    if (value === null) return undefined;
+    if (!/^\d{1,10}$/.test(value) || Number(value) < minimum || Number(value) > maximum)
+      throw new BadRequest(`${name} must be an integer from ${minimum} to ${maximum}.`);
+    return Number(value);
+  }
+
+  /** The URL of this request with `query` instead of its own query: absolute, as Azure's `nextLink` is. */
+  urlWith(query: URLSearchParams): string {
+    const path = new URL(this.request.url, 'http://path').pathname;
+    return `${this.request.protocol}://${this.request.host}${path}?${query.toString()}`;
   }
 
   private name(param: string): string {

@@ -4,7 +4,7 @@ import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { HubQuery, PayloadDto } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
-import { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
+import { CloseConnectionQuery, ConnectionParams, InvocationResultDto } from './connections.dto.js';
 import { ConnectionsService } from './connections.service.js';
 
 @ApiTags('connections')
@@ -17,6 +17,24 @@ export class ConnectionsController {
   @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', status: 202, body: true })
   send(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
     return this.connections.send(params, query, payload);
+  }
+
+  @Post(`api/hubs/:hub/connections/:connectionId/${azureAction('invoke')}`)
+  @RequirePermission('signalr.send')
+  @ApiUpstreamOperation({
+    operationId: 'invokeConnection',
+    summary: 'Invoke a method on one client and answer its result.',
+    description:
+      "Azure 2024-12-01 client results: the client answers with its handler's return value (`connection.on('method', () => value)`). " +
+      '404 when the connection does not exist; 502 `client-invocation-failed` when the handler throws (its message in the detail), ' +
+      "502 `client-no-result` when the client has no handler for the method or it returned nothing, 504 `client-invocation-timeout` when it did not answer in the service's time.",
+    status: 200,
+    type: InvocationResultDto,
+    body: true,
+    notFound: true,
+  })
+  invoke(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<InvocationResultDto> {
+    return this.connections.invoke(params, query, payload);
   }
 
   @Delete('api/hubs/:hub/connections/:connectionId')

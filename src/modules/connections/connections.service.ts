@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 import { payloadOf, scopeOf, type HubQuery, type PayloadDto } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
-import type { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
+import type { CloseConnectionQuery, ConnectionParams, InvocationResultDto } from './connections.dto.js';
 
 /** Single connections of a hub. */
 @Injectable()
@@ -11,6 +11,11 @@ export class ConnectionsService {
 
   async send(params: ConnectionParams, query: HubQuery, payload: PayloadDto): Promise<void> {
     await this.signalr.sendToConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
+  }
+
+  async invoke(params: ConnectionParams, query: HubQuery, payload: PayloadDto): Promise<InvocationResultDto> {
+    const { result } = await this.signalr.invokeConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
+    return result === undefined ? {} : { result };
   }
 
   async close(params: ConnectionParams, query: CloseConnectionQuery): Promise<void> {

@@ -4,7 +4,15 @@ import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
-import { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto, MAX_GROUPS_PER_SEND } from './groups.dto.js';
+import {
+  GroupConnectionParams,
+  GroupMemberPageDto,
+  GroupParams,
+  ListGroupConnectionsQuery,
+  SendToGroupsDto,
+  SendToGroupsResultDto,
+  MAX_GROUPS_PER_SEND,
+} from './groups.dto.js';
 import { GroupsService } from './groups.service.js';
 
 @ApiTags('groups')
@@ -52,6 +60,20 @@ export class GroupsController {
   @ApiUpstreamOperation({ operationId: 'checkGroupExistence', summary: 'Whether a group has any connection.', status: 200, notFound: true })
   exists(@Param() params: GroupParams, @Query() query: HubQuery): Promise<void> {
     return this.groups.exists(params, query);
+  }
+
+  @Get('api/hubs/:hub/groups/:group/connections')
+  @RequirePermission('signalr.read')
+  @ApiUpstreamOperation({
+    operationId: 'listGroupConnections',
+    summary: "List a group's connections, a page at a time.",
+    description:
+      "Azure 2024-12-01. An empty group answers an empty page. Follow `nextLink` (the gateway's own URL, relative) for the next page; its `continuationToken` is the service's, passed on as it is.",
+    status: 200,
+    type: GroupMemberPageDto,
+  })
+  listConnections(@Param() params: GroupParams, @Query() query: ListGroupConnectionsQuery): Promise<GroupMemberPageDto> {
+    return this.groups.listConnections(params, query);
   }
 
   @Put('api/hubs/:hub/groups/:group/connections/:connectionId')
