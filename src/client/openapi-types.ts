@@ -897,9 +897,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -1544,9 +1547,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -1666,9 +1672,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -2193,9 +2202,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -2944,9 +2956,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {

@@ -9,11 +9,20 @@ import { UpstreamError } from './upstream-error.js';
 import { restCalls, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
 
 /** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
-export interface Payload {
+export interface JsonPayload {
   target: string;
   /** The JSON text of the arguments array, forwarded as it is (re-serialising would recurse and round numbers). */
   argumentsJson: string;
 }
+
+/** The same message already serialised per hub protocol, as Azure's .NET SDK sends it: forwarded byte for byte. */
+export interface BinaryPayload {
+  /** `application/octet-stream` or `application/x-msgpack`. */
+  contentType: string;
+  bytes: Buffer;
+}
+
+export type Payload = JsonPayload | BinaryPayload;
 
 /** The upstream's answer when it is a success, or a 404 that is an answer (`notFoundIsAnswer` in urls.ts). */
 export interface UpstreamResult {
@@ -179,12 +188,12 @@ export class SignalRClient implements OnApplicationShutdown {
    */
   private async call(call: RestCall, payload?: Payload): Promise<UpstreamResult> {
     const deadline = performance.now() + this.timeoutMs;
-    const headers: Record<string, string> = payload ? { 'content-type': 'application/json; charset=utf-8' } : {};
+    const headers: Record<string, string> = payload ? { 'content-type': 'bytes' in payload ? payload.contentType : 'application/json; charset=utf-8' } : {};
     const request: Dispatcher.DispatchOptions = {
       method: call.method,
       path: this.basePath + call.path + call.query,
       headers,
-      body: payload && `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`,
+      body: payload && ('bytes' in payload ? payload.bytes : `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`),
     };
     for (let retry = 1; ; retry++) {
       // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.

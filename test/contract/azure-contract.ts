@@ -1,3 +1,4 @@
+import { decode } from '@msgpack/msgpack';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { referenceFile } from '../fixtures/repository.js';
@@ -121,6 +122,18 @@ function valueViolations(where: string, parameter: SwaggerParameter, values: str
 function payloadViolations(where: string, request: RecordedRequest, consumes: string[]): string[] {
   const type = request.headers['content-type']?.split(';')[0]?.trim() ?? '';
   if (!consumes.includes(type)) return [`${where}: content-type ${type} is not one of ${consumes.join(', ')}`];
+  // The binary forms: what Azure's SDK sends, a MessagePack map from hub protocol name to the serialised message.
+  if (type !== 'application/json') {
+    let map: unknown;
+    try {
+      map = decode(request.bodyBytes ?? Buffer.from(request.body, 'latin1'));
+    } catch {
+      return [`${where}: the ${type} body is not MessagePack`];
+    }
+    const entries = typeof map === 'object' && map !== null && !Array.isArray(map) ? Object.entries(map) : [];
+    const valid = entries.length > 0 && entries.every(([name, value]) => ['json', 'messagepack'].includes(name) && value instanceof Uint8Array);
+    return valid ? [] : [`${where}: the ${type} body is not a map from hub protocol name to the serialised message`];
+  }
   let payload: { target?: unknown; arguments?: unknown };
   try {
     payload = JSON.parse(request.body);

@@ -1,5 +1,6 @@
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { encode } from '@msgpack/msgpack';
 import { EventSource } from 'eventsource';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +21,28 @@ const CLIENTS = [
 ] as const;
 
 type ClientKind = (typeof CLIENTS)[number];
+
+/** A MessagePack record as the hub protocol frames it: a VarInt length, then the bytes. */
+function lengthPrefixed(payload: Uint8Array): Buffer {
+  const prefix: number[] = [];
+  let length = payload.length;
+  do {
+    prefix.push((length & 0x7f) | (length > 0x7f ? 0x80 : 0));
+    length >>>= 7;
+  } while (length > 0);
+  return Buffer.concat([Buffer.from(prefix), payload]);
+}
+
+/**
+ * The binary body Azure's .NET SDK sends with hub protocols registered (BinaryPayloadMessageContent): a MessagePack map
+ * from protocol name to the Invocation serialised in that protocol, framing included.
+ */
+function sdkBinaryPayload(target: string, entries: { json?: unknown[]; messagepack?: unknown[] }): Buffer {
+  const map: Record<string, Uint8Array> = {};
+  if (entries.json) map['json'] = Buffer.from(JSON.stringify({ type: 1, target, arguments: entries.json }) + '\x1e');
+  if (entries.messagepack) map['messagepack'] = lengthPrefixed(encode([1, {}, null, target, entries.messagepack, []]));
+  return Buffer.from(encode(map));
+}
 
 /**
  * Azure's 2024-12-01 operations end to end: real `@microsoft/signalr` clients negotiate through the gateway with an
@@ -186,6 +209,81 @@ describe('Azure 2024-12-01 operations through the gateway, with real clients', (
     });
   });
 
+  describe("binary payloads, as Azure's SDK sends them", () => {
+    async function post(path: string, body: Buffer, contentType: string): Promise<{ status: number; json: any }> {
+      const response = await fetch(stack.gatewayUrl + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await stack.serviceToken()}`, 'content-type': contentType },
+        body: new Uint8Array(body),
+      });
+      const text = await response.text();
+      return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+    }
+
+    test('a group send reaches JSON and MessagePack clients on every transport, each with its own serialisation', async () => {
+      const inboxes: { kind: ClientKind; inbox: Inbox }[] = [];
+      for (const kind of CLIENTS) {
+        const connection = await connect(kind, `bin-${kind.protocol}`);
+        inboxes.push({ kind, inbox: new Inbox(connection, ['binary']) });
+        assert.equal((await stack.api('PUT', `/api/hubs/chat/groups/bin/connections/${encodeURIComponent(connection.connectionId!)}`)).status, 200);
+      }
+      const before = stack.upstreamRequests.length;
+      const body = sdkBinaryPayload('binary', { json: ['bytes', 'AQID', { n: 1 }], messagepack: ['bytes', new Uint8Array([1, 2, 3]), { n: 1 }] });
+      const sent = await post('/api/hubs/chat/groups/bin/:send', body, 'application/octet-stream');
+      assert.equal(sent.status, 202, JSON.stringify(sent.json));
+      // Forwarded untouched: the same bytes and content type upstream.
+      const upstream = stack.upstreamRequests.slice(before).find(({ rawPath }) => rawPath === '/api/hubs/chat/groups/bin/:send')!;
+      assert.equal(upstream.headers['content-type'], 'application/octet-stream');
+      assert.deepEqual(upstream.bodyBytes, body);
+      for (const { kind, inbox } of inboxes) {
+        const { args } = await inbox.next('binary');
+        const bytes = kind.protocol === 'messagepack' ? new Uint8Array([1, 2, 3]) : 'AQID';
+        assert.deepEqual(args, ['bytes', bytes, { n: 1 }], kind.name);
+      }
+    });
+
+    test('a payload with the MessagePack serialisation only reaches a JSON client too (bin as base64)', async () => {
+      const connection = await connect(CLIENTS[2], 'bin-sse');
+      const inbox = new Inbox(connection, ['only']);
+      const body = sdkBinaryPayload('only', { messagepack: [new Uint8Array([255]), 'x'] });
+      assert.equal((await post(path(connection, '/:send'), body, 'application/x-msgpack')).status, 202);
+      assert.deepEqual((await inbox.next('only')).args, ['/w==', 'x']);
+      for (const route of ['/api/hubs/chat/:send', '/api/hubs/chat/users/bin-sse/:send']) {
+        assert.equal((await post(route, sdkBinaryPayload('only', { json: ['again'] }), 'application/octet-stream')).status, 202);
+        assert.deepEqual((await inbox.next('only')).args, ['again']);
+      }
+    });
+
+    test(':invoke takes a binary payload too', async () => {
+      const connection = await connect(CLIENTS[1], 'bin-invoke');
+      connection.on('length', (data: Uint8Array) => data.length);
+      const reply = await post(path(connection, '/:invoke'), sdkBinaryPayload('length', { messagepack: [new Uint8Array(5)] }), 'application/octet-stream');
+      assert.equal(reply.status, 200, JSON.stringify(reply.json));
+      assert.deepEqual(reply.json, { result: 5 });
+    });
+
+    test("a binary body that is not the SDK's map is 400, and on any other route 415, before anything goes upstream", async () => {
+      const before = stack.upstreamRequests.length;
+      const bad = [
+        Buffer.from([0xc1]),
+        Buffer.from(encode(['json'])),
+        Buffer.from(encode({ xml: new Uint8Array([1]) })),
+        Buffer.from(encode({ json: 'text' })),
+        Buffer.from(encode({})),
+      ];
+      for (const body of bad) {
+        const reply = await post('/api/hubs/chat/:send', body, 'application/octet-stream');
+        assert.equal(reply.status, 400, body.toString('hex'));
+        assert.equal(reply.json.code, 'validation');
+      }
+      const payload = sdkBinaryPayload('t', { json: [] });
+      for (const route of ['/api/hubs/chat/:sendToUsers', '/api/hubs/chat/:closeConnections', '/api/hubs/chat/groups/g/:closeConnections']) {
+        assert.equal((await post(route, payload, 'application/octet-stream')).status, 415, route);
+      }
+      assert.equal(stack.upstreamRequests.length, before);
+    });
+  });
+
   test(
     "every upstream request the tests made follows Azure's contract of its api-version and 2024-12-01",
     { skip: contract2024 === undefined && 'no reference swagger' },
@@ -193,6 +291,7 @@ describe('Azure 2024-12-01 operations through the gateway, with real clients', (
       const paths = new Set(stack.upstreamRequests.map(({ method, rawPath }) => `${method} ${rawPath.replace(/connections\/[^/]+/, 'connections/{id}')}`));
       assert.ok(paths.has('GET /api/hubs/chat/groups/team%20a/connections'));
       assert.ok(paths.has('POST /api/hubs/chat/connections/{id}/:invoke'));
+      assert.ok(stack.upstreamRequests.some(({ headers }) => headers['content-type'] === 'application/x-msgpack'));
       assertUpstreamContract(stack.upstreamRequests);
     },
   );

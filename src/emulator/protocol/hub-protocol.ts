@@ -153,3 +153,42 @@ export const hubProtocols: Readonly<Record<ProtocolName, HubProtocol>> = {
   json: jsonProtocol,
   messagepack: messagePackProtocol,
 };
+
+/** An Invocation as a REST binary payload carries it: no invocation id, so the client does not answer. */
+export interface SerialisedInvocation {
+  target: string;
+  args: unknown[];
+}
+
+/**
+ * Reads `bytes`, the message Azure's SDK serialised with hub protocol `name` for a binary REST payload: exactly one
+ * complete record, an Invocation without an invocation id. Throws, saying why, on anything else.
+ */
+export function readSerialisedInvocation(name: ProtocolName, bytes: Buffer): SerialisedInvocation {
+  const records = name === 'json' ? textRecords(bytes) : binaryRecords(bytes);
+  if (records.length !== 1) throw new Error(`the ${name} message must be exactly one record, not ${records.length}`);
+  if (name === 'json') {
+    const message = JSON.parse(records[0].toString('utf8')) as Record<string, unknown> | null;
+    if (message?.type !== MessageType.Invocation) throw new Error('the json message must be an Invocation');
+    if (message.invocationId !== undefined && message.invocationId !== null) throw new Error('the json message must not carry an invocationId');
+    const args = message.arguments ?? [];
+    if (typeof message.target !== 'string' || message.target === '' || !Array.isArray(args)) throw new Error('the json message needs a target and arguments');
+    return { target: message.target, args: args as unknown[] };
+  }
+  const message = decode(records[0]) as unknown[];
+  if (!Array.isArray(message) || message[0] !== MessageType.Invocation || message.length < 5) throw new Error('the messagepack message must be an Invocation');
+  const [, , invocationId, target, args] = message;
+  if (invocationId !== null && invocationId !== undefined) throw new Error('the messagepack message must not carry an invocationId');
+  if (typeof target !== 'string' || target === '' || !Array.isArray(args)) throw new Error('the messagepack message needs a target and arguments');
+  return { target, args: args as unknown[] };
+}
+
+/** MessagePack bin values reach a JSON client as base64 strings, as ASP.NET Core's JSON protocol writes byte arrays. */
+export function jsonCompatible(args: readonly unknown[]): unknown[] {
+  // The holder's own value, not the one passed in: JSON.stringify applies a Buffer's toJSON before the replacer.
+  function base64Bytes(this: Record<string, unknown>, key: string, value: unknown): unknown {
+    const original = this[key];
+    return original instanceof Uint8Array ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64') : value;
+  }
+  return JSON.parse(JSON.stringify(args, base64Bytes)) as unknown[];
+}

@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import { decode } from '@msgpack/msgpack';
+import { readSerialisedInvocation, type ProtocolName, type SerialisedInvocation } from '../protocol/hub-protocol.js';
 import { OutboundMessage } from '../protocol/outbound-message.js';
 
 export class BadRequest extends Error {}
@@ -65,6 +67,10 @@ export class RestRequest {
   }
 
   message(): OutboundMessage {
+    if (Buffer.isBuffer(this.request.body)) {
+      const { bytes, invocation } = binaryPayload(this.request.body);
+      return OutboundMessage.serialised(bytes, invocation);
+    }
     const { target, args } = this.payload();
     return OutboundMessage.invocation(target, args);
   }
@@ -72,6 +78,7 @@ export class RestRequest {
   /** The body's PayloadMessage: the method to invoke and its arguments. */
   payload(): { target: string; args: unknown[] } {
     const body = this.request.body;
+    if (Buffer.isBuffer(body)) return binaryPayload(body).invocation;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('The body must be a JSON object.');
     const target = fieldOf(body as Record<string, unknown>, 'target');
     const args = fieldOf(body as Record<string, unknown>, 'arguments') ?? [];
@@ -100,4 +107,38 @@ export class RestRequest {
     if (value.length < 1 || value.length > MAX_NAME_LENGTH) throw new BadRequest(`Invalid ${param}.`);
     return value;
   }
+}
+
+const PROTOCOLS: readonly ProtocolName[] = ['messagepack', 'json'];
+
+/**
+ * A binary REST payload as Azure's .NET SDK sends it (`application/octet-stream`; `application/x-msgpack` is read the
+ * same way): a MessagePack map from hub protocol name to the Invocation serialised in that protocol. Each entry must
+ * be one well-formed Invocation; the message itself is read from the MessagePack entry when there is one.
+ */
+function binaryPayload(body: Buffer): { bytes: Partial<Record<ProtocolName, Buffer>>; invocation: SerialisedInvocation } {
+  let map: unknown;
+  try {
+    map = decode(body);
+  } catch {
+    throw new BadRequest('A binary payload must be a MessagePack map from hub protocol name to the serialised message.');
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || map instanceof Uint8Array)
+    throw new BadRequest('A binary payload must be a MessagePack map.');
+  const bytes: Partial<Record<ProtocolName, Buffer>> = {};
+  let invocation: SerialisedInvocation | undefined;
+  for (const [name, value] of Object.entries(map)) {
+    if (!PROTOCOLS.includes(name as ProtocolName)) throw new BadRequest(`Unknown hub protocol '${name}' in the binary payload.`);
+    if (!(value instanceof Uint8Array)) throw new BadRequest(`The '${name}' message must be MessagePack bin.`);
+    const buffer = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    try {
+      const read = readSerialisedInvocation(name as ProtocolName, buffer);
+      if (invocation === undefined || name === 'messagepack') invocation = read;
+    } catch (error) {
+      throw new BadRequest(`Invalid binary payload: ${(error as Error).message}.`);
+    }
+    bytes[name as ProtocolName] = buffer;
+  }
+  if (invocation === undefined) throw new BadRequest('A binary payload must carry the message for at least one hub protocol.');
+  return { bytes, invocation };
 }

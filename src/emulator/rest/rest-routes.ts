@@ -174,6 +174,10 @@ function problem(reply: FastifyReply, status: number, code: string | undefined, 
 /** The data-plane REST API (2022-06-01 and v1), authenticated like Azure: HS256, `aud` = the request URL. */
 export function restRoutes(store: HubStore, verifier: AccessTokenVerifier, settings: RestSettings) {
   return async (app: FastifyInstance): Promise<void> => {
+    // The binary payloads Azure's SDK sends with hub protocols registered; read by the send-like operations.
+    app.addContentTypeParser(['application/octet-stream', 'application/x-msgpack'], { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, (body as Buffer).length === 0 ? undefined : body);
+    });
     // Bodies are JSON; an empty body (as on :closeConnections) is no body at all.
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
       try {

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Head, Param, Post, Query } from '@nestjs
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
-import { HubQuery, PayloadDto } from '../shared/hub.dto.js';
+import { HubQuery, MessagePayload, MessagePayloadPipe } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
 import { CloseConnectionQuery, ConnectionParams, InvocationResultDto } from './connections.dto.js';
 import { ConnectionsService } from './connections.service.js';
@@ -14,8 +14,8 @@ export class ConnectionsController {
 
   @Post(`api/hubs/:hub/connections/:connectionId/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', status: 202, body: true })
-  send(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
+  @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', status: 202, message: true })
+  send(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
     return this.connections.send(params, query, payload);
   }
 
@@ -30,10 +30,10 @@ export class ConnectionsController {
       "502 `client-no-result` when the client has no handler for the method or it returned nothing, 504 `client-invocation-timeout` when it did not answer in the service's time.",
     status: 200,
     type: InvocationResultDto,
-    body: true,
+    message: true,
     notFound: true,
   })
-  invoke(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<InvocationResultDto> {
+  invoke(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<InvocationResultDto> {
     return this.connections.invoke(params, query, payload);
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
-import { payloadOf, scopeOf, type HubQuery, type PayloadDto } from '../shared/hub.dto.js';
+import { payloadOf, scopeOf, type HubQuery, type MessagePayload } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
 import type { CloseConnectionQuery, ConnectionParams, InvocationResultDto } from './connections.dto.js';
 
@@ -9,11 +9,11 @@ import type { CloseConnectionQuery, ConnectionParams, InvocationResultDto } from
 export class ConnectionsService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: ConnectionParams, query: HubQuery, payload: PayloadDto): Promise<void> {
+  async send(params: ConnectionParams, query: HubQuery, payload: MessagePayload): Promise<void> {
     await this.signalr.sendToConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
   }
 
-  async invoke(params: ConnectionParams, query: HubQuery, payload: PayloadDto): Promise<InvocationResultDto> {
+  async invoke(params: ConnectionParams, query: HubQuery, payload: MessagePayload): Promise<InvocationResultDto> {
     const { result } = await this.signalr.invokeConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
     return result === undefined ? {} : { result };
   }

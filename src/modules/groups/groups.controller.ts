@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@n
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../shared/hub.dto.js';
+import { CloseQuery, HubParams, HubQuery, MessagePayload, MessagePayloadPipe, SendQuery } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
 import {
   GroupConnectionParams,
@@ -22,8 +22,8 @@ export class GroupsController {
 
   @Post(`api/hubs/:hub/groups/:group/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', status: 202, body: true })
-  send(@Param() params: GroupParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
+  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', status: 202, message: true })
+  send(@Param() params: GroupParams, @Query() query: SendQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
     return this.groups.send(params, query, payload);
   }
 

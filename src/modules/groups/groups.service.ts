@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 import { sendToEach } from '../shared/fan-out.js';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto, type SendQuery } from '../shared/hub.dto.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type MessagePayload, type SendQuery } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
 import type {
   GroupConnectionParams,
@@ -17,7 +17,7 @@ import type {
 export class GroupsService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: GroupParams, query: SendQuery, payload: PayloadDto): Promise<void> {
+  async send(params: GroupParams, query: SendQuery, payload: MessagePayload): Promise<void> {
     await this.signalr.sendToGroup(scopeOf(params, query), params.group, payloadOf(payload), { excluded: query.excluded });
   }
 

@@ -1,6 +1,8 @@
 import { applyDecorators, HttpCode } from '@nestjs/common';
-import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/api-problems.js';
+import { PayloadDto } from './hub.dto.js';
+import { BINARY_PAYLOAD_TYPES } from './routes.js';
 
 const SUCCESSES: Record<number, string> = {
   200: 'Done.',
@@ -19,6 +21,8 @@ export interface UpstreamOperation {
   type?: new () => object;
   /** The operation has a JSON body (so 415 is possible). */
   body?: boolean;
+  /** The body is a message: JSON, or the binary form Azure's SDK sends (MessagePayloadPipe). */
+  message?: boolean;
   /** The operation answers 404 when its target does not exist. */
   notFound?: boolean;
 }
@@ -27,14 +31,34 @@ export interface UpstreamOperation {
  * Declares an operation that is forwarded to the SignalR service: its success code (set and documented at once, so
  * they cannot drift apart), its OpenAPI identity and every error it can answer.
  */
-export function ApiUpstreamOperation({ operationId, summary, description, status, type, body = false, notFound = false }: UpstreamOperation): MethodDecorator {
+export function ApiUpstreamOperation({
+  operationId,
+  summary,
+  description,
+  status,
+  type,
+  body = false,
+  message = false,
+  notFound = false,
+}: UpstreamOperation): MethodDecorator {
   // 401 and 403 are documented by RequirePermission, with the security requirement.
   // 413 for every operation: the names in a path (or a fan-out's body) can make the REST token too long.
-  const problems = [400, ...(notFound ? [404] : []), 413, ...(body ? [415] : []), 429, 502, 503, 504];
+  const problems = [400, ...(notFound ? [404] : []), 413, ...(body || message ? [415] : []), 429, 502, 503, 504];
+  const messageBody = message
+    ? [
+        ApiConsumes('application/json', ...BINARY_PAYLOAD_TYPES),
+        ApiBody({
+          type: PayloadDto,
+          description:
+            "The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte.",
+        }),
+      ]
+    : [];
   return applyDecorators(
     HttpCode(status),
     ApiOperation({ operationId, summary, description }),
     ApiResponse({ status, description: SUCCESSES[status], type }),
     ApiProblems(...problems),
+    ...messageBody,
   );
 }
