@@ -215,6 +215,7 @@ export class SignalRClient implements OnApplicationShutdown {
     try {
       answer = await attempt.answer;
     } catch (error) {
+      if (error === attempt.tooLarge) return UpstreamError.malformed(call, attempt.status ?? 200, attempt.tooLarge.message);
       return UpstreamError.fromFailure(call, error, attempt.requestWritten);
     }
     const { statusCode: status, headers, body } = answer;
@@ -308,6 +309,8 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private head?: Answer;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
+  /** What the attempt fails with when the body passes MAX_RESPONSE_BYTES: a malformed answer, not a broken connection. */
+  readonly tooLarge = new Error(`the response body exceeds ${MAX_RESPONSE_BYTES} bytes`);
 
   constructor(
     budgetMs: number,
@@ -343,10 +346,15 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (!this.readBody || this.settled) return;
     this.bytes += chunk.length;
     if (this.bytes > MAX_RESPONSE_BYTES) {
-      controller.abort(Object.assign(new Error(`the response body exceeds ${MAX_RESPONSE_BYTES} bytes`), { code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE' }));
+      controller.abort(this.tooLarge);
       return;
     }
     this.chunks.push(chunk);
+  }
+
+  /** The status of an answer whose body is being read. */
+  get status(): number | undefined {
+    return this.head?.statusCode;
   }
 
   onResponseEnd(): void {
