@@ -189,6 +189,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hubs/{hub}/connections/{connectionId}/streams/{streamId}/:complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a client's stream, with an error when `reason` is given.
+         * @description Azure 2024-12-01. 404 when the connection or the stream does not exist.
+         */
+        post: operations["completeConnectionStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hubs/{hub}/connections/{connectionId}/streams/{streamId}/:send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one item to a client's stream.
+         * @description Azure 2024-12-01. `streamId` is the invocation id of the stream the client opened (`connection.stream(...)`); `completed=true` ends the stream after this item. 404 when the connection or the stream does not exist.
+         */
+        post: operations["sendToConnectionStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/hubs/{hub}/groups/{group}": {
         parameters: {
             query?: never;
@@ -599,6 +639,15 @@ export interface components {
         SendToUsersResultDto: {
             /** @description One per user, in the order they were given. */
             results: components["schemas"]["UserOutcomeDto"][];
+        };
+        StreamItemDto: {
+            /**
+             * @description The item, any JSON value: the client's stream subscriber gets it as `next(item)`.
+             * @example {
+             *       "price": 42
+             *     }
+             */
+            item: Record<string, never>;
         };
         UpstreamHealthDto: {
             /**
@@ -1822,6 +1871,241 @@ export interface operations {
             };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    completeConnectionStream: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+                /** @description The stream's error, as the client sees it; absent: the stream completes normally. */
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Connection id: 1-1024 characters, no control characters, not `.` or `..`. */
+                connectionId: string;
+                /** @description Stream id: the invocation id of the client's stream (1-100 characters, not only white space, no control characters). */
+                streamId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Nothing there (no connection, user, group or membership). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    sendToConnectionStream: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+                /** @description This item is the last: the stream completes after it. */
+                completed?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Connection id: 1-1024 characters, no control characters, not `.` or `..`. */
+                connectionId: string;
+                /** @description Stream id: the invocation id of the client's stream (1-100 characters, not only white space, no control characters). */
+                streamId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamItemDto"];
+            };
+        };
+        responses: {
+            /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Nothing there (no connection, user, group or membership). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -62,6 +62,13 @@ export const NAME_RULES = {
     description: 'Connection id: 1-1024 characters, no control characters, not `.` or `..`.',
     requirement: 'must be 1-1024 characters without control characters, and not . or ..',
   },
+  streamId: {
+    pattern: `^(?!\\s+$)${NOT_DOT_SEGMENT}${PRINTABLE}{1,100}$`,
+    minLength: 1,
+    maxLength: 100,
+    description: "Stream id: the invocation id of the client's stream (1-100 characters, not only white space, no control characters).",
+    requirement: 'must be 1-100 characters, not only white space, without control characters, and not . or ..',
+  },
   continuationToken: {
     pattern: `^${PRINTABLE}{1,${CONTINUATION_TOKEN_MAX_LENGTH}}$`,
     minLength: 1,

@@ -22,6 +22,11 @@ export interface BinaryPayload {
   bytes: Buffer;
 }
 
+/** A JSON body of any other shape, sent as this text (a stream item). */
+export interface RawJson {
+  json: string;
+}
+
 export type Payload = JsonPayload | BinaryPayload;
 
 /** The upstream's answer when it is a success, or a 404 that is an answer (`notFoundIsAnswer` in urls.ts). */
@@ -177,6 +182,19 @@ export class SignalRClient implements OnApplicationShutdown {
     return parsed.result === undefined ? {} : { result: parsed.result };
   }
 
+  /**
+   * 2024-12-01: one item of a stream the client opened (`connection.stream(...)`); `completed` ends the stream after
+   * it. The item goes as its JSON text (docs/azure-compatibility.md#streams).
+   */
+  sendToStream(scope: HubScope, connectionId: string, streamId: string, itemJson: string, completed?: boolean): Promise<UpstreamResult> {
+    return this.call(restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
+  }
+
+  /** 2024-12-01: ends a client's stream, with `reason` as its error. */
+  completeStream(scope: HubScope, connectionId: string, streamId: string, reason?: string): Promise<UpstreamResult> {
+    return this.call(restCalls.completeStream(scope, connectionId, streamId, reason));
+  }
+
   /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
   async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
@@ -186,14 +204,14 @@ export class SignalRClient implements OnApplicationShutdown {
    * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
    * and `x-ms-error-code` are known. Anything unexpected is thrown.
    */
-  private async call(call: RestCall, payload?: Payload): Promise<UpstreamResult> {
+  private async call(call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
     const deadline = performance.now() + this.timeoutMs;
     const headers: Record<string, string> = payload ? { 'content-type': 'bytes' in payload ? payload.contentType : 'application/json; charset=utf-8' } : {};
     const request: Dispatcher.DispatchOptions = {
       method: call.method,
       path: this.basePath + call.path + call.query,
       headers,
-      body: payload && ('bytes' in payload ? payload.bytes : `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`),
+      body: payload && bodyOf(payload),
     };
     for (let retry = 1; ; retry++) {
       // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
@@ -232,6 +250,12 @@ export class SignalRClient implements OnApplicationShutdown {
     this.logger.warn(`upstream call failed: ${error.message}`);
     return error;
   }
+}
+
+function bodyOf(payload: Payload | RawJson): string | Buffer {
+  if ('bytes' in payload) return payload.bytes;
+  if ('json' in payload) return payload.json;
+  return `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -66,6 +66,7 @@ interface Query extends PageOptions {
   excluded?: readonly string[];
   reason?: string;
   ttl?: number;
+  completed?: boolean;
   /** 2024-12-01 only. */
   apiVersion?: typeof DATA_PLANE_API_VERSION_2024;
 }
@@ -74,7 +75,7 @@ interface Query extends PageOptions {
  * The SDK's order: `application`, `api-version`, then each `excluded`, `reason`, `ttl`; then the 2024-12-01 list
  * parameters. Every key and value escaped.
  */
-function queryOf(application: string | undefined, { excluded = [], reason, ttl, maxPageSize, top, continuationToken, apiVersion }: Query): string {
+function queryOf(application: string | undefined, { excluded = [], reason, ttl, maxPageSize, top, continuationToken, completed, apiVersion }: Query): string {
   const pairs: [string, string][] = [];
   if (application !== undefined) pairs.push(['application', application.toLowerCase()]);
   pairs.push(['api-version', apiVersion ?? DATA_PLANE_API_VERSION]);
@@ -84,6 +85,7 @@ function queryOf(application: string | undefined, { excluded = [], reason, ttl, 
   if (maxPageSize !== undefined) pairs.push(['maxpagesize', String(maxPageSize)]);
   if (top !== undefined) pairs.push(['top', String(top)]);
   if (continuationToken !== undefined) pairs.push(['continuationToken', continuationToken]);
+  if (completed !== undefined) pairs.push(['completed', String(completed)]);
   return `?${pairs.map(([key, value]) => `${escapeDataString(key)}=${escapeDataString(value)}`).join('&')}`;
 }
 
@@ -140,4 +142,8 @@ export const restCalls = {
     answeringWithBody(v2024('GET', scope, segments`/groups/${group}/connections`, { maxPageSize, top, continuationToken })),
   invokeConnection: (scope: HubScope, connectionId: string) =>
     answeringWithBody(delivering(v2024('POST', scope, segments`/connections/${connectionId}/:invoke`))),
+  sendToStream: (scope: HubScope, connectionId: string, streamId: string, completed?: boolean) =>
+    delivering(v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:send`, { completed })),
+  completeStream: (scope: HubScope, connectionId: string, streamId: string, reason?: string) =>
+    v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:complete`, { reason }),
 } satisfies Record<string, (...args: never[]) => RestCall>;

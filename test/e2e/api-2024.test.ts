@@ -284,6 +284,65 @@ describe('Azure 2024-12-01 operations through the gateway, with real clients', (
     });
   });
 
+  describe('streams: items to a stream the client opened', () => {
+    /** What a client's stream subscriber saw: its items, then how it ended. */
+    function subscribe(connection: signalR.HubConnection, method: string): { items: unknown[]; ended: Promise<Error | undefined> } {
+      const items: unknown[] = [];
+      const ended = new Promise<Error | undefined>((resolve) => {
+        connection.stream(method, 'AAPL').subscribe({ next: (item) => items.push(item), complete: () => resolve(undefined), error: (error) => resolve(error) });
+      });
+      return { items, ended };
+    }
+    // The JavaScript client numbers its invocations from 0 per connection: a fresh connection's first stream is "0".
+    const streamPath = (connection: signalR.HubConnection, action: string, id = '0'): string => path(connection, `/streams/${id}/:${action}`);
+
+    for (const kind of CLIENTS) {
+      test(`over ${kind.name}: items arrive in order and completed=true ends the stream`, async () => {
+        const connection = await connect(kind, 'streamer');
+        const { items, ended } = subscribe(connection, 'ticker');
+        // The client's StreamInvocation travels on its own; a send before it arrives finds no stream (404), so retry.
+        for (let attempt = 0; ; attempt++) {
+          const first = await stack.api('POST', streamPath(connection, 'send'), { body: { item: { price: 1 } } });
+          if (first.status === 202) break;
+          assert.equal(first.status, 404);
+          assert.ok(attempt < 50, 'the stream opens');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.equal((await stack.api('POST', streamPath(connection, 'send'), { body: { item: 'two' } })).status, 202);
+        assert.equal((await stack.api('POST', `${streamPath(connection, 'send')}?completed=true`, { body: { item: [3] } })).status, 202);
+        assert.equal(await withTimeout(ended, 'stream end'), undefined);
+        assert.deepEqual(items, [{ price: 1 }, 'two', [3]]);
+        // Ended: the stream is gone.
+        const after = await stack.api('POST', streamPath(connection, 'send'), { body: { item: 4 } });
+        assert.deepEqual([after.status, after.json.code], [404, 'not-found']);
+        await connection.stop();
+      });
+    }
+
+    test(':complete with a reason fails the stream with it; without one it completes', async () => {
+      const connection = await connect(CLIENTS[1], 'streamer2');
+      const failing = subscribe(connection, 'a');
+      const completing = subscribe(connection, 'b');
+      for (let attempt = 0; (await stack.api('POST', `${streamPath(connection, 'complete', '1')}`)).status !== 202; attempt++) {
+        assert.ok(attempt < 50, 'the stream opens');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(await withTimeout(completing.ended, 'completion'), undefined);
+      assert.equal((await stack.api('POST', `${streamPath(connection, 'complete')}?reason=${encodeURIComponent('market closed')}`)).status, 202);
+      assert.match(String(await withTimeout(failing.ended, 'failure')), /market closed/);
+    });
+
+    test('a stream id outside the rules is 400, an unknown connection 404, and it needs signalr.send', async () => {
+      assert.equal((await stack.api('POST', `/api/hubs/chat/connections/c1/streams/${'s'.repeat(101)}/:send`, { body: { item: 1 } })).status, 400);
+      assert.equal((await stack.api('POST', '/api/hubs/chat/connections/c1/streams/%20/:complete')).status, 400);
+      assert.equal((await stack.api('POST', '/api/hubs/chat/connections/c1/streams/0/:send?completed=yes', { body: { item: 1 } })).status, 400);
+      assert.equal((await stack.api('POST', '/api/hubs/chat/connections/c1/streams/0/:send', { body: {} })).status, 400);
+      assert.equal((await stack.api('POST', '/api/hubs/chat/connections/nobody/streams/0/:send', { body: { item: 1 } })).status, 404);
+      const token = await stack.serviceToken(['signalr.read']);
+      assert.equal((await stack.api('POST', '/api/hubs/chat/connections/c1/streams/0/:complete', { token })).status, 403);
+    });
+  });
+
   test(
     "every upstream request the tests made follows Azure's contract of its api-version and 2024-12-01",
     { skip: contract2024 === undefined && 'no reference swagger' },

@@ -40,8 +40,8 @@ describe('the OpenAPI document', () => {
     const forwarded = operations.filter(({ tags }) => ['hubs', 'groups', 'users', 'connections'].includes(tags?.[0]));
     assert.equal(
       forwarded.length,
-      26,
-      "Azure's 18 hub operations of 2022-06-01, GET twins of the 4 existence checks, 2 fan-outs, 2024-12-01's group listing and client invocation",
+      28,
+      "Azure's 18 hub operations of 2022-06-01, GET twins of the 4 existence checks, 2 fan-outs, 2024-12-01's group listing, client invocation and 2 stream operations",
     );
     for (const operation of forwarded) {
       assert.ok(operation.summary, `${operation.operationId} has a summary`);
@@ -60,6 +60,7 @@ describe('the OpenAPI document', () => {
       connectionId: 'connectionId',
       reason: 'reason',
       continuationToken: 'continuationToken',
+      streamId: 'streamId',
     };
     let checked = 0;
     for (const item of Object.values<any>(served.paths)) {

@@ -29,7 +29,7 @@ describe('escapeDataString (Uri.EscapeDataString)', () => {
 /** Method, then path and query as they go on the wire. */
 const wire = (call: RestCall): string => `${call.method} ${call.path}${call.query}`;
 
-describe('restCalls: the 19 operations of API 2022-06-01 and the two of 2024-12-01', () => {
+describe('restCalls: the 19 operations of API 2022-06-01 and the four of 2024-12-01', () => {
   const table: [string, RestCall, string, boolean?][] = [
     ['health', restCalls.health(), `HEAD /api/health?${V}`],
     ['broadcast', restCalls.broadcast(chat), `POST /api/hubs/chat/:send?${V}`],
@@ -72,6 +72,9 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the two of 2024-12-
       `GET /api/hubs/chat/groups/g1/connections?application=app&${V2024}&maxpagesize=10&top=5&continuationToken=a%2Fb%3D`,
     ],
     ['invokeConnection', restCalls.invokeConnection(chat, 'c1'), `POST /api/hubs/chat/connections/c1/:invoke?${V2024}`],
+    ['sendToStream', restCalls.sendToStream(chat, 'c1', 's 1'), `POST /api/hubs/chat/connections/c1/streams/s%201/:send?${V2024}`],
+    ['sendToStream completed', restCalls.sendToStream(chat, 'c1', '0', true), `POST /api/hubs/chat/connections/c1/streams/0/:send?${V2024}&completed=true`],
+    ['completeStream', restCalls.completeStream(chat, 'c1', '0', 'done'), `POST /api/hubs/chat/connections/c1/streams/0/:complete?${V2024}&reason=done`],
   ];
 
   for (const [name, call, expected, notFoundIsAnswer] of table) {
@@ -84,7 +87,7 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the two of 2024-12-
   it('covers every operation', () => {
     const covered = new Set(table.map(([name]) => name.split(' ')[0]));
     assert.deepEqual([...covered].sort(), Object.keys(restCalls).sort());
-    assert.equal(covered.size, 21, "the 19 operations of 2022-06-01 and 2024-12-01's list and invoke");
+    assert.equal(covered.size, 23, "the 19 operations of 2022-06-01 and 2024-12-01's list, invoke and two stream operations");
   });
 
   it('reads the body of exactly the operations that answer with one', () => {
@@ -92,7 +95,7 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the two of 2024-12-
     assert.deepEqual([...new Set(reading)].sort(), ['invokeConnection', 'listGroupConnections']);
   });
 
-  it('marks the four :send operations and :invoke, and only those, as messages (retried only when provably undelivered)', () => {
+  it('marks the four :send operations, :invoke and stream items, and only those, as messages (retried only when provably undelivered)', () => {
     const messages = table.filter(([, call]) => call.message).map(([, call]) => call.path);
     assert.deepEqual(
       [...new Set(messages)],
@@ -102,6 +105,8 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the two of 2024-12-
         '/api/hubs/chat/users/Alice/:send',
         '/api/hubs/chat/connections/Ab_c-1/:send',
         '/api/hubs/chat/connections/c1/:invoke',
+        '/api/hubs/chat/connections/c1/streams/s%201/:send',
+        '/api/hubs/chat/connections/c1/streams/0/:send',
       ],
     );
     assert.ok(table.every(([, call]) => call.message === (/\/:(send|invoke)$/.test(call.path) || undefined)));

@@ -1,5 +1,5 @@
 import { endsHandshake, handshakeResponse, handshakeTooLarge, parseHandshake } from '../protocol/handshake.js';
-import { MessageType, type HubProtocol, type InboundMessage } from '../protocol/hub-protocol.js';
+import { jsonCompatible, MessageType, type HubProtocol, type InboundMessage } from '../protocol/hub-protocol.js';
 import { OutboundMessage } from '../protocol/outbound-message.js';
 
 export type TransportKind = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
@@ -57,6 +57,8 @@ export class ClientConnection {
   /** Client invocations awaiting the client's Completion, by invocation id. */
   private readonly pending = new Map<string, (outcome: InvocationOutcome) => void>();
   private lastInvocationId = 0;
+  /** Streams the client opened (`connection.stream(...)`), by invocation id, until completed or cancelled. */
+  private readonly streams = new Set<string>();
 
   constructor(
     /** Public id, used by the REST API and reported to the client. */
@@ -113,6 +115,21 @@ export class ClientConnection {
       this.pending.set(invocationId, settle);
       this.send(OutboundMessage.clientInvocation(target, args, invocationId));
     });
+  }
+
+  /** One item of a stream the client opened; false when there is no such open stream. */
+  streamItem(streamId: string, item: unknown, completed: boolean): boolean {
+    if (this.state !== 'connected' || !this.streams.has(streamId)) return false;
+    this.writeUnlessSlow(this.protocol!.streamItem(streamId, this.protocol!.binary ? item : jsonCompatible([item])[0]));
+    if (completed) this.completeStream(streamId, undefined);
+    return true;
+  }
+
+  /** Ends a stream the client opened, failed when `error` is given; false when there is no such open stream. */
+  completeStream(streamId: string, error: string | undefined): boolean {
+    if (this.state !== 'connected' || !this.streams.delete(streamId)) return false;
+    this.writeUnlessSlow(this.protocol!.completion(streamId, error));
+    return true;
   }
 
   ping(): void {
@@ -174,6 +191,11 @@ export class ClientConnection {
       // The answer to a client invocation (`:invoke`) is the one hub message a client may send.
       const settle = message.type === MessageType.Completion ? this.pending.get(message.invocationId!) : undefined;
       if (settle) settle(outcomeOf(message));
+      // A stream the client opens waits for the REST API's stream operations; a cancel ends it
+      // (docs/azure-compatibility.md#streams).
+      else if (message.type === MessageType.StreamInvocation && message.invocationId !== undefined) this.streams.add(message.invocationId);
+      else if (message.type === MessageType.CancelInvocation && message.invocationId !== undefined && this.streams.has(message.invocationId))
+        this.streams.delete(message.invocationId);
       // Pings, Close, Ack and Sequence are fine; other invocations, stream items, completions and cancels are not.
       else if (message.type >= MessageType.Invocation && message.type <= MessageType.CancelInvocation) return this.close(SERVERLESS_REJECTION, false);
       else if (message.type === MessageType.Close) return this.dispose();

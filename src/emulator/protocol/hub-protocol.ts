@@ -36,6 +36,10 @@ export interface HubProtocol {
   /** With `invocationId`, the client must answer with a Completion (a client result); without, it must not. */
   invocation(target: string, args: readonly unknown[], invocationId?: string): Buffer;
   close(error: string | undefined, allowReconnect: boolean): Buffer;
+  /** One item of a stream the client opened (server-to-client streaming). */
+  streamItem(invocationId: string, item: unknown): Buffer;
+  /** The end of a stream the client opened: with `error`, a failed one. */
+  completion(invocationId: string, error?: string): Buffer;
   /** Message types of the complete records in `data`; throws on malformed input. */
   messageTypes(data: Buffer): number[];
   /** The complete records in `data`, Completions read in full; throws on malformed input. */
@@ -71,12 +75,17 @@ export const jsonProtocol: HubProtocol = {
         : { type: MessageType.Invocation, invocationId, target, arguments: args },
     ),
   close: (error, allowReconnect) => jsonRecord({ type: MessageType.Close, ...(error ? { error } : {}), ...(allowReconnect ? { allowReconnect } : {}) }),
+  streamItem: (invocationId, item) => jsonRecord({ type: MessageType.StreamItem, invocationId, item }),
+  completion: (invocationId, error) => jsonRecord({ type: MessageType.Completion, invocationId, ...(error === undefined ? {} : { error }) }),
   messageTypes: (data) => jsonProtocol.messages(data).map(({ type }) => type),
   messages: (data) =>
     textRecords(data).map((record) => {
       const message = JSON.parse(record.toString('utf8')) as Record<string, unknown> | null;
       const type = message?.type;
       if (typeof type !== 'number') throw new Error('Invalid message: missing type.');
+      if (type === MessageType.StreamInvocation || type === MessageType.CancelInvocation) {
+        return typeof message!.invocationId === 'string' ? { type, invocationId: message!.invocationId } : { type };
+      }
       if (type !== MessageType.Completion) return { type };
       const { invocationId, error } = message!;
       if (typeof invocationId !== 'string') throw new Error('Invalid completion: missing invocationId.');
@@ -132,6 +141,10 @@ export const messagePackProtocol: HubProtocol = {
   invocation: (target, args, invocationId) => msgpackRecord([MessageType.Invocation, {}, invocationId ?? null, target, args, []]),
   // Always three elements, [type, error, allowReconnect], with nil for no error, as ASP.NET Core writes them.
   close: (error, allowReconnect) => msgpackRecord([MessageType.Close, error || null, allowReconnect]),
+  streamItem: (invocationId, item) => msgpackRecord([MessageType.StreamItem, {}, invocationId, item]),
+  // Completion: [3, headers, invocationId, resultKind, result?] with 1 = error, 2 = void.
+  completion: (invocationId, error) =>
+    msgpackRecord(error === undefined ? [MessageType.Completion, {}, invocationId, 2] : [MessageType.Completion, {}, invocationId, 1, error]),
   messageTypes: (data) => messagePackProtocol.messages(data).map(({ type }) => type),
   // Completion: [3, headers, invocationId, resultKind, result?] with resultKind 1 = error, 2 = void, 3 = result.
   messages: (data) =>
@@ -139,6 +152,9 @@ export const messagePackProtocol: HubProtocol = {
       const message = decode(record);
       if (!Array.isArray(message) || typeof message[0] !== 'number') throw new Error('Invalid message: missing type.');
       const type = message[0];
+      if (type === MessageType.StreamInvocation || type === MessageType.CancelInvocation) {
+        return typeof message[2] === 'string' ? { type, invocationId: message[2] } : { type };
+      }
       if (type !== MessageType.Completion) return { type };
       const [, , invocationId, kind, value] = message as unknown[];
       if (typeof invocationId !== 'string') throw new Error('Invalid completion: missing invocationId.');

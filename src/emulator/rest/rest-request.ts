@@ -50,6 +50,26 @@ export class RestRequest {
     return this.name('user');
   }
 
+  /** 1-100 characters, not only white space (2024-12-01). */
+  get streamId(): string {
+    const streamId = this.params['streamId'] ?? '';
+    if (streamId.length < 1 || streamId.length > 100 || streamId.trim() === '') throw new BadRequest('Invalid streamId.');
+    return streamId;
+  }
+
+  /** `completed` of a stream item: the last one. */
+  get completed(): boolean {
+    const completed = this.query.get('completed');
+    if (completed !== null && completed !== 'true' && completed !== 'false') throw new BadRequest('completed must be true or false.');
+    return completed === 'true';
+  }
+
+  /** A stream item: the JSON body, any value. */
+  streamItem(): unknown {
+    if (this.request.body === undefined) throw new BadRequest('The stream item (a JSON body) is required.');
+    return this.request.body;
+  }
+
   get excluded(): Set<string> {
     return new Set(this.query.getAll('excluded'));
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { bearerToken, restAudience, type AccessTokenVerifier } from '../auth.js';
+import type { ClientConnection } from '../client/connection.js';
 import type { HubStore } from '../hub-store.js';
 import { BadRequest, RestRequest } from './rest-request.js';
 
@@ -26,6 +27,15 @@ const NO_RESULT = "Client didn't provide a result.";
 const INVOCATION_FAILED = 'Error.ClientInvocation.Failed';
 const INVOCATION_NO_RESULT = 'Error.ClientInvocation.NoResult';
 const INVOCATION_TIMEOUT = 'Error.ClientInvocation.Timeout';
+/** A stream the connection has not opened, or that has ended (the emulator's code, docs/azure-compatibility.md#streams). */
+const STREAM_NOT_EXISTED = notFound('Warning.Stream.NotExisted');
+
+/** 2024-12-01 stream operations on a stream the client opened: the item is the JSON body. */
+function streamOperation(store: HubStore, call: RestRequest, act: (connection: ClientConnection, streamId: string) => boolean): Answer {
+  const connection = store.connection(call.hubKey, call.connectionId);
+  if (!connection) return CONNECTION_NOT_EXISTED;
+  return act(connection, call.streamId) ? 202 : STREAM_NOT_EXISTED;
+}
 
 export interface RestSettings {
   /** How long `:invoke` waits for the client's answer. */
@@ -144,6 +154,16 @@ function operations(store: HubStore, settings: RestSettings): Route[] {
     // 2024-12-01
     ['GET', `${hub}/groups/:group/connections`, (call) => listGroupConnections(store, call)],
     ['POST', `${hub}/connections/:connectionId/::invoke`, (call) => invoke(store, call, settings.invocationTimeoutMs)],
+    [
+      'POST',
+      `${hub}/connections/:connectionId/streams/:streamId/::send`,
+      (call) => streamOperation(store, call, (connection, streamId) => connection.streamItem(streamId, call.streamItem(), call.completed)),
+    ],
+    [
+      'POST',
+      `${hub}/connections/:connectionId/streams/:streamId/::complete`,
+      (call) => streamOperation(store, call, (connection, streamId) => connection.completeStream(streamId, call.reason)),
+    ],
 
     // v1: no `:send` suffix, user groups addressed as groups/{group}/users/{user}.
     ['GET', '/api/v1/health', () => 200],

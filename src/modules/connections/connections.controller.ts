@@ -4,7 +4,15 @@ import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { HubQuery, MessagePayload, MessagePayloadPipe } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
-import { CloseConnectionQuery, ConnectionParams, InvocationResultDto } from './connections.dto.js';
+import {
+  CloseConnectionQuery,
+  ConnectionParams,
+  InvocationResultDto,
+  StreamCompleteQuery,
+  StreamItemDto,
+  StreamParams,
+  StreamSendQuery,
+} from './connections.dto.js';
 import { ConnectionsService } from './connections.service.js';
 
 @ApiTags('connections')
@@ -35,6 +43,34 @@ export class ConnectionsController {
   })
   invoke(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<InvocationResultDto> {
     return this.connections.invoke(params, query, payload);
+  }
+
+  @Post(`api/hubs/:hub/connections/:connectionId/streams/:streamId/${azureAction('send')}`)
+  @RequirePermission('signalr.send')
+  @ApiUpstreamOperation({
+    operationId: 'sendToConnectionStream',
+    summary: "Send one item to a client's stream.",
+    description:
+      'Azure 2024-12-01. `streamId` is the invocation id of the stream the client opened (`connection.stream(...)`); `completed=true` ends the stream after this item. 404 when the connection or the stream does not exist.',
+    status: 202,
+    body: true,
+    notFound: true,
+  })
+  sendToStream(@Param() params: StreamParams, @Query() query: StreamSendQuery, @Body() body: StreamItemDto): Promise<void> {
+    return this.connections.sendToStream(params, query, body);
+  }
+
+  @Post(`api/hubs/:hub/connections/:connectionId/streams/:streamId/${azureAction('complete')}`)
+  @RequirePermission('signalr.send')
+  @ApiUpstreamOperation({
+    operationId: 'completeConnectionStream',
+    summary: "Complete a client's stream, with an error when `reason` is given.",
+    description: 'Azure 2024-12-01. 404 when the connection or the stream does not exist.',
+    status: 202,
+    notFound: true,
+  })
+  completeStream(@Param() params: StreamParams, @Query() query: StreamCompleteQuery): Promise<void> {
+    return this.connections.completeStream(params, query);
   }
 
   @Delete('api/hubs/:hub/connections/:connectionId')

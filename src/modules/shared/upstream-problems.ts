@@ -15,6 +15,8 @@ const NOT_EXISTED_CODES = new Set([
   'Warning.Group.NotExisted',
   'Info.User.NotInGroup',
   'Error.Connection.NotExisted',
+  // A client stream that is not open (2024-12-01 streams; the emulator's code, docs/azure-compatibility.md#streams).
+  'Warning.Stream.NotExisted',
 ]);
 
 /**
