@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { Env } from './config/validate-env.js';
 import { BroadcastModule } from './modules/broadcast/broadcast.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
+import { ExecuteModule } from './modules/execute/execute.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { NegotiateModule } from './modules/negotiate/negotiate.module.js';
@@ -27,6 +28,7 @@ export class AppModule {
         GroupsModule,
         UsersModule,
         ConnectionsModule,
+        ExecuteModule,
         NegotiateModule,
         HealthModule,
       ],

@@ -39,6 +39,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hubs/{hub}/:execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply commands to every connection that matches a filter.
+         * @description Azure 2024-12-01 (since 2023-07-01). 1-100 commands: SendMessage, JoinGroup, LeaveGroup, CloseConnection. Each needs its own permission (SendMessage: signalr.send; JoinGroup: signalr.groups; LeaveGroup: signalr.groups; CloseConnection: signalr.connections); a missing one is 403 before anything goes upstream.
+         */
+        post: operations["execute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/hubs/{hub}/:generateToken": {
         parameters: {
             query?: never;
@@ -820,6 +840,127 @@ export interface operations {
             };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service is throttling; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    execute: {
+        parameters: {
+            query?: {
+                /** @description Which connections the commands apply to (absent: all of the hub's). Azure's OData subset: `userId` and `connectionId` with `eq`, `ne` or `in ('a','b')`, `'group' in groups`, `and`, `or`, `not`, parentheses; strings in single quotes. Anything else is 400 naming the part. */
+                filter?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description JoinGroup and LeaveGroup only. */
+                    group?: string;
+                    /** @description SendMessage only. */
+                    message?: {
+                        arguments?: unknown[];
+                        target: string;
+                    };
+                    /** @description CloseConnection only. */
+                    reason?: string;
+                    /** @enum {string} */
+                    type: "SendMessage" | "JoinGroup" | "LeaveGroup" | "CloseConnection";
+                }[];
+            };
+        };
+        responses: {
+            /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -114,6 +114,11 @@ export class HubStore implements ConnectionLifecycle {
     return this.connection(hubKey, connectionId)?.invoke(target, args, timeoutMs);
   }
 
+  /** Every connection of a hub, for `:execute`'s filter. */
+  connectionsOf(hubKey: string): ClientConnection[] {
+    return [...(this.hubs.get(hubKey)?.connections.values() ?? [])];
+  }
+
   // --- Existence ---------------------------------------------------------------------------------
 
   connection(hubKey: string, connectionId: string): ClientConnection | undefined {

@@ -190,6 +190,14 @@ export class SignalRClient implements OnApplicationShutdown {
     return this.call(restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
   }
 
+  /**
+   * 2024-12-01 (since 2023-07-01): applies `commandsJson` (a JSON array of SignalRCommand) to every connection of the
+   * hub that matches the OData `filter`. No `application`: the contract has none for it.
+   */
+  execute(hub: string, commandsJson: string, filter?: string): Promise<UpstreamResult> {
+    return this.call(restCalls.execute(hub, filter), { json: commandsJson });
+  }
+
   /** 2024-12-01: ends a client's stream, with `reason` as its error. */
   completeStream(scope: HubScope, connectionId: string, streamId: string, reason?: string): Promise<UpstreamResult> {
     return this.call(restCalls.completeStream(scope, connectionId, streamId, reason));

@@ -67,6 +67,7 @@ interface Query extends PageOptions {
   reason?: string;
   ttl?: number;
   completed?: boolean;
+  filter?: string;
   /** 2024-12-01 only. */
   apiVersion?: typeof DATA_PLANE_API_VERSION_2024;
 }
@@ -75,7 +76,10 @@ interface Query extends PageOptions {
  * The SDK's order: `application`, `api-version`, then each `excluded`, `reason`, `ttl`; then the 2024-12-01 list
  * parameters. Every key and value escaped.
  */
-function queryOf(application: string | undefined, { excluded = [], reason, ttl, maxPageSize, top, continuationToken, completed, apiVersion }: Query): string {
+function queryOf(
+  application: string | undefined,
+  { excluded = [], reason, ttl, maxPageSize, top, continuationToken, completed, filter, apiVersion }: Query,
+): string {
   const pairs: [string, string][] = [];
   if (application !== undefined) pairs.push(['application', application.toLowerCase()]);
   pairs.push(['api-version', apiVersion ?? DATA_PLANE_API_VERSION]);
@@ -86,6 +90,7 @@ function queryOf(application: string | undefined, { excluded = [], reason, ttl, 
   if (top !== undefined) pairs.push(['top', String(top)]);
   if (continuationToken !== undefined) pairs.push(['continuationToken', continuationToken]);
   if (completed !== undefined) pairs.push(['completed', String(completed)]);
+  if (filter !== undefined) pairs.push(['filter', filter]);
   return `?${pairs.map(([key, value]) => `${escapeDataString(key)}=${escapeDataString(value)}`).join('&')}`;
 }
 
@@ -144,6 +149,7 @@ export const restCalls = {
     answeringWithBody(delivering(v2024('POST', scope, segments`/connections/${connectionId}/:invoke`))),
   sendToStream: (scope: HubScope, connectionId: string, streamId: string, completed?: boolean) =>
     delivering(v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:send`, { completed })),
+  execute: (hub: string, filter?: string) => delivering(v2024('POST', { hub }, '/:execute', { filter })),
   completeStream: (scope: HubScope, connectionId: string, streamId: string, reason?: string) =>
     v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:complete`, { reason }),
 } satisfies Record<string, (...args: never[]) => RestCall>;

@@ -23,6 +23,7 @@ interface SwaggerParameter {
   collectionFormat?: string;
   minimum?: number;
   maximum?: number;
+  schema?: { type?: string };
 }
 
 interface SwaggerOperation {
@@ -103,7 +104,8 @@ export function contractViolations(request: RecordedRequest, routes: Route[] | u
     if (ITEM_BODY_OPERATIONS.has(operation.operationId)) violations.push(...itemBodyViolations(where, request));
     else violations.push(`${where}: sends a body the operation does not take`);
   }
-  if (body !== undefined) violations.push(...payloadViolations(where, request, operation.consumes ?? []));
+  if (body !== undefined && body.schema?.type === 'array') violations.push(...commandViolations(where, request, operation.consumes ?? []));
+  else if (body !== undefined) violations.push(...payloadViolations(where, request, operation.consumes ?? []));
   return violations;
 }
 
@@ -138,6 +140,34 @@ function valueViolations(where: string, parameter: SwaggerParameter, values: str
     if (parameter.maximum !== undefined && Number(value) > parameter.maximum) violations.push(`${what} is above ${parameter.maximum}`);
   }
   return violations;
+}
+
+/** The properties each SignalRCommand kind has in 2024-12-01 (`SendMessage`, `JoinGroup`, `LeaveGroup`, `CloseConnection`). */
+const COMMAND_PROPERTIES: Record<string, string[]> = {
+  SendMessage: ['type', 'message'],
+  JoinGroup: ['type', 'group'],
+  LeaveGroup: ['type', 'group'],
+  CloseConnection: ['type', 'reason'],
+};
+
+/** `:execute`'s body: a JSON array of SignalRCommand, each with its kind's properties only. */
+function commandViolations(where: string, request: RecordedRequest, consumes: string[]): string[] {
+  const type = request.headers['content-type']?.split(';')[0]?.trim() ?? '';
+  if (!consumes.includes(type)) return [`${where}: content-type ${type} is not one of ${consumes.join(', ')}`];
+  let commands: unknown;
+  try {
+    commands = JSON.parse(request.body);
+  } catch {
+    return [`${where}: the body is not JSON`];
+  }
+  if (!Array.isArray(commands)) return [`${where}: the body is not an array of commands`];
+  return commands.flatMap((command: Record<string, unknown>, index) => {
+    const allowed = COMMAND_PROPERTIES[String(command?.type)];
+    if (allowed === undefined) return [`${where}: command ${index} has no known type`];
+    const extra = Object.keys(command).filter((key) => !allowed.includes(key));
+    const missing = allowed.filter((key) => key !== 'reason' && command[key] === undefined);
+    return [...extra.map((key) => `${where}: command ${index} has ${key}`), ...missing.map((key) => `${where}: command ${index} lacks ${key}`)];
+  });
 }
 
 function payloadViolations(where: string, request: RecordedRequest, consumes: string[]): string[] {

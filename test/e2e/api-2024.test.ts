@@ -343,6 +343,104 @@ describe('Azure 2024-12-01 operations through the gateway, with real clients', (
     });
   });
 
+  describe(':execute: commands for every connection a filter matches', () => {
+    const run = (filter: string | undefined, body: unknown, token?: string) =>
+      stack.api('POST', `/api/hubs/chat/:execute${filter === undefined ? '' : `?filter=${encodeURIComponent(filter)}`}`, { body, token });
+
+    test('each command kind reaches exactly the connections its filter matches, on every transport and protocol', async () => {
+      const clients: { connection: signalR.HubConnection; inbox: Inbox; user: string; closed: Promise<Error | undefined> }[] = [];
+      for (const [index, kind] of CLIENTS.entries()) {
+        const user = `exec${index}`;
+        const connection = await connect(kind, user);
+        const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
+        clients.push({ connection, inbox: new Inbox(connection, ['notice', 'team']), user, closed });
+      }
+      const [a, b, c, d, e] = clients;
+
+      // SendMessage to two users by `in`, arguments as given.
+      assert.equal(
+        (await run("userId in ('exec0', 'exec3')", [{ type: 'SendMessage', message: { target: 'notice', arguments: [1, { x: 'y' }] } }])).status,
+        202,
+      );
+      for (const client of [a, d]) assert.deepEqual((await client.inbox.next('notice')).args, [1, { x: 'y' }]);
+
+      // JoinGroup by `eq`/`or`, then a group-membership filter with `not` and `and`.
+      assert.equal(
+        (await run("userId eq 'exec1' or connectionId eq '" + c.connection.connectionId + "'", [{ type: 'JoinGroup', group: 'exec-team' }])).status,
+        202,
+      );
+      const members = await stack.api('GET', '/api/hubs/chat/groups/exec-team/connections');
+      assert.deepEqual(members.json.value.map((m: { userId: string }) => m.userId).sort(), ['exec1', 'exec2']);
+      assert.equal(
+        (await run("'exec-team' in groups and not (userId eq 'exec2')", [{ type: 'SendMessage', message: { target: 'team', arguments: ['only b'] } }])).status,
+        202,
+      );
+      assert.deepEqual((await b.inbox.next('team')).args, ['only b']);
+      assert.equal((await run("userId ne 'exec1' and 'exec-team' in groups", [{ type: 'LeaveGroup', group: 'exec-team' }])).status, 202);
+      const left = await stack.api('GET', '/api/hubs/chat/groups/exec-team/connections');
+      assert.deepEqual(
+        left.json.value.map((m: { userId: string }) => m.userId),
+        ['exec1'],
+      );
+      // Everyone who was told something else gets the next 'team' message only if in the group: c has left.
+      assert.equal((await run("'exec-team' in groups", [{ type: 'SendMessage', message: { target: 'team', arguments: ['b again'] } }])).status, 202);
+      assert.deepEqual((await b.inbox.next('team')).args, ['b again']);
+
+      // CloseConnection with its reason, to one connection.
+      assert.equal((await run(`connectionId eq '${e.connection.connectionId}'`, [{ type: 'CloseConnection', reason: 'bye' }])).status, 202);
+      assert.match(String(await withTimeout(e.closed, 'close')), /bye/);
+      // The others are still there: a final message by `ne` reaches them, in order after the earlier ones.
+      assert.equal((await run("userId ne 'exec4'", [{ type: 'SendMessage', message: { target: 'notice', arguments: ['last'] } }])).status, 202);
+      for (const client of [a, b, c, d]) assert.deepEqual((await client.inbox.next('notice')).args, ['last']);
+    });
+
+    test('a filter outside the subset is 400 naming the part, before anything goes upstream', async () => {
+      const before = stack.upstreamRequests.length;
+      const refused: [string, RegExp][] = [
+        ["startswith(userId, 'x')", /function 'startswith'/],
+        ["userId gt 'a'", /operator 'gt'/],
+        ["name eq 'a'", /'name' at position 0 is not supported/],
+        ["userId eq 'a' and", /the end of the filter/],
+        ["userId eq 'a", /unterminated string/],
+        ['userId eq 1', /unexpected '1' at position 10/],
+        ["(userId eq 'a'", /expected \)/],
+        ['', /empty/],
+      ];
+      for (const [filter, message] of refused) {
+        const reply = await run(filter, [{ type: 'JoinGroup', group: 'g' }]);
+        assert.equal(reply.status, 400, filter);
+        assert.match(reply.json.errors[0].message, message, filter);
+      }
+      assert.equal(stack.upstreamRequests.length, before);
+    });
+
+    test('commands are checked one by one, and each kind needs its own permission', async () => {
+      const invalid = await run(undefined, [
+        { type: 'JoinGroup' },
+        { type: 'Shout' },
+        { type: 'SendMessage', message: {} },
+        { type: 'CloseConnection', group: 'x' },
+      ]);
+      assert.equal(invalid.status, 400);
+      assert.deepEqual(
+        invalid.json.errors.map((error: { field: string }) => error.field),
+        ['body[0].group', 'body[1].type', 'body[2].message.target', 'body[3].group'],
+      );
+      assert.equal((await run(undefined, [])).status, 400);
+      assert.equal((await run(undefined, { type: 'JoinGroup', group: 'g' })).status, 400);
+
+      const sender = await stack.serviceToken(['signalr.send']);
+      assert.equal((await run(undefined, [{ type: 'SendMessage', message: { target: 't' } }], sender)).status, 202);
+      const denied = await run(undefined, [{ type: 'SendMessage', message: { target: 't' } }, { type: 'CloseConnection' }], sender);
+      assert.equal(denied.status, 403);
+      assert.match(denied.json.detail, /signalr\.connections/);
+      assert.equal((await run(undefined, [{ type: 'LeaveGroup', group: 'g' }], sender)).status, 403);
+      const hubGrant = await stack.forgeToken({ sub: 'ops', scope: 'signalr.groups:chat' });
+      assert.equal((await run(undefined, [{ type: 'LeaveGroup', group: 'g' }], hubGrant)).status, 202);
+      assert.equal((await stack.api('POST', '/api/hubs/chat/:execute?application=app', { body: [{ type: 'LeaveGroup', group: 'g' }] })).status, 400);
+    });
+  });
+
   test(
     "every upstream request the tests made follows Azure's contract of its api-version and 2024-12-01",
     { skip: contract2024 === undefined && 'no reference swagger' },
@@ -351,6 +449,7 @@ describe('Azure 2024-12-01 operations through the gateway, with real clients', (
       assert.ok(paths.has('GET /api/hubs/chat/groups/team%20a/connections'));
       assert.ok(paths.has('POST /api/hubs/chat/connections/{id}/:invoke'));
       assert.ok(stack.upstreamRequests.some(({ headers }) => headers['content-type'] === 'application/x-msgpack'));
+      assert.ok(paths.has('POST /api/hubs/chat/:execute'));
       assertUpstreamContract(stack.upstreamRequests);
     },
   );

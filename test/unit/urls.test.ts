@@ -29,7 +29,7 @@ describe('escapeDataString (Uri.EscapeDataString)', () => {
 /** Method, then path and query as they go on the wire. */
 const wire = (call: RestCall): string => `${call.method} ${call.path}${call.query}`;
 
-describe('restCalls: the 19 operations of API 2022-06-01 and the four of 2024-12-01', () => {
+describe('restCalls: the 19 operations of API 2022-06-01 and the five of 2024-12-01', () => {
   const table: [string, RestCall, string, boolean?][] = [
     ['health', restCalls.health(), `HEAD /api/health?${V}`],
     ['broadcast', restCalls.broadcast(chat), `POST /api/hubs/chat/:send?${V}`],
@@ -75,6 +75,8 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the four of 2024-12
     ['sendToStream', restCalls.sendToStream(chat, 'c1', 's 1'), `POST /api/hubs/chat/connections/c1/streams/s%201/:send?${V2024}`],
     ['sendToStream completed', restCalls.sendToStream(chat, 'c1', '0', true), `POST /api/hubs/chat/connections/c1/streams/0/:send?${V2024}&completed=true`],
     ['completeStream', restCalls.completeStream(chat, 'c1', '0', 'done'), `POST /api/hubs/chat/connections/c1/streams/0/:complete?${V2024}&reason=done`],
+    ['execute', restCalls.execute('Chat'), `POST /api/hubs/chat/:execute?${V2024}`],
+    ['execute with filter', restCalls.execute('Chat', "userId eq 'a b'"), `POST /api/hubs/chat/:execute?${V2024}&filter=userId%20eq%20%27a%20b%27`],
   ];
 
   for (const [name, call, expected, notFoundIsAnswer] of table) {
@@ -87,7 +89,7 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the four of 2024-12
   it('covers every operation', () => {
     const covered = new Set(table.map(([name]) => name.split(' ')[0]));
     assert.deepEqual([...covered].sort(), Object.keys(restCalls).sort());
-    assert.equal(covered.size, 23, "the 19 operations of 2022-06-01 and 2024-12-01's list, invoke and two stream operations");
+    assert.equal(covered.size, 24, "the 19 operations of 2022-06-01 and 2024-12-01's list, invoke, two stream operations and :execute");
   });
 
   it('reads the body of exactly the operations that answer with one', () => {
@@ -95,7 +97,7 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the four of 2024-12
     assert.deepEqual([...new Set(reading)].sort(), ['invokeConnection', 'listGroupConnections']);
   });
 
-  it('marks the four :send operations, :invoke and stream items, and only those, as messages (retried only when provably undelivered)', () => {
+  it('marks the four :send operations, :invoke, stream items and :execute, and only those, as messages (retried only when provably undelivered)', () => {
     const messages = table.filter(([, call]) => call.message).map(([, call]) => call.path);
     assert.deepEqual(
       [...new Set(messages)],
@@ -107,9 +109,10 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the four of 2024-12
         '/api/hubs/chat/connections/c1/:invoke',
         '/api/hubs/chat/connections/c1/streams/s%201/:send',
         '/api/hubs/chat/connections/c1/streams/0/:send',
+        '/api/hubs/chat/:execute',
       ],
     );
-    assert.ok(table.every(([, call]) => call.message === (/\/:(send|invoke)$/.test(call.path) || undefined)));
+    assert.ok(table.every(([, call]) => call.message === (/\/:(send|invoke|execute)$/.test(call.path) || undefined)));
   });
 
   it('lowercases hub and application, puts application before api-version, keeps ids in their case', () => {

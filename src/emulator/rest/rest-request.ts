@@ -5,6 +5,12 @@ import { OutboundMessage } from '../protocol/outbound-message.js';
 
 export class BadRequest extends Error {}
 
+/** One of `:execute`'s commands, read. */
+export type Command =
+  | { type: 'SendMessage'; message: OutboundMessage }
+  | { type: 'JoinGroup' | 'LeaveGroup'; group: string }
+  | { type: 'CloseConnection'; reason: string | undefined };
+
 // The swagger's patterns: hub and application names, and group names that are not only whitespace.
 const HUB_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 const MAX_NAME_LENGTH = 1024;
@@ -105,6 +111,35 @@ export class RestRequest {
     if (typeof target !== 'string' || target === '') throw new BadRequest('target is required.');
     if (!Array.isArray(args)) throw new BadRequest('arguments must be an array.');
     return { target, args };
+  }
+
+  /** `:execute`'s body: a JSON array of SignalRCommand. */
+  commands(): Command[] {
+    const body = this.request.body;
+    if (!Array.isArray(body) || body.length === 0) throw new BadRequest('The body must be a non-empty JSON array of commands.');
+    return body.map((command: unknown, index): Command => {
+      const fields = (typeof command === 'object' && command !== null ? command : {}) as Record<string, unknown>;
+      const type = fieldOf(fields, 'type');
+      if (type === 'SendMessage') {
+        const message = fieldOf(fields, 'message');
+        const target = typeof message === 'object' && message !== null ? fieldOf(message as Record<string, unknown>, 'target') : undefined;
+        const args = typeof message === 'object' && message !== null ? (fieldOf(message as Record<string, unknown>, 'arguments') ?? []) : [];
+        if (typeof target !== 'string' || target === '' || !Array.isArray(args))
+          throw new BadRequest(`Command ${index}: message needs a target and arguments.`);
+        return { type, message: OutboundMessage.invocation(target, args) };
+      }
+      if (type === 'JoinGroup' || type === 'LeaveGroup') {
+        const group = fieldOf(fields, 'group');
+        if (typeof group !== 'string' || group.length < 1 || group.length > MAX_NAME_LENGTH) throw new BadRequest(`Command ${index}: invalid group.`);
+        return { type, group };
+      }
+      if (type === 'CloseConnection') {
+        const reason = fieldOf(fields, 'reason');
+        if (reason !== undefined && typeof reason !== 'string') throw new BadRequest(`Command ${index}: reason must be a string.`);
+        return { type, reason };
+      }
+      throw new BadRequest(`Command ${index}: unknown type.`);
+    });
   }
 
   /** An optional int32 query parameter within `minimum`..`maximum`. */

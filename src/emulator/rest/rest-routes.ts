@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import { bearerToken, restAudience, type AccessTokenVerifier } from '../auth.js';
 import type { ClientConnection } from '../client/connection.js';
 import type { HubStore } from '../hub-store.js';
+import { compileFilter, type Predicate } from './odata-filter.js';
 import { BadRequest, RestRequest } from './rest-request.js';
 
 /**
@@ -74,6 +75,30 @@ function listGroupConnections(store: HubStore, call: RestRequest): Answer {
   const token: PagePosition = { after: value[value.length - 1].connectionId, returned: returned + value.length };
   next.set('continuationToken', Buffer.from(JSON.stringify(token)).toString('base64url'));
   return { status: 200, body: { value, nextLink: call.urlWith(next) } };
+}
+
+/** `:execute` (2023-07-01 and later): each command, in order, for every connection the filter matches. */
+function execute(store: HubStore, call: RestRequest): Answer {
+  const filter = call.query.get('filter');
+  let matches: Predicate = () => true;
+  if (filter !== null) {
+    try {
+      matches = compileFilter(filter);
+    } catch (error) {
+      throw new BadRequest(`Invalid filter: ${(error as Error).message}.`);
+    }
+  }
+  const commands = call.commands();
+  const connections = store.connectionsOf(call.hubKey).filter(({ id, userId, groups }) => matches({ connectionId: id, userId, groups }));
+  for (const command of commands) {
+    for (const connection of connections) {
+      if (command.type === 'SendMessage') connection.send(command.message);
+      else if (command.type === 'JoinGroup') store.addToGroup(call.hubKey, command.group, connection.id);
+      else if (command.type === 'LeaveGroup') store.removeFromGroup(call.hubKey, command.group, connection.id);
+      else if (command.type === 'CloseConnection') store.closeConnection(call.hubKey, connection.id, command.reason);
+    }
+  }
+  return 202;
 }
 
 /** 2024-12-01 `:invoke`: the client's result, or why there is none. */
@@ -154,6 +179,7 @@ function operations(store: HubStore, settings: RestSettings): Route[] {
     // 2024-12-01
     ['GET', `${hub}/groups/:group/connections`, (call) => listGroupConnections(store, call)],
     ['POST', `${hub}/connections/:connectionId/::invoke`, (call) => invoke(store, call, settings.invocationTimeoutMs)],
+    ['POST', `${hub}/::execute`, (call) => execute(store, call)],
     [
       'POST',
       `${hub}/connections/:connectionId/streams/:streamId/::send`,
