@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { GatewayConfig } from './config/load-config.js';
 import { BroadcastModule } from './modules/broadcast/broadcast.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
+import { ExecuteModule } from './modules/execute/execute.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { IdempotencyInterceptor } from './modules/idempotency/idempotency.js';
@@ -36,6 +37,7 @@ export class AppModule {
         GroupsModule,
         UsersModule,
         ConnectionsModule,
+        ExecuteModule,
         NegotiateModule,
         HealthModule,
       ],

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { acceptJsonBodiesOnly } from './common/json-body.js';
+import { acceptsBinaryPayload, BINARY_PAYLOAD_TYPES } from './modules/shared/routes.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
 import { securityHeaders } from './security-headers.js';
@@ -48,12 +49,12 @@ export async function createGateway(config: GatewayConfig, logger?: Logger, extr
   const app = await NestFactory.create<NestFastifyApplication>(withModules(AppModule.forRoot(config, log), extraModules), adapter, {
     logger: new PinoNestLogger(log),
     abortOnError: false,
-    // JSON only (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
+    // JSON, and binary payloads on Azure's send-like routes (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
     bodyParser: false,
   });
   await app.register(helmet, securityHeaders(app, server.production));
   const fastify = app.getHttpAdapter().getInstance();
-  acceptJsonBodiesOnly(fastify);
+  acceptJsonBodiesOnly(fastify, { contentTypes: BINARY_PAYLOAD_TYPES, accepts: acceptsBinaryPayload });
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -85,6 +85,43 @@ const existence = async (session: Session, path: readonly string[], yes: string,
   return status === 404 ? { summary: no, exitCode: ExitCode.NotFound, details: { exists: false } } : done(yes, { exists: true });
 };
 
+/** Most pages `members` follows (200 connections each): a bound, not an expected size. */
+const MAX_MEMBER_PAGES = 1000;
+
+interface Member {
+  connectionId: string;
+  userId?: string;
+}
+
+/** Every connection of a group, page after page, following the gateway's nextLink by its continuation token. */
+async function membersOf(session: Session, group: string): Promise<Member[]> {
+  const members: Member[] = [];
+  let continuationToken: string | undefined;
+  for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+    const { body } = await session.gateway.call({ method: 'GET', path: ['groups', group, 'connections'], query: { continuationToken } });
+    const { value, nextLink } = (body ?? {}) as { value?: unknown; nextLink?: unknown };
+    if (!Array.isArray(value)) throw new CliError(ExitCode.Unexpected, "the gateway's list of a group's connections has no value");
+    members.push(...(value as Member[]));
+    if (typeof nextLink !== 'string') return members;
+    continuationToken = new URL(nextLink, 'http://gateway').searchParams.get('continuationToken') ?? undefined;
+    if (continuationToken === undefined) throw new CliError(ExitCode.Unexpected, "the gateway's nextLink has no continuationToken");
+  }
+  throw new CliError(ExitCode.Unexpected, `group ${group} has more than ${MAX_MEMBER_PAGES} pages of connections`);
+}
+
+/** `invoke`'s arguments: one JSON array (`[1, "two"]`), or nothing for none. */
+function invocationArguments(text: string | undefined): unknown[] {
+  if (text === undefined || text.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliError(ExitCode.BadInput, `the arguments must be a JSON array, like '[1, "two"]'; got: ${text}`);
+  }
+  if (!Array.isArray(parsed)) throw new CliError(ExitCode.BadInput, `the arguments must be a JSON array, like '[1, "two"]'; got: ${text}`);
+  return parsed;
+}
+
 export const ACTIONS: readonly Action[] = [
   {
     words: ['send', 'user'],
@@ -221,6 +258,28 @@ export const ACTIONS: readonly Action[] = [
     run: async (session, [group, reason]) => {
       await session.gateway.call({ method: 'POST', path: ['groups', group], action: 'closeConnections', query: { reason } });
       return done(`closed the connections in group ${group}`);
+    },
+  },
+  {
+    words: ['members'],
+    args: '<group>',
+    description: "list a group's connections and their users (every page)",
+    run: async (session, [group]) => {
+      const members = await membersOf(session, group);
+      const listed = members.map(({ connectionId, userId }) => (userId === undefined ? connectionId : `${connectionId} (${userId})`));
+      const summary = members.length === 0 ? `group ${group} has no connections` : `group ${group} has ${members.length} connection(s): ${listed.join(', ')}`;
+      return done(summary, { members });
+    },
+  },
+  {
+    words: ['invoke'],
+    args: '<connectionId> <method> [arguments...]',
+    description: 'invoke a method on one client and print its result (arguments: a JSON array)',
+    run: async (session, [connectionId, method, text]) => {
+      const body = { target: method, arguments: invocationArguments(text) };
+      const { body: answer } = await session.gateway.call({ method: 'POST', path: ['connections', connectionId], action: 'invoke', body });
+      const result = (answer ?? {}) as { result?: unknown };
+      return done(`connection ${connectionId} answered ${method}: ${result.result === undefined ? '(no result)' : JSON.stringify(result.result)}`, result);
     },
   },
   {

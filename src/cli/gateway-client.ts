@@ -5,7 +5,7 @@ import type { TokenSource } from './credentials.js';
 
 export interface GatewayRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Path segments after `/api/hubs/{hub}`, unescaped: `['users', 'alice']`. */
+  /** Path segments after `/api/hubs/{hub}`, unescaped: `['users', 'alice']`; a collection may end it: `['groups', 'g1', 'connections']`. */
   path: readonly string[];
   /** Azure's custom method, appended as the last segment: `send` gives `/:send`. */
   action?: string;
@@ -62,6 +62,10 @@ export class GatewayClient {
     const route = ['/api/hubs/{hub}'];
     const parameters: Record<string, string> = { hub: this.options.hub };
     for (let index = 0; index < path.length; index += 2) {
+      if (index + 1 === path.length) {
+        route.push(path[index]);
+        break;
+      }
       const name = PARAMETER_AFTER[path[index]];
       route.push(path[index], `{${name}}`);
       parameters[name] = path[index + 1]!;

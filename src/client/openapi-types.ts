@@ -39,6 +39,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hubs/{hub}/:execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply commands to every connection that matches a filter.
+         * @description Azure 2024-12-01 (since 2023-07-01). 1-100 commands: SendMessage, JoinGroup, LeaveGroup, CloseConnection. Each needs its own permission (SendMessage: signalr.send; JoinGroup: signalr.groups; LeaveGroup: signalr.groups; CloseConnection: signalr.connections); a missing one is 403 before anything goes upstream.
+         */
+        post: operations["execute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/hubs/{hub}/:generateToken": {
         parameters: {
             query?: never;
@@ -135,6 +155,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hubs/{hub}/connections/{connectionId}/:invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoke a method on one client and answer its result.
+         * @description Azure 2024-12-01 client results: the client answers with its handler's return value (`connection.on('method', () => value)`). 404 when the connection does not exist; 502 `client-invocation-failed` when the handler throws (its message in the detail), 502 `client-no-result` when the client has no handler for the method or it returned nothing, 504 `client-invocation-timeout` when it did not answer in the service's time.
+         */
+        post: operations["invokeConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/hubs/{hub}/connections/{connectionId}/:send": {
         parameters: {
             query?: never;
@@ -164,6 +204,46 @@ export interface paths {
         post?: never;
         /** Remove a connection from every group. */
         delete: operations["removeConnectionFromAllGroups"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hubs/{hub}/connections/{connectionId}/streams/{streamId}/:complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a client's stream, with an error when `reason` is given.
+         * @description Azure 2024-12-01. 404 when the connection or the stream does not exist.
+         */
+        post: operations["completeConnectionStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hubs/{hub}/connections/{connectionId}/streams/{streamId}/:send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one item to a client's stream.
+         * @description Azure 2024-12-01. `streamId` is the invocation id of the stream the client opened (`connection.stream(...)`); `completed=true` ends the stream after this item. 404 when the connection or the stream does not exist.
+         */
+        post: operations["sendToConnectionStream"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -215,6 +295,26 @@ export interface paths {
         put?: never;
         /** Send a message to every connection in a group. */
         post: operations["sendToGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/hubs/{hub}/groups/{group}/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a group's connections, a page at a time.
+         * @description Azure 2024-12-01. An empty group answers an empty page. Follow `nextLink` (the gateway's own URL, relative) for the next page; its `continuationToken` is the service's, passed on as it is.
+         */
+        get: operations["listGroupConnections"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -404,6 +504,24 @@ export interface components {
              */
             message: string;
         };
+        GroupMemberDto: {
+            /** @example c1 */
+            connectionId: string;
+            /**
+             * @description Absent for an anonymous connection.
+             * @example alice
+             */
+            userId?: string;
+        };
+        GroupMemberPageDto: {
+            /**
+             * Format: uri-reference
+             * @description The gateway's URL of the next page (path and query, relative to the gateway); absent on the last page.
+             * @example /api/hubs/chat/groups/g1/connections?maxpagesize=100&continuationToken=abc
+             */
+            nextLink?: string;
+            value: components["schemas"]["GroupMemberDto"][];
+        };
         GroupOutcomeDto: {
             group: string;
             /** @description Why the send to this group failed. */
@@ -435,6 +553,15 @@ export interface components {
             };
             /** @enum {string} */
             status: "ok" | "degraded" | "error";
+        };
+        InvocationResultDto: {
+            /**
+             * @description The client's result: any JSON value; absent when the client completed without one.
+             * @example {
+             *       "message": "hello"
+             *     }
+             */
+            result?: Record<string, never>;
         };
         NegotiateResponseDto: {
             /** @description A client token for the signed-in user, signed for `url`; valid only to connect to this hub. */
@@ -532,6 +659,15 @@ export interface components {
         SendToUsersResultDto: {
             /** @description One per user, in the order they were given. */
             results: components["schemas"]["UserOutcomeDto"][];
+        };
+        StreamItemDto: {
+            /**
+             * @description The item, any JSON value: the client's stream subscriber gets it as `next(item)`.
+             * @example {
+             *       "price": 42
+             *     }
+             */
+            item: Record<string, never>;
         };
         UpstreamHealthDto: {
             /**
@@ -782,6 +918,158 @@ export interface operations {
             };
         };
     };
+    execute: {
+        parameters: {
+            query?: {
+                /** @description Which connections the commands apply to (absent: all of the hub's). Azure's OData subset: `userId` and `connectionId` with `eq`, `ne` or `in ('a','b')`, `'group' in groups`, `and`, `or`, `not`, parentheses; strings in single quotes. Anything else is 400 naming the part. */
+                filter?: string;
+            };
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description JoinGroup and LeaveGroup only. */
+                    group?: string;
+                    /** @description SendMessage only. */
+                    message?: {
+                        arguments?: unknown[];
+                        target: string;
+                    };
+                    /** @description CloseConnection only. */
+                    reason?: string;
+                    /** @enum {string} */
+                    type: "SendMessage" | "JoinGroup" | "LeaveGroup" | "CloseConnection";
+                }[];
+            };
+        };
+        responses: {
+            /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
+            202: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     generateToken: {
         parameters: {
             query?: {
@@ -906,9 +1194,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -1652,6 +1943,162 @@ export interface operations {
             };
         };
     };
+    invokeConnection: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+            };
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Connection id: 1-1024 characters, no control characters, not `.` or `..`. */
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvocationResultDto"];
+                };
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Nothing there (no connection, user, group or membership). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     sendToConnection: {
         parameters: {
             query?: {
@@ -1670,9 +2117,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -1849,6 +2299,303 @@ export interface operations {
             };
             /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    completeConnectionStream: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+                /** @description The stream's error, as the client sees it; absent: the stream completes normally. */
+                reason?: string;
+            };
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Connection id: 1-1024 characters, no control characters, not `.` or `..`. */
+                connectionId: string;
+                /** @description Stream id: the invocation id of the client's stream (1-100 characters, not only white space, no control characters). */
+                streamId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
+            202: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Nothing there (no connection, user, group or membership). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    sendToConnectionStream: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+                /** @description This item is the last: the stream completes after it. */
+                completed?: boolean;
+            };
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key (per caller and operation) and the same request gets the first outcome again, marked `Idempotency-Replayed: true`, without a second upstream call. 1-255 printable ASCII characters, bare or as a quoted structured-field string. Outcomes are kept for `IDEMPOTENCY_TTL_S` (24 h by default); 5xx and 429 are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Connection id: 1-1024 characters, no control characters, not `.` or `..`. */
+                connectionId: string;
+                /** @description Stream id: the invocation id of the client's stream (1-100 characters, not only white space, no control characters). */
+                streamId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamItemDto"];
+            };
+        };
+        responses: {
+            /** @description Accepted for delivery by the SignalR service (not a delivery confirmation). */
+            202: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Nothing there (no connection, user, group or membership). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still in flight (code `idempotency-key-in-flight`); retry after `Retry-After` seconds to get its outcome. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2283,9 +3030,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {
@@ -2356,6 +3106,120 @@ export interface operations {
             };
             /** @description The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service failed or refused the gateway's credentials. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listGroupConnections: {
+        parameters: {
+            query?: {
+                /** @description Application name, a prefix that isolates hubs sharing one SignalR instance. Same rule as hub; lowercased upstream. */
+                application?: string;
+                /** @description Most connections in one page: 1-200 (default 200). */
+                maxpagesize?: number;
+                /** @description Most connections in all pages together; absent: all of them. */
+                top?: number;
+                /** @description Where the next page starts: the service's opaque token, passed on as it is. The previous page's nextLink carries it. */
+                continuationToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Hub name: starts with a letter, then letters, digits or _ ` , . [ ] (1-128 characters). Lowercased upstream. */
+                hub: string;
+                /** @description Group name: 1-1024 characters, not only white space, no control characters, not `.` or `..`. */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    /** @description What is left of it: `caller;r=<remaining>;t=<seconds until all of it is back>`. */
+                    RateLimit?: string;
+                    /** @description The caller's budget, when it has one: `caller;q=<upstream calls>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupMemberPageDto"];
+                };
+            };
+            /** @description Invalid request: a field error per bad path segment, query value or body property (code `validation`), or malformed JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body exceeds 1 MB (the SignalR REST API limit), or the SignalR token would exceed Azure's 4096 characters (code `token-too-long`: names too long once escaped, or too many claims). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3022,9 +3886,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PayloadDto"];
+                "application/octet-stream": components["schemas"]["PayloadDto"];
+                "application/x-msgpack": components["schemas"]["PayloadDto"];
             };
         };
         responses: {

@@ -3,13 +3,36 @@ import { errorCodes, type FastifyInstance } from 'fastify';
 /** The exact text each object or array that is a top-level member of a parsed JSON body was sent as. */
 const sourceTexts = new WeakMap<object, string>();
 
+/** A body of one of the binary content types its route accepts, kept as the bytes that came. */
+export class BinaryBody {
+  constructor(
+    /** The media type as sent, without parameters, lowercased: `application/octet-stream`. */
+    readonly contentType: string,
+    readonly bytes: Buffer,
+  ) {}
+}
+
+/** Binary content types some routes take (matched by their route pattern, e.g. `/api/hubs/:hub/::send`). */
+export interface BinaryBodies {
+  contentTypes: readonly string[];
+  accepts(routeUrl: string | undefined): boolean;
+}
+
 /**
- * The gateway reads JSON bodies and nothing else, with one rule for every other content type: a body is refused
- * with 415, an empty body is no body (many HTTP clients, Python's SignalR clients among them, send
- * `Content-Type: application/json` or `application/octet-stream` with nothing, even where no body is expected).
+ * The gateway reads JSON bodies and, on the routes `binary` names, the binary types it lists (as a BinaryBody), and
+ * nothing else, with one rule for every other content type or route: a body is refused with 415, an empty body is no
+ * body (many HTTP clients, Python's SignalR clients among them, send `Content-Type: application/json` or
+ * `application/octet-stream` with nothing, even where no body is expected).
  */
-export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
+export function acceptJsonBodiesOnly(fastify: FastifyInstance, binary?: BinaryBodies): void {
   fastify.removeAllContentTypeParsers();
+  for (const contentType of binary?.contentTypes ?? []) {
+    fastify.addContentTypeParser(contentType, { parseAs: 'buffer' }, (request, bytes, done) => {
+      if ((bytes as Buffer).length === 0) return done(null, undefined);
+      if (!binary!.accepts(request.routeOptions.url)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
+      done(null, new BinaryBody(contentType, bytes as Buffer));
+    });
+  }
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     try {
       done(null, text === '' ? undefined : parseJsonBody(text as string));

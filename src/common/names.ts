@@ -16,6 +16,8 @@ export const HUB_PATTERN = '^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$';
 export const NAME_MAX_LENGTH = 1024;
 /** Longest close `reason`; Azure sets none, but a reason is a short human sentence. */
 export const REASON_MAX_LENGTH = 1024;
+/** Longest continuation token passed on (a list's paging, 2024-12-01); Azure sets none, its tokens are short. */
+export const CONTINUATION_TOKEN_MAX_LENGTH = 4096;
 
 /**
  * A name rule, used both to validate and to document (the OpenAPI shows exactly what the validator checks).
@@ -59,6 +61,20 @@ export const NAME_RULES = {
     maxLength: NAME_MAX_LENGTH,
     description: 'Connection id: 1-1024 characters, no control characters, not `.` or `..`.',
     requirement: 'must be 1-1024 characters without control characters, and not . or ..',
+  },
+  streamId: {
+    pattern: `^(?!\\s+$)${NOT_DOT_SEGMENT}${PRINTABLE}{1,100}$`,
+    minLength: 1,
+    maxLength: 100,
+    description: "Stream id: the invocation id of the client's stream (1-100 characters, not only white space, no control characters).",
+    requirement: 'must be 1-100 characters, not only white space, without control characters, and not . or ..',
+  },
+  continuationToken: {
+    pattern: `^${PRINTABLE}{1,${CONTINUATION_TOKEN_MAX_LENGTH}}$`,
+    minLength: 1,
+    maxLength: CONTINUATION_TOKEN_MAX_LENGTH,
+    description: "Where the next page starts: the service's opaque token, passed on as it is. The previous page's nextLink carries it.",
+    requirement: `must be 1-${CONTINUATION_TOKEN_MAX_LENGTH} characters without control characters`,
   },
   reason: {
     pattern: `^${PRINTABLE}{0,${REASON_MAX_LENGTH}}$`,

@@ -43,6 +43,11 @@ export interface EmulatorOptions {
   maxOutboundBufferBytes?: number;
   /** Node's process metrics at `/metrics` too: when the emulator is a process of its own (`npm run emulator`). */
   processMetrics?: boolean;
+  /**
+   * How long `:invoke` waits for the client's result (default 5 s: below the gateway's default UPSTREAM_TIMEOUT_MS of
+   * 10 s, so the gateway's caller hears that the client did not answer rather than that the service did not).
+   */
+  invocationTimeoutMs?: number;
 }
 
 export interface RunningEmulator {
@@ -81,6 +86,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     maxHandshakeBytes: positiveInteger('maxHandshakeBytes', options.maxHandshakeBytes, 32 * 1024),
     maxOutboundBufferBytes: positiveInteger('maxOutboundBufferBytes', options.maxOutboundBufferBytes, 1024 * 1024),
   };
+  const invocationTimeoutMs = positiveInteger('invocationTimeoutMs', options.invocationTimeoutMs, 5_000);
   const store = new HubStore(options.closeAllowsReconnect ?? true);
   const metrics = new EmulatorMetrics(store, { processMetrics: options.processMetrics });
   store.metrics = metrics;
@@ -103,7 +109,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Browsers on other origins connect: reflect the origin and allow credentials, as Azure's emulator does.
   await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
   await app.register(clientRoutes({ store, verifier, settings }));
-  await app.register(restRoutes(store, verifier));
+  await app.register(restRoutes(store, verifier, { invocationTimeoutMs }));
   // Prometheus' text format, public like Azure's emulator itself (a local development tool, on loopback by default).
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 

@@ -1,4 +1,4 @@
-import type { ClientConnection, ConnectionLifecycle } from './client/connection.js';
+import type { ClientConnection, ConnectionLifecycle, InvocationOutcome } from './client/connection.js';
 import type { ConnectionCensus, EmulatorMetrics } from './metrics.js';
 import type { OutboundMessage } from './protocol/outbound-message.js';
 
@@ -134,6 +134,16 @@ export class HubStore implements ConnectionLifecycle, ConnectionCensus {
     }
   }
 
+  /** Invokes a method on one client and waits for its answer; undefined when the connection does not exist. */
+  invoke(hubKey: string, connectionId: string, target: string, args: readonly unknown[], timeoutMs: number): Promise<InvocationOutcome> | undefined {
+    return this.connection(hubKey, connectionId)?.invoke(target, args, timeoutMs);
+  }
+
+  /** Every connection of a hub, for `:execute`'s filter. */
+  connectionsOf(hubKey: string): ClientConnection[] {
+    return [...(this.hubs.get(hubKey)?.connections.values() ?? [])];
+  }
+
   // --- Existence ---------------------------------------------------------------------------------
 
   connection(hubKey: string, connectionId: string): ClientConnection | undefined {
@@ -154,6 +164,14 @@ export class HubStore implements ConnectionLifecycle, ConnectionCensus {
     const membership = hub.userGroups.get(user)?.get(group);
     if (membership && membership.expiresAt > Date.now()) return true;
     return [...(hub.users.get(user) ?? [])].some((connection) => connection.groups.has(group));
+  }
+
+  /** A group's connections ordered by connection id (ordinal), so a page can start after the last id of the one before. */
+  groupMembers(hubKey: string, group: string): { connectionId: string; userId?: string }[] {
+    const members = [...(this.hubs.get(hubKey)?.groups.get(group) ?? [])].map(({ id, userId }) =>
+      userId === undefined ? { connectionId: id } : { connectionId: id, userId },
+    );
+    return members.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
   }
 
   // --- Connection groups -------------------------------------------------------------------------

@@ -9,21 +9,55 @@ import { inSpan } from '../observability/tracing.js';
 import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
-import { restCalls, type CloseOptions, type HubScope, type RestCall, type SendOptions } from './urls.js';
+import { restCalls, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
 
 /** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
-export interface Payload {
+export interface JsonPayload {
   target: string;
   /** The JSON text of the arguments array, forwarded as it is (re-serialising would recurse and round numbers). */
   argumentsJson: string;
 }
+
+/** The same message already serialised per hub protocol, as Azure's .NET SDK sends it: forwarded byte for byte. */
+export interface BinaryPayload {
+  /** `application/octet-stream` or `application/x-msgpack`. */
+  contentType: string;
+  bytes: Buffer;
+}
+
+/** A JSON body of any other shape, sent as this text (a stream item). */
+export interface RawJson {
+  json: string;
+}
+
+export type Payload = JsonPayload | BinaryPayload;
 
 /** The upstream's answer when it is a success, or a 404 that is an answer (`notFoundIsAnswer` in urls.ts). */
 export interface UpstreamResult {
   status: number;
   /** `x-ms-error-code` of the response, e.g. `Warning.User.NotExisted`. */
   errorCode?: string;
+  /** The response body, read only for the operations that answer with one (`responseBody` in urls.ts). */
+  body?: Buffer;
 }
+
+/** One member of a group, as 2024-12-01 lists it. */
+export interface GroupMember {
+  connectionId: string;
+  userId?: string;
+}
+
+/**
+ * A page of a group's members. The service's `nextLink` addresses the service itself, so only its opaque
+ * `continuationToken` is kept: the caller builds its own link with it.
+ */
+export interface GroupMemberPage {
+  value: GroupMember[];
+  continuationToken?: string;
+}
+
+/** Longest response body read (a page of 200 members with 1,024-character ids, or a client's result, stays below it). */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Azure SignalR Service's data-plane REST API (2022-06-01), one method per operation, called exactly as
@@ -135,6 +169,45 @@ export class SignalRClient implements OnApplicationShutdown {
     return this.call('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId));
   }
 
+  /** 2024-12-01: one page of a group's connections. The body is checked for its shape; anything else is a transport failure. */
+  async listGroupConnections(scope: HubScope, group: string, options?: PageOptions): Promise<GroupMemberPage> {
+    const call = restCalls.listGroupConnections(scope, group, options);
+    return pageOf(call, await this.call('listGroupConnections', call));
+  }
+
+  /**
+   * 2024-12-01: invokes `payload.target` on one client and returns its result (`undefined` when the service answers
+   * without one). The client's failures come back as UpstreamError with Azure's code and message.
+   */
+  async invokeConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<{ result?: unknown }> {
+    const call = restCalls.invokeConnection(scope, connectionId);
+    const { body } = await this.call('invokeConnection', call, payload);
+    const parsed = jsonOf(call, body) as { result?: unknown } | null;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed(call, 'the body is not an object');
+    return parsed.result === undefined ? {} : { result: parsed.result };
+  }
+
+  /**
+   * 2024-12-01: one item of a stream the client opened (`connection.stream(...)`); `completed` ends the stream after
+   * it. The item goes as its JSON text (docs/azure-compatibility.md#streams).
+   */
+  sendToStream(scope: HubScope, connectionId: string, streamId: string, itemJson: string, completed?: boolean): Promise<UpstreamResult> {
+    return this.call('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
+  }
+
+  /**
+   * 2024-12-01 (since 2023-07-01): applies `commandsJson` (a JSON array of SignalRCommand) to every connection of the
+   * hub that matches the OData `filter`. No `application`: the contract has none for it.
+   */
+  execute(hub: string, commandsJson: string, filter?: string): Promise<UpstreamResult> {
+    return this.call('execute', restCalls.execute(hub, filter), { json: commandsJson });
+  }
+
+  /** 2024-12-01: ends a client's stream, with `reason` as its error. */
+  completeStream(scope: HubScope, connectionId: string, streamId: string, reason?: string): Promise<UpstreamResult> {
+    return this.call('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason));
+  }
+
   /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
   async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
@@ -146,15 +219,15 @@ export class SignalRClient implements OnApplicationShutdown {
    * each attempt is measured (GatewayMetrics) and its outcome noted for the audit record; no path, query or header is
    * recorded by either.
    */
-  private call(operation: string, call: RestCall, payload?: Payload): Promise<UpstreamResult> {
+  private call(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
     return inSpan(`signalr ${operation}`, { 'signalr.operation': operation, 'http.request.method': call.method }, async (span) => {
       const deadline = performance.now() + this.timeoutMs;
-      const headers: Record<string, string> = payload ? { 'content-type': 'application/json; charset=utf-8' } : {};
+      const headers: Record<string, string> = payload ? { 'content-type': 'bytes' in payload ? payload.contentType : 'application/json; charset=utf-8' } : {};
       const request: Dispatcher.DispatchOptions = {
         method: call.method,
         path: this.basePath + call.path + call.query,
         headers,
-        body: payload && `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`,
+        body: payload && bodyOf(payload),
       };
       for (let retry = 1; ; retry++) {
         // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
@@ -197,18 +270,22 @@ export class SignalRClient implements OnApplicationShutdown {
 
   /** One attempt within `budgetMs`: the answer, or the UpstreamError it failed with. */
   private async attempt(call: RestCall, request: Dispatcher.DispatchOptions, budgetMs: number): Promise<UpstreamResult | UpstreamError> {
-    const attempt = new UpstreamAttempt(budgetMs);
+    const attempt = new UpstreamAttempt(budgetMs, call.responseBody === true);
     this.pool.dispatch(request, attempt);
     let answer: Answer;
     try {
       answer = await attempt.answer;
     } catch (error) {
+      if (error === attempt.tooLarge) return UpstreamError.malformed(call, attempt.status ?? 200, attempt.tooLarge.message);
       return UpstreamError.fromFailure(call, error, attempt.requestWritten);
     }
-    const { statusCode: status, headers } = answer;
+    const { statusCode: status, headers, body } = answer;
     const errorCode = single(headers['x-ms-error-code']);
-    if ((status >= 200 && status < 300) || (status === 404 && call.notFoundIsAnswer)) return errorCode === undefined ? { status } : { status, errorCode };
-    return UpstreamError.fromStatus(call, status, errorCode, single(headers['retry-after']));
+    if ((status >= 200 && status < 300) || (status === 404 && call.notFoundIsAnswer)) {
+      const result: UpstreamResult = errorCode === undefined ? { status } : { status, errorCode };
+      return body === undefined ? result : { ...result, body };
+    }
+    return UpstreamError.fromStatus(call, status, errorCode, single(headers['retry-after']), body && errorMessageOf(body));
   }
 
   /** Upstream failures are the operator's business too (a wrong AccessKey shows up only here); logged without query or headers. */
@@ -223,24 +300,75 @@ function outcomeOf(error: UpstreamError): string {
   return error.failure;
 }
 
+function bodyOf(payload: Payload | RawJson): string | Buffer {
+  if ('bytes' in payload) return payload.bytes;
+  if ('json' in payload) return payload.json;
+  return `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`;
+}
+
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Azure's status line and headers: all the client uses of a response. */
+/** A success whose body is not what the contract says: reported (502), never passed on. */
+function malformed(call: RestCall, why: string): UpstreamError {
+  return UpstreamError.malformed(call, 200, why);
+}
+
+function jsonOf(call: RestCall, body: Buffer | undefined): unknown {
+  try {
+    return JSON.parse(body?.toString('utf8') ?? '');
+  } catch {
+    throw malformed(call, 'the body is not JSON');
+  }
+}
+
+function pageOf(call: RestCall, { body }: UpstreamResult): GroupMemberPage {
+  const page = jsonOf(call, body) as { value?: unknown; nextLink?: unknown } | null;
+  if (typeof page !== 'object' || page === null || !Array.isArray(page.value)) throw malformed(call, 'no value array');
+  const value = page.value.map((member: unknown): GroupMember => {
+    const { connectionId, userId } = (member ?? {}) as { connectionId?: unknown; userId?: unknown };
+    if (typeof connectionId !== 'string' || (userId !== undefined && userId !== null && typeof userId !== 'string'))
+      throw malformed(call, 'a member without a string connectionId');
+    return typeof userId === 'string' ? { connectionId, userId } : { connectionId };
+  });
+  if (page.nextLink === undefined || page.nextLink === null) return { value };
+  let continuationToken: string | null = null;
+  try {
+    if (typeof page.nextLink === 'string') continuationToken = new URL(page.nextLink, 'http://relative').searchParams.get('continuationToken');
+  } catch {
+    // reported below
+  }
+  if (!continuationToken) throw malformed(call, 'nextLink without a continuationToken');
+  return { value, continuationToken };
+}
+
+/** `message` of Azure's ErrorDetail body, when the body is one. */
+function errorMessageOf(body: Buffer): string | undefined {
+  try {
+    const detail = JSON.parse(body.toString('utf8')) as { message?: unknown } | null;
+    return typeof detail?.message === 'string' ? detail.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Azure's status line and headers, and the body when the operation answers with one. */
 interface Answer {
   statusCode: number;
   headers: IncomingHttpHeaders;
+  body?: Buffer;
 }
 
 /** What an attempt fails with when its budget runs out (classified as `timeout`, like AbortSignal.timeout's reason). */
 const deadlinePassed = (): DOMException => new DOMException('The upstream call did not finish within its deadline', 'TimeoutError');
 
 /**
- * One attempt as an undici dispatch handler, bounded by one timer from dispatch to the body's last byte. It answers as
- * soon as the status line and headers arrive; the body, never used, is discarded as it comes, and when the timer fires
- * before it ends (a trickling upstream) the connection is destroyed instead of waiting. undici calls onRequestStart
- * just before it writes the request, so a failure before that proves Azure never received it.
+ * One attempt as an undici dispatch handler, bounded by one timer from dispatch to the body's last byte. Without
+ * `readBody` it answers as soon as the status line and headers arrive and the body is discarded as it comes; with it
+ * (operations that answer with a body) it answers at the body's end, up to MAX_RESPONSE_BYTES. When the timer fires
+ * before the body ends (a trickling upstream) the connection is destroyed instead of waiting. undici calls
+ * onRequestStart just before it writes the request, so a failure before that proves Azure never received it.
  */
 class UpstreamAttempt implements Dispatcher.DispatchHandler {
   readonly answer: Promise<Answer>;
@@ -250,8 +378,16 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private settled = false;
   private controller?: Dispatcher.DispatchController;
   private readonly timer: NodeJS.Timeout;
+  private head?: Answer;
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  /** What the attempt fails with when the body passes MAX_RESPONSE_BYTES: a malformed answer, not a broken connection. */
+  readonly tooLarge = new Error(`the response body exceeds ${MAX_RESPONSE_BYTES} bytes`);
 
-  constructor(budgetMs: number) {
+  constructor(
+    budgetMs: number,
+    private readonly readBody = false,
+  ) {
     this.answer = new Promise<Answer>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -268,17 +404,37 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // an informational response; the status is still to come
+    if (this.readBody) {
+      this.head = { statusCode, headers };
+      return;
+    }
     this.settled = true;
     this.resolve({ statusCode, headers });
   }
 
-  onResponseData(): void {
-    // Neither Azure's success bodies (ServiceResponse) nor its error bodies are used: read and dropped, so the
-    // connection goes back to the pool when the body ends.
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Without readBody, neither Azure's success bodies (ServiceResponse) nor its error bodies are used: read and
+    // dropped, so the connection goes back to the pool when the body ends.
+    if (!this.readBody || this.settled) return;
+    this.bytes += chunk.length;
+    if (this.bytes > MAX_RESPONSE_BYTES) {
+      controller.abort(this.tooLarge);
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  /** The status of an answer whose body is being read. */
+  get status(): number | undefined {
+    return this.head?.statusCode;
   }
 
   onResponseEnd(): void {
     clearTimeout(this.timer);
+    if (this.head && !this.settled) {
+      this.settled = true;
+      this.resolve({ ...this.head, body: Buffer.concat(this.chunks, this.bytes) });
+    }
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {

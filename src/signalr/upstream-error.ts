@@ -3,9 +3,9 @@ import type { RestCall } from './urls.js';
 /**
  * How an upstream call failed: Azure answered with a status it should not have (`status`), did not answer within
  * the deadline (`timeout`), could not be reached at all (`unreachable`: refused, DNS), or the connection broke
- * mid-call (`transport`).
+ * mid-call (`transport`), or answered with a body that is not what the contract says (`malformed`).
  */
-export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport';
+export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport' | 'malformed';
 
 /** The client's own deadline is a `TimeoutError`; undici's connect timeout is the only phase timer left to it. */
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT']);
@@ -34,12 +34,19 @@ export class UpstreamError extends Error {
     readonly errorCode?: string,
     /** Azure's `Retry-After`, passed on with a 429. */
     readonly retryAfter?: string,
+    /** `message` of Azure's error body, read only for the operations that answer with a body (a client's error text for `:invoke`). */
+    readonly upstreamMessage?: string,
   ) {
     super(`Azure SignalR ${operation}: ${status === undefined ? failure : `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`}`);
   }
 
-  static fromStatus(call: RestCall, status: number, errorCode?: string, retryAfter?: string): UpstreamError {
-    return new UpstreamError('status', operationOf(call), true, status, errorCode, retryAfter);
+  static fromStatus(call: RestCall, status: number, errorCode?: string, retryAfter?: string, upstreamMessage?: string): UpstreamError {
+    return new UpstreamError('status', operationOf(call), true, status, errorCode, retryAfter, upstreamMessage);
+  }
+
+  /** A success whose body is not what the contract says (only operations that answer with a body). */
+  static malformed(call: RestCall, status: number, why: string): UpstreamError {
+    return new UpstreamError('malformed', operationOf(call), true, status, undefined, undefined, why);
   }
 
   /** Classifies what undici threw; anything that is not a network failure is a gateway bug and is rethrown as is. */

@@ -1,5 +1,10 @@
-/** Azure SignalR's data-plane REST API version the gateway speaks (`api-version`), as the Management SDK 1.25 sends it (docs/azure-compatibility.md#api-versions). */
+/**
+ * Azure SignalR's data-plane REST API version of the 19 operations the Management SDK 1.25 calls (`api-version`), sent
+ * as the SDK sends it (docs/azure-compatibility.md#api-versions).
+ */
 export const DATA_PLANE_API_VERSION = '2022-06-01';
+/** The version of the operations 2022-06-01 does not have (group members, client invocation, streams, `:execute`). */
+export const DATA_PLANE_API_VERSION_2024 = '2024-12-01';
 
 /** The hub a call addresses, with Azure's optional `application` query parameter (lowercased upstream). */
 export interface HubScope {
@@ -18,9 +23,16 @@ export interface CloseOptions {
   reason?: string;
 }
 
+/** Query options of listing a group's connections (2024-12-01); the continuation token is the service's, opaque. */
+export interface PageOptions {
+  maxPageSize?: number;
+  top?: number;
+  continuationToken?: string;
+}
+
 /** One REST operation, ready to be signed and sent. */
 export interface RestCall {
-  method: 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   /** `/api/...`, every variable segment escaped; appended to the server endpoint and, alone, to the token's audience. */
   path: string;
   /** `?...api-version=2022-06-01...`; never part of the audience. */
@@ -33,6 +45,8 @@ export interface RestCall {
   notFoundIsAnswer?: true;
   /** Delivers a message (a `:send`): sent twice, it is delivered twice, so it is retried only when provably safe. */
   message?: true;
+  /** The answer has a body the caller needs (a list, a client's result): read it, success or error. */
+  responseBody?: true;
 }
 
 /**
@@ -48,20 +62,35 @@ function segments(literals: TemplateStringsArray, ...values: string[]): string {
   return literals.reduce((path, literal, i) => path + escapeDataString(values[i - 1]) + literal);
 }
 
-interface Query {
+interface Query extends PageOptions {
   excluded?: readonly string[];
   reason?: string;
   ttl?: number;
+  completed?: boolean;
+  filter?: string;
+  /** 2024-12-01 only. */
+  apiVersion?: typeof DATA_PLANE_API_VERSION_2024;
 }
 
-/** The SDK's order: `application`, `api-version`, then each `excluded`, `reason`, `ttl`, every key and value escaped. */
-function queryOf(application: string | undefined, { excluded = [], reason, ttl }: Query): string {
+/**
+ * The SDK's order: `application`, `api-version`, then each `excluded`, `reason`, `ttl`; then the 2024-12-01 list
+ * parameters. Every key and value escaped.
+ */
+function queryOf(
+  application: string | undefined,
+  { excluded = [], reason, ttl, maxPageSize, top, continuationToken, completed, filter, apiVersion }: Query,
+): string {
   const pairs: [string, string][] = [];
   if (application !== undefined) pairs.push(['application', application.toLowerCase()]);
-  pairs.push(['api-version', DATA_PLANE_API_VERSION]);
+  pairs.push(['api-version', apiVersion ?? DATA_PLANE_API_VERSION]);
   for (const connectionId of excluded) pairs.push(['excluded', connectionId]);
   if (reason !== undefined) pairs.push(['reason', reason]);
   if (ttl !== undefined) pairs.push(['ttl', String(ttl)]);
+  if (maxPageSize !== undefined) pairs.push(['maxpagesize', String(maxPageSize)]);
+  if (top !== undefined) pairs.push(['top', String(top)]);
+  if (continuationToken !== undefined) pairs.push(['continuationToken', continuationToken]);
+  if (completed !== undefined) pairs.push(['completed', String(completed)]);
+  if (filter !== undefined) pairs.push(['filter', filter]);
   return `?${pairs.map(([key, value]) => `${escapeDataString(key)}=${escapeDataString(value)}`).join('&')}`;
 }
 
@@ -70,10 +99,18 @@ function onHub(method: RestCall['method'], { hub, application }: HubScope, rest:
   return { method, path: segments`/api/hubs/${hub.toLowerCase()}` + rest, query: queryOf(application, query) };
 }
 
+/** An operation of 2024-12-01 only (docs/azure-compatibility.md#api-versions). */
+const v2024 = (method: RestCall['method'], scope: HubScope, rest: string, query: Query = {}): RestCall =>
+  onHub(method, scope, rest, { ...query, apiVersion: DATA_PLANE_API_VERSION_2024 });
+
 const answering404 = (call: RestCall): RestCall => ({ ...call, notFoundIsAnswer: true });
 const delivering = (call: RestCall): RestCall => ({ ...call, message: true });
+const answeringWithBody = (call: RestCall): RestCall => ({ ...call, responseBody: true });
 
-/** The 19 operations of API 2022-06-01 (docs/azure-compatibility.md#operations), one builder each, named as SignalRClient's methods. */
+/**
+ * The 19 operations of API 2022-06-01 and those of 2024-12-01 the gateway forwards (docs/azure-compatibility.md#operations),
+ * one builder each, named as SignalRClient's methods.
+ */
 export const restCalls = {
   health: (): RestCall => ({ method: 'HEAD', path: '/api/health', query: queryOf(undefined, {}) }),
 
@@ -104,4 +141,15 @@ export const restCalls = {
   closeConnection: (scope: HubScope, connectionId: string, reason?: string) => onHub('DELETE', scope, segments`/connections/${connectionId}`, { reason }),
   connectionExists: (scope: HubScope, connectionId: string) => answering404(onHub('HEAD', scope, segments`/connections/${connectionId}`)),
   removeConnectionFromAllGroups: (scope: HubScope, connectionId: string) => onHub('DELETE', scope, segments`/connections/${connectionId}/groups`),
+
+  // 2024-12-01
+  listGroupConnections: (scope: HubScope, group: string, { maxPageSize, top, continuationToken }: PageOptions = {}) =>
+    answeringWithBody(v2024('GET', scope, segments`/groups/${group}/connections`, { maxPageSize, top, continuationToken })),
+  invokeConnection: (scope: HubScope, connectionId: string) =>
+    answeringWithBody(delivering(v2024('POST', scope, segments`/connections/${connectionId}/:invoke`))),
+  sendToStream: (scope: HubScope, connectionId: string, streamId: string, completed?: boolean) =>
+    delivering(v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:send`, { completed })),
+  execute: (hub: string, filter?: string) => delivering(v2024('POST', { hub }, '/:execute', { filter })),
+  completeStream: (scope: HubScope, connectionId: string, streamId: string, reason?: string) =>
+    v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:complete`, { reason }),
 } satisfies Record<string, (...args: never[]) => RestCall>;

@@ -157,10 +157,19 @@ describe('validation under attack', () => {
       }
     });
 
-    it('any body that is not JSON gets 415, on every route', async () => {
-      const unsupported = ['text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x'];
+    it("any body that is not JSON gets 415, on every route (but the binary forms of Azure's send-like routes)", async () => {
+      const unsupported = [
+        'text/plain',
+        'application/octet-stream',
+        'application/x-msgpack',
+        'application/x-www-form-urlencoded',
+        'application/xml',
+        'multipart/form-data; boundary=x',
+      ];
       for (const [method, path] of [['POST', '/api/hubs/chat/:send'], ...bodyless]) {
         for (const type of [...unsupported, undefined]) {
+          // The binary forms :send takes are covered by test/e2e/api-2024.test.ts.
+          if (path.endsWith('/:send') && (type === 'application/octet-stream' || type === 'application/x-msgpack')) continue;
           stack.resetUpstream();
           const reply = await stack.api(method, path, { rawBody: '{"target":"t"}', headers: type === undefined ? {} : { 'content-type': type } });
           assert.equal(reply.status, 415, `${method} ${path} with ${type ?? 'no content type'}: ${reply.text}`);

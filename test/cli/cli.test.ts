@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import * as signalR from '@microsoft/signalr';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
 import { CLI, CliProcess, received, runCli, startClient, type Finished } from './cli-process.js';
 
@@ -113,6 +115,37 @@ describe('signalr-gateway CLI against a running development stack', () => {
       assert.equal(dashedUser.stdout.trim(), 'user -dash is not connected');
     } finally {
       await alice.process.stop();
+    }
+  });
+
+  test("members lists a group's connections, invoke prints a client's result", { timeout: 60_000 }, async () => {
+    const token = await stack.userToken('ivy');
+    const options = { transport: signalR.HttpTransportType.WebSockets, accessTokenFactory: () => token, WebSocket };
+    const client = new signalR.HubConnectionBuilder().withUrl(`${stack.gatewayUrl}/hubs/chat`, options).configureLogging(signalR.LogLevel.None).build();
+    client.on('status', (n: number) => ({ ok: true, n }));
+    await client.start();
+    try {
+      const id = client.connectionId!;
+      const cli = async (...args: string[]): Promise<string> => {
+        const result = await runCli(args, env);
+        assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+        return result.stdout.trim();
+      };
+      assert.equal(await cli('members', 'cli-room'), 'group cli-room has no connections');
+      await cli('add', 'connection', id, 'cli-room');
+      assert.equal(await cli('members', 'cli-room'), `group cli-room has 1 connection(s): ${id} (ivy)`);
+      assert.deepEqual(JSON.parse(await cli('members', 'cli-room', '--json')).members, [{ connectionId: id, userId: 'ivy' }]);
+
+      assert.equal(await cli('invoke', id, 'status', '[41]'), `connection ${id} answered status: {"ok":true,"n":41}`);
+      assert.deepEqual(JSON.parse(await cli('invoke', id, 'status', '[1,', '2]', '--json')).result, { ok: true, n: 1 });
+      const missing = await runCli(['invoke', id, 'nothingHere'], env);
+      assert.equal(missing.code, 4, missing.stderr);
+      assertOneLineError(missing, /^error: the gateway answered 502 .*no result/);
+      const badArguments = await runCli(['invoke', id, 'status', '{"n":1}'], env);
+      assert.equal(badArguments.code, 2);
+      assertOneLineError(badArguments, /^error: the arguments must be a JSON array/);
+    } finally {
+      await client.stop();
     }
   });
 

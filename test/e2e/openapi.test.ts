@@ -38,7 +38,11 @@ describe('the OpenAPI document', () => {
     const ids = operations.map(({ operationId }) => operationId);
     assert.equal(new Set(ids).size, ids.length);
     const forwarded = operations.filter(({ tags }) => ['hubs', 'groups', 'users', 'connections'].includes(tags?.[0]));
-    assert.equal(forwarded.length, 24, "Azure's 18 hub operations, GET twins of the 4 existence checks, 2 fan-outs");
+    assert.equal(
+      forwarded.length,
+      29,
+      "Azure's 18 hub operations of 2022-06-01, GET twins of the 4 existence checks, 2 fan-outs, 2024-12-01's group listing, client invocation, 2 stream operations and :execute",
+    );
     for (const operation of forwarded) {
       assert.ok(operation.summary, `${operation.operationId} has a summary`);
       for (const status of ['400', '401', '403', '429', '502', '503', '504'])
@@ -63,7 +67,7 @@ describe('the OpenAPI document', () => {
         for (const status of ['409', '422']) assert.ok(operation.responses[status], `${operation.operationId} documents ${status}`);
       }
     }
-    assert.equal(posts, 10, 'sends (4), fan-outs (2), :closeConnections (3), :generateToken');
+    assert.equal(posts, 14, 'sends (4), fan-outs (2), :closeConnections (3), :generateToken, :invoke, stream :send and :complete, :execute');
   });
 
   it('documents each name with the pattern and limits the validators use', () => {
@@ -74,6 +78,8 @@ describe('the OpenAPI document', () => {
       user: 'user',
       connectionId: 'connectionId',
       reason: 'reason',
+      continuationToken: 'continuationToken',
+      streamId: 'streamId',
     };
     let checked = 0;
     for (const item of Object.values<any>(served.paths)) {

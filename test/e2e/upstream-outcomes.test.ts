@@ -57,6 +57,55 @@ describe('upstream outcomes, as the caller sees them', () => {
     assert.equal(reply.json.code, 'upstream-throttled');
   });
 
+  describe('the 2024-12-01 operations that answer with a body', () => {
+    const LIST = ['GET', '/api/hubs/chat/groups/g1/connections?maxpagesize=2'] as const;
+    const INVOKE = ['POST', '/api/hubs/chat/connections/c1/:invoke', { body: { target: 'm', arguments: [1] } }] as const;
+    const json = (body: unknown): Answer => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    it("a page passes on; the service's nextLink becomes the gateway's, keeping only the opaque token", async () => {
+      const nextLink = 'https://x.service.signalr.net/api/hubs/chat/groups/g1/connections?maxpagesize=2&continuationToken=t%2B1&api-version=2024-12-01';
+      const reply = await through(json({ value: [{ connectionId: 'c1', userId: 'u1' }, { connectionId: 'c2' }], nextLink }), ...LIST);
+      assert.equal(reply.status, 200, reply.text);
+      assert.deepEqual(reply.json, {
+        value: [{ connectionId: 'c1', userId: 'u1' }, { connectionId: 'c2' }],
+        nextLink: '/api/hubs/chat/groups/g1/connections?maxpagesize=2&continuationToken=t%2B1',
+      });
+    });
+
+    const malformed: [string, Answer][] = [
+      ['not JSON', { status: 200, body: 'hello' }],
+      ['no value array', json({ values: [] })],
+      ['a member without a connection id', json({ value: [{ userId: 'u1' }] })],
+      ['a nextLink without a continuation token', json({ value: [], nextLink: 'https://x/api/hubs/chat/groups/g1/connections' })],
+    ];
+    for (const [name, answer] of malformed) {
+      it(`a page with ${name}: 502 upstream-malformed-response`, async () => {
+        const reply = await through(answer, ...LIST);
+        assert.equal(reply.status, 502);
+        assert.equal(reply.json.code, 'upstream-malformed-response');
+      });
+    }
+
+    it("a result passes on; the client's error and no result map by Azure's error code", async () => {
+      assert.deepEqual((await through(json({ result: { deep: [1, 'x', null] } }), ...INVOKE)).json, { result: { deep: [1, 'x', null] } });
+      const failed = await through(
+        { status: 400, headers: { 'x-ms-error-code': 'Error.ClientInvocation.Failed' }, body: JSON.stringify({ code: 'x', message: 'Error: boom' }) },
+        ...INVOKE,
+      );
+      assert.deepEqual([failed.status, failed.json.code], [502, 'client-invocation-failed']);
+      assert.match(failed.json.detail, /Error: boom/);
+      const other = await through({ status: 400, body: JSON.stringify({ message: 'no' }) }, ...INVOKE);
+      assert.deepEqual([other.status, other.json.code], [502, 'upstream-rejected-request']);
+    });
+
+    it('a body over 4 MB is not read to its end: 502', async () => {
+      const reply = await through({ status: 200, body: `{"result":"${'x'.repeat(5 * 1024 * 1024)}"}` }, ...INVOKE);
+      assert.equal(reply.status, 502);
+      assert.equal(reply.json.code, 'upstream-malformed-response');
+      assert.match(reply.json.detail, /exceeds 4194304 bytes/);
+    });
+  });
+
   for (const errorCode of [undefined, 'Warning.Group.NotExisted']) {
     const headers = errorCode ? { 'x-ms-error-code': errorCode } : undefined;
     it(`existence check answered 404 ${errorCode ?? 'without a code'}: GET gets a problem, HEAD an empty 404`, async () => {

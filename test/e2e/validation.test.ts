@@ -157,7 +157,7 @@ describe('validation, before anything goes upstream', () => {
     assert.equal(reply.problem.code, 'unsupported-media-type');
   });
 
-  it('a body of any content type but JSON: 415, on every route', async () => {
+  it("a body of any content type but JSON: 415, on every route but the send-like ones' binary forms", async () => {
     const unsupported = {
       status: 415,
       problem: {
@@ -168,9 +168,13 @@ describe('validation, before anything goes upstream', () => {
         detail: 'Unsupported content type: send application/json.',
       },
     };
-    for (const type of ['text/plain', 'application/octet-stream']) {
-      for (const path of ['/api/hubs/chat/:send', '/api/hubs/chat/:closeConnections']) {
-        assert.deepEqual(await rejected('POST', path, { rawBody: '{"target":"t"}', headers: { 'content-type': type } }), unsupported, `${type} to ${path}`);
+    for (const type of ['text/plain', 'application/octet-stream', 'application/x-msgpack']) {
+      for (const path of ['/api/hubs/chat/:send', '/api/hubs/chat/:closeConnections', '/api/hubs/chat/:sendToUsers']) {
+        // :send takes Azure's binary forms (test/e2e/api-2024.test.ts); JSON text is not one: 400, not 415.
+        const expected = path.endsWith('/:send') && type !== 'text/plain' ? 400 : 415;
+        const reply = await rejected('POST', path, { rawBody: '{"target":"t"}', headers: { 'content-type': type } });
+        if (expected === 415) assert.deepEqual(reply, unsupported, `${type} to ${path}`);
+        else assert.equal(reply.problem.code, 'validation', `${type} to ${path}`);
       }
     }
   });

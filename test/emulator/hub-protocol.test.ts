@@ -137,3 +137,52 @@ describe('MessagePack hub protocol: the exact bytes the emulator writes', () => 
     }
   });
 });
+
+describe('client results and streams (2024-12-01): the exact bytes, and the Completions read back', () => {
+  test('JSON: an Invocation with an invocationId, a StreamItem, Completions with and without an error', () => {
+    assert.deepEqual(jsonProtocol.invocation('m', [1], '7'), bytes('{"type":1,"invocationId":"7","target":"m","arguments":[1]}', RS));
+    assert.deepEqual(jsonProtocol.streamItem('0', { a: 1 }), bytes('{"type":2,"invocationId":"0","item":{"a":1}}', RS));
+    assert.deepEqual(jsonProtocol.completion('0'), bytes('{"type":3,"invocationId":"0"}', RS));
+    assert.deepEqual(jsonProtocol.completion('0', 'no'), bytes('{"type":3,"invocationId":"0","error":"no"}', RS));
+  });
+
+  test('MessagePack: the same, as the spec lays them out', () => {
+    // [1, {}, "7", "m", [1], []]
+    assert.deepEqual(messagePackProtocol.invocation('m', [1], '7'), bytes(0x0a, 0x96, 0x01, 0x80, 0xa1, '7', 0xa1, 'm', 0x91, 0x01, 0x90));
+    // [2, {}, "0", 5]
+    assert.deepEqual(messagePackProtocol.streamItem('0', 5), bytes(0x06, 0x94, 0x02, 0x80, 0xa1, '0', 0x05));
+    // [3, {}, "0", 2]: void completion; [3, {}, "0", 1, "no"]: error
+    assert.deepEqual(messagePackProtocol.completion('0'), bytes(0x06, 0x94, 0x03, 0x80, 0xa1, '0', 0x02));
+    assert.deepEqual(messagePackProtocol.completion('0', 'no'), bytes(0x09, 0x95, 0x03, 0x80, 0xa1, '0', 0x01, 0xa2, 'no'));
+  });
+
+  test('Completions and stream messages from clients are read with what the server needs of them', () => {
+    const json = Buffer.concat([
+      bytes('{"type":3,"invocationId":"1","result":{"x":1}}', RS),
+      bytes('{"type":3,"invocationId":"2","error":"boom"}', RS),
+      bytes('{"type":3,"invocationId":"3"}', RS),
+      bytes('{"type":4,"invocationId":"4","target":"t","arguments":[]}', RS),
+      bytes('{"type":5,"invocationId":"4"}', RS),
+    ]);
+    assert.deepEqual(jsonProtocol.messages(json), [
+      { type: 3, invocationId: '1', hasResult: true, result: { x: 1 } },
+      { type: 3, invocationId: '2', error: 'boom' },
+      { type: 3, invocationId: '3', hasResult: false },
+      { type: 4, invocationId: '4' },
+      { type: 5, invocationId: '4' },
+    ]);
+    // [3, {}, "1", 3, 42], [3, {}, "2", 1, "e"], [3, {}, "3", 2]
+    const msgpack = Buffer.concat([
+      bytes(0x07, 0x95, 0x03, 0x80, 0xa1, '1', 0x03, 0x2a),
+      bytes(0x08, 0x95, 0x03, 0x80, 0xa1, '2', 0x01, 0xa1, 'e'),
+      bytes(0x06, 0x94, 0x03, 0x80, 0xa1, '3', 0x02),
+    ]);
+    assert.deepEqual(messagePackProtocol.messages(msgpack), [
+      { type: 3, invocationId: '1', hasResult: true, result: 42 },
+      { type: 3, invocationId: '2', error: 'e' },
+      { type: 3, invocationId: '3', hasResult: false },
+    ]);
+    assert.throws(() => jsonProtocol.messages(bytes('{"type":3,"invocationId":"1","error":"e","result":1}', RS)));
+    assert.throws(() => messagePackProtocol.messages(bytes(0x06, 0x94, 0x03, 0x80, 0xa1, '1', 0x09)));
+  });
+});

@@ -141,6 +141,8 @@ function requests(operation: Operation, breakPart?: string): fc.Arbitrary<Reques
   });
 }
 
+const API_2024_OPERATIONS = new Set(['listGroupConnections', 'invokeConnection', 'sendToConnectionStream', 'completeConnectionStream', 'execute']);
+
 describe('generated requests, from the served OpenAPI', () => {
   let stack: FullStack;
   let operations: Operation[];
@@ -151,6 +153,9 @@ describe('generated requests, from the served OpenAPI', () => {
     operations = Object.entries<any>(document.paths).flatMap(([template, item]) =>
       Object.entries<any>(item)
         .filter(([, operation]) => ['hubs', 'groups', 'users', 'connections'].includes(operation.tags?.[0]))
+        // The 2024-12-01 operations answer with bodies (pages, client results) the stand-in does not make up; their
+        // valid and invalid requests are in test/e2e/api-2024.test.ts, against the emulator.
+        .filter(([, operation]) => !API_2024_OPERATIONS.has(operation.operationId))
         .map(([method, operation]) => {
           const ref = operation.requestBody?.content['application/json'].schema.$ref as string | undefined;
           const body = ref ? schemas[ref.split('/').pop()!] : undefined;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { escapeDataString, restCalls, type RestCall } from '../../src/signalr/urls.js';
 
 const V = 'api-version=2022-06-01';
+const V2024 = 'api-version=2024-12-01';
 const chat = { hub: 'Chat' };
 
 describe('escapeDataString (Uri.EscapeDataString)', () => {
@@ -28,7 +29,7 @@ describe('escapeDataString (Uri.EscapeDataString)', () => {
 /** Method, then path and query as they go on the wire. */
 const wire = (call: RestCall): string => `${call.method} ${call.path}${call.query}`;
 
-describe('restCalls: the 19 operations of API 2022-06-01', () => {
+describe('restCalls: the 19 operations of API 2022-06-01 and the five of 2024-12-01', () => {
   const table: [string, RestCall, string, boolean?][] = [
     ['health', restCalls.health(), `HEAD /api/health?${V}`],
     ['broadcast', restCalls.broadcast(chat), `POST /api/hubs/chat/:send?${V}`],
@@ -64,6 +65,18 @@ describe('restCalls: the 19 operations of API 2022-06-01', () => {
     ['closeConnection with reason', restCalls.closeConnection(chat, 'c1', 'idle'), `DELETE /api/hubs/chat/connections/c1?${V}&reason=idle`],
     ['connectionExists', restCalls.connectionExists(chat, 'c1'), `HEAD /api/hubs/chat/connections/c1?${V}`, true],
     ['removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(chat, 'c1'), `DELETE /api/hubs/chat/connections/c1/groups?${V}`],
+    ['listGroupConnections', restCalls.listGroupConnections(chat, 'g 1'), `GET /api/hubs/chat/groups/g%201/connections?${V2024}`],
+    [
+      'listGroupConnections with paging',
+      restCalls.listGroupConnections({ hub: 'Chat', application: 'App' }, 'g1', { maxPageSize: 10, top: 5, continuationToken: 'a/b=' }),
+      `GET /api/hubs/chat/groups/g1/connections?application=app&${V2024}&maxpagesize=10&top=5&continuationToken=a%2Fb%3D`,
+    ],
+    ['invokeConnection', restCalls.invokeConnection(chat, 'c1'), `POST /api/hubs/chat/connections/c1/:invoke?${V2024}`],
+    ['sendToStream', restCalls.sendToStream(chat, 'c1', 's 1'), `POST /api/hubs/chat/connections/c1/streams/s%201/:send?${V2024}`],
+    ['sendToStream completed', restCalls.sendToStream(chat, 'c1', '0', true), `POST /api/hubs/chat/connections/c1/streams/0/:send?${V2024}&completed=true`],
+    ['completeStream', restCalls.completeStream(chat, 'c1', '0', 'done'), `POST /api/hubs/chat/connections/c1/streams/0/:complete?${V2024}&reason=done`],
+    ['execute', restCalls.execute('Chat'), `POST /api/hubs/chat/:execute?${V2024}`],
+    ['execute with filter', restCalls.execute('Chat', "userId eq 'a b'"), `POST /api/hubs/chat/:execute?${V2024}&filter=userId%20eq%20%27a%20b%27`],
   ];
 
   for (const [name, call, expected, notFoundIsAnswer] of table) {
@@ -76,16 +89,30 @@ describe('restCalls: the 19 operations of API 2022-06-01', () => {
   it('covers every operation', () => {
     const covered = new Set(table.map(([name]) => name.split(' ')[0]));
     assert.deepEqual([...covered].sort(), Object.keys(restCalls).sort());
-    assert.equal(covered.size, 19);
+    assert.equal(covered.size, 24, "the 19 operations of 2022-06-01 and 2024-12-01's list, invoke, two stream operations and :execute");
   });
 
-  it('marks the four :send operations, and only those, as messages (retried only when provably undelivered)', () => {
+  it('reads the body of exactly the operations that answer with one', () => {
+    const reading = table.filter(([, call]) => call.responseBody).map(([name]) => name.split(' ')[0]);
+    assert.deepEqual([...new Set(reading)].sort(), ['invokeConnection', 'listGroupConnections']);
+  });
+
+  it('marks the four :send operations, :invoke, stream items and :execute, and only those, as messages (retried only when provably undelivered)', () => {
     const messages = table.filter(([, call]) => call.message).map(([, call]) => call.path);
     assert.deepEqual(
       [...new Set(messages)],
-      ['/api/hubs/chat/:send', '/api/hubs/chat/groups/Group%20A/:send', '/api/hubs/chat/users/Alice/:send', '/api/hubs/chat/connections/Ab_c-1/:send'],
+      [
+        '/api/hubs/chat/:send',
+        '/api/hubs/chat/groups/Group%20A/:send',
+        '/api/hubs/chat/users/Alice/:send',
+        '/api/hubs/chat/connections/Ab_c-1/:send',
+        '/api/hubs/chat/connections/c1/:invoke',
+        '/api/hubs/chat/connections/c1/streams/s%201/:send',
+        '/api/hubs/chat/connections/c1/streams/0/:send',
+        '/api/hubs/chat/:execute',
+      ],
     );
-    assert.ok(table.every(([, call]) => call.message === (call.path.endsWith('/:send') || undefined)));
+    assert.ok(table.every(([, call]) => call.message === (/\/:(send|invoke|execute)$/.test(call.path) || undefined)));
   });
 
   it('lowercases hub and application, puts application before api-version, keeps ids in their case', () => {

@@ -1,6 +1,6 @@
 import { endsHandshake, handshakeResponse, handshakeTooLarge, parseHandshake } from '../protocol/handshake.js';
-import { MessageType, type HubProtocol } from '../protocol/hub-protocol.js';
-import type { OutboundMessage } from '../protocol/outbound-message.js';
+import { jsonCompatible, MessageType, type HubProtocol, type InboundMessage } from '../protocol/hub-protocol.js';
+import { OutboundMessage } from '../protocol/outbound-message.js';
 
 export type TransportKind = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
@@ -36,6 +36,10 @@ export interface ConnectionLimits {
   maxOutboundBufferBytes: number;
 }
 
+/** How a client invocation (`:invoke`) ended. */
+export type InvocationOutcome =
+  { kind: 'result'; result: unknown } | { kind: 'void' } | { kind: 'error'; error: string } | { kind: 'timeout' } | { kind: 'closed' };
+
 // Azure in serverless mode without upstream: clients may only listen (docs/azure-compatibility.md#serverless-mode).
 const SERVERLESS_REJECTION = 'No server available';
 const PROTOCOL_ERROR = 'Connection closed with an error.';
@@ -54,6 +58,11 @@ export class ClientConnection {
   private handshakeBytes = 0;
   private handshakeEnded = false;
   private readonly handshakeTimer: NodeJS.Timeout;
+  /** Client invocations awaiting the client's Completion, by invocation id. */
+  private readonly pending = new Map<string, (outcome: InvocationOutcome) => void>();
+  private lastInvocationId = 0;
+  /** Streams the client opened (`connection.stream(...)`), by invocation id, until completed or cancelled. */
+  private readonly streams = new Set<string>();
 
   constructor(
     /** Public id, used by the REST API and reported to the client. */
@@ -91,6 +100,40 @@ export class ClientConnection {
 
   send(message: OutboundMessage): void {
     if (this.state === 'connected' && this.writeUnlessSlow(message.for(this.protocol!))) this.lifecycle.messageSent(this);
+  }
+
+  /**
+   * Invokes `target` on the client with an invocation id, so the client answers with a Completion (a client result,
+   * HubProtocol.md); resolves with that answer, `timeout` after `timeoutMs`, or `closed` if the connection ends first.
+   */
+  invoke(target: string, args: readonly unknown[], timeoutMs: number): Promise<InvocationOutcome> {
+    if (this.state !== 'connected') return Promise.resolve({ kind: 'closed' });
+    const invocationId = String(++this.lastInvocationId);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs).unref();
+      const settle = (outcome: InvocationOutcome): void => {
+        clearTimeout(timer);
+        this.pending.delete(invocationId);
+        resolve(outcome);
+      };
+      this.pending.set(invocationId, settle);
+      this.send(OutboundMessage.clientInvocation(target, args, invocationId));
+    });
+  }
+
+  /** One item of a stream the client opened; false when there is no such open stream. */
+  streamItem(streamId: string, item: unknown, completed: boolean): boolean {
+    if (this.state !== 'connected' || !this.streams.has(streamId)) return false;
+    this.writeUnlessSlow(this.protocol!.streamItem(streamId, this.protocol!.binary ? item : jsonCompatible([item])[0]));
+    if (completed) this.completeStream(streamId, undefined);
+    return true;
+  }
+
+  /** Ends a stream the client opened, failed when `error` is given; false when there is no such open stream. */
+  completeStream(streamId: string, error: string | undefined): boolean {
+    if (this.state !== 'connected' || !this.streams.delete(streamId)) return false;
+    this.writeUnlessSlow(this.protocol!.completion(streamId, error));
+    return true;
   }
 
   ping(): void {
@@ -141,18 +184,25 @@ export class ClientConnection {
   }
 
   private receiveMessages(protocol: HubProtocol, data: Buffer): void {
-    let types: number[];
+    let messages: InboundMessage[];
     try {
-      types = protocol.messageTypes(data);
+      messages = protocol.messages(data);
     } catch {
       this.close(PROTOCOL_ERROR, false);
       return;
     }
-    // Pings, Close, Ack and Sequence are fine; invocations, stream items, completions and cancels are not.
-    if (types.some((type) => type >= MessageType.Invocation && type <= MessageType.CancelInvocation)) {
-      this.close(SERVERLESS_REJECTION, false);
-    } else if (types.includes(MessageType.Close)) {
-      this.dispose();
+    for (const message of messages) {
+      // The answer to a client invocation (`:invoke`) is the one hub message a client may send.
+      const settle = message.type === MessageType.Completion ? this.pending.get(message.invocationId!) : undefined;
+      if (settle) settle(outcomeOf(message));
+      // A stream the client opens waits for the REST API's stream operations; a cancel ends it
+      // (docs/azure-compatibility.md#streams).
+      else if (message.type === MessageType.StreamInvocation && message.invocationId !== undefined) this.streams.add(message.invocationId);
+      else if (message.type === MessageType.CancelInvocation && message.invocationId !== undefined && this.streams.has(message.invocationId))
+        this.streams.delete(message.invocationId);
+      // Pings, Close, Ack and Sequence are fine; other invocations, stream items, completions and cancels are not.
+      else if (message.type >= MessageType.Invocation && message.type <= MessageType.CancelInvocation) return this.close(SERVERLESS_REJECTION, false);
+      else if (message.type === MessageType.Close) return this.dispose();
     }
   }
 
@@ -185,8 +235,14 @@ export class ClientConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
+    for (const settle of [...this.pending.values()]) settle({ kind: 'closed' });
     this.lifecycle.disposed(this);
     if (this.transport) this.transport.end();
     else this.lifecycle.released(this);
   }
+}
+
+function outcomeOf({ error, hasResult, result }: InboundMessage): InvocationOutcome {
+  if (error !== undefined) return { kind: 'error', error };
+  return hasResult ? { kind: 'result', result } : { kind: 'void' };
 }

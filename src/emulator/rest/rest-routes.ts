@@ -1,10 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { bearerToken, restAudience, type AccessTokenVerifier } from '../auth.js';
+import type { ClientConnection } from '../client/connection.js';
 import type { HubStore } from '../hub-store.js';
+import { compileFilter, type Predicate } from './odata-filter.js';
 import { BadRequest, RestRequest } from './rest-request.js';
 
-/** A status, or a 404 with the `x-ms-error-code` that Azure's SDK uses to tell "absent" from "broken". */
-type Answer = number | { status: 404; code: string };
+/**
+ * A status; an error with the `x-ms-error-code` that Azure's SDK uses to tell "absent" from "broken" (and the
+ * message of its ErrorDetail body); or a status with a JSON body.
+ */
+type Answer = number | { status: number; code: string; message?: string } | { status: number; body: unknown };
 
 const notFound = (code: string): Answer => ({ status: 404, code });
 const CONNECTION_NOT_EXISTED = notFound('Warning.Connection.NotExisted');
@@ -13,14 +18,114 @@ const USER_NOT_EXISTED = notFound('Warning.User.NotExisted');
 const GROUP_NOT_EXISTED = notFound('Warning.Group.NotExisted');
 const USER_NOT_IN_GROUP = notFound('Info.User.NotInGroup');
 
-type Operation = (call: RestRequest) => Answer;
+type Operation = (call: RestRequest) => Answer | Promise<Answer>;
 type Route = [method: HTTPMethods, url: string, operation: Operation];
+
+/** What the JavaScript client (and ASP.NET Core's) answers when it has no handler for a method, or the handler returned nothing. */
+const NO_RESULT = "Client didn't provide a result.";
+
+/** Client invocations that fail (2024-12-01 `:invoke`); Azure documents no codes, these are the emulator's (docs/azure-compatibility.md#client-results). */
+const INVOCATION_FAILED = 'Error.ClientInvocation.Failed';
+const INVOCATION_NO_RESULT = 'Error.ClientInvocation.NoResult';
+const INVOCATION_TIMEOUT = 'Error.ClientInvocation.Timeout';
+/** A stream the connection has not opened, or that has ended (the emulator's code, docs/azure-compatibility.md#streams). */
+const STREAM_NOT_EXISTED = notFound('Warning.Stream.NotExisted');
+
+/** 2024-12-01 stream operations on a stream the client opened: the item is the JSON body. */
+function streamOperation(store: HubStore, call: RestRequest, act: (connection: ClientConnection, streamId: string) => boolean): Answer {
+  const connection = store.connection(call.hubKey, call.connectionId);
+  if (!connection) return CONNECTION_NOT_EXISTED;
+  return act(connection, call.streamId) ? 202 : STREAM_NOT_EXISTED;
+}
+
+export interface RestSettings {
+  /** How long `:invoke` waits for the client's answer. */
+  invocationTimeoutMs: number;
+}
+
+/** A page of a group's members: the continuation token says where the next page starts and how many `top` allows still. */
+interface PagePosition {
+  after: string;
+  returned: number;
+}
+
+function positionOf(token: string | null): PagePosition | undefined {
+  if (token === null) return undefined;
+  try {
+    const position = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<PagePosition> | null;
+    if (typeof position?.after === 'string' && Number.isSafeInteger(position.returned)) return position as PagePosition;
+  } catch {
+    // refused below
+  }
+  throw new BadRequest('Invalid continuationToken.');
+}
+
+/** 2024-12-01 `GET /groups/{group}/connections`: ordered by connection id, so a page survives members coming and going. */
+function listGroupConnections(store: HubStore, call: RestRequest): Answer {
+  const maxPageSize = call.integer('maxpagesize', 1, 200) ?? 200;
+  const top = call.integer('top', 1, 2 ** 31 - 1);
+  const position = positionOf(call.query.get('continuationToken'));
+  const returned = position?.returned ?? 0;
+  const members = store.groupMembers(call.hubKey, call.group).filter(({ connectionId }) => position === undefined || connectionId > position.after);
+  const size = Math.min(maxPageSize, top === undefined ? Infinity : Math.max(0, top - returned));
+  const value = members.slice(0, size);
+  const more = members.length > value.length && value.length > 0 && (top === undefined || returned + value.length < top);
+  if (!more) return { status: 200, body: { value } };
+  const next = new URLSearchParams(call.query);
+  const token: PagePosition = { after: value[value.length - 1].connectionId, returned: returned + value.length };
+  next.set('continuationToken', Buffer.from(JSON.stringify(token)).toString('base64url'));
+  return { status: 200, body: { value, nextLink: call.urlWith(next) } };
+}
+
+/** `:execute` (2023-07-01 and later): each command, in order, for every connection the filter matches. */
+function execute(store: HubStore, call: RestRequest): Answer {
+  const filter = call.query.get('filter');
+  let matches: Predicate = () => true;
+  if (filter !== null) {
+    try {
+      matches = compileFilter(filter);
+    } catch (error) {
+      throw new BadRequest(`Invalid filter: ${(error as Error).message}.`);
+    }
+  }
+  const commands = call.commands();
+  const connections = store.connectionsOf(call.hubKey).filter(({ id, userId, groups }) => matches({ connectionId: id, userId, groups }));
+  for (const command of commands) {
+    for (const connection of connections) {
+      if (command.type === 'SendMessage') connection.send(command.message);
+      else if (command.type === 'JoinGroup') store.addToGroup(call.hubKey, command.group, connection.id);
+      else if (command.type === 'LeaveGroup') store.removeFromGroup(call.hubKey, command.group, connection.id);
+      else if (command.type === 'CloseConnection') store.closeConnection(call.hubKey, connection.id, command.reason);
+    }
+  }
+  return 202;
+}
+
+/** 2024-12-01 `:invoke`: the client's result, or why there is none. */
+async function invoke(store: HubStore, call: RestRequest, timeoutMs: number): Promise<Answer> {
+  const { target, args } = call.payload();
+  const outcome = await store.invoke(call.hubKey, call.connectionId, target, args, timeoutMs);
+  switch (outcome?.kind) {
+    case 'result':
+      return { status: 200, body: { result: outcome.result ?? null } };
+    case 'void':
+      return { status: 200, body: {} };
+    case 'error':
+      return outcome.error === NO_RESULT
+        ? { status: 400, code: INVOCATION_NO_RESULT, message: outcome.error }
+        : { status: 400, code: INVOCATION_FAILED, message: outcome.error };
+    case 'timeout':
+      return { status: 408, code: INVOCATION_TIMEOUT, message: `The client did not answer within ${timeoutMs} ms.` };
+    default: // no such connection, or it closed before it answered
+      return CONNECTION_NOT_EXISTED;
+  }
+}
 
 /**
  * Fastify reads `:name` as a parameter, so Azure's literal `:send` is written `::send`.
  * GET routes also answer HEAD (Fastify's exposeHeadRoutes), which existence checks need.
  */
-function operations(store: HubStore): Route[] {
+function operations(store: HubStore, settings: RestSettings): Route[] {
   const exists = (found: boolean, absent: Answer): Answer => (found ? 200 : absent);
   const hub = '/api/hubs/:hub';
   const v1 = '/api/v1/hubs/:hub';
@@ -71,6 +176,21 @@ function operations(store: HubStore): Route[] {
     ['GET', `${hub}/users/:user/groups/:group`, userInGroup],
     ['PUT', `${hub}/users/:user/groups/:group`, addUserToGroup(200)],
 
+    // 2024-12-01
+    ['GET', `${hub}/groups/:group/connections`, (call) => listGroupConnections(store, call)],
+    ['POST', `${hub}/connections/:connectionId/::invoke`, (call) => invoke(store, call, settings.invocationTimeoutMs)],
+    ['POST', `${hub}/::execute`, (call) => execute(store, call)],
+    [
+      'POST',
+      `${hub}/connections/:connectionId/streams/:streamId/::send`,
+      (call) => streamOperation(store, call, (connection, streamId) => connection.streamItem(streamId, call.streamItem(), call.completed)),
+    ],
+    [
+      'POST',
+      `${hub}/connections/:connectionId/streams/:streamId/::complete`,
+      (call) => streamOperation(store, call, (connection, streamId) => connection.completeStream(streamId, call.reason)),
+    ],
+
     // v1: no `:send` suffix, user groups addressed as groups/{group}/users/{user}.
     ['GET', '/api/v1/health', () => 200],
     ['POST', v1, broadcast],
@@ -98,8 +218,12 @@ function problem(reply: FastifyReply, status: number, code: string | undefined, 
 }
 
 /** The data-plane REST API (2022-06-01 and v1), authenticated like Azure: HS256, `aud` = the request URL. */
-export function restRoutes(store: HubStore, verifier: AccessTokenVerifier) {
+export function restRoutes(store: HubStore, verifier: AccessTokenVerifier, settings: RestSettings) {
   return async (app: FastifyInstance): Promise<void> => {
+    // The binary payloads Azure's SDK sends with hub protocols registered; read by the send-like operations.
+    app.addContentTypeParser(['application/octet-stream', 'application/x-msgpack'], { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, (body as Buffer).length === 0 ? undefined : body);
+    });
     // Bodies are JSON; an empty body (as on :closeConnections) is no body at all.
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
       try {
@@ -126,14 +250,15 @@ export function restRoutes(store: HubStore, verifier: AccessTokenVerifier) {
       return problem(reply, status, undefined, status < 500 ? (error as Error).message : 'Internal server error.');
     });
 
-    for (const [method, url, operation] of operations(store)) {
+    for (const [method, url, operation] of operations(store, settings)) {
       app.route({
         method,
         url,
         handler: async (request, reply) => {
-          const answer = operation(new RestRequest(request));
+          const answer = await operation(new RestRequest(request));
           if (typeof answer === 'number') return reply.code(answer).send();
-          return problem(reply, answer.status, answer.code, 'Not found.');
+          if ('body' in answer) return reply.code(answer.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer.body));
+          return problem(reply, answer.status, answer.code, answer.message ?? 'Not found.');
         },
       });
     }

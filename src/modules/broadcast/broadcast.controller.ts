@@ -2,7 +2,7 @@ import { Body, Controller, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
-import { CloseQuery, HubParams, PayloadDto, SendQuery } from '../shared/hub.dto.js';
+import { CloseQuery, HubParams, MessagePayload, MessagePayloadPipe, SendQuery } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
 import { BroadcastService } from './broadcast.service.js';
 
@@ -13,8 +13,8 @@ export class BroadcastController {
 
   @Post(`api/hubs/:hub/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'broadcast', summary: 'Send a message to every connection of a hub.', idempotent: true, status: 202, body: true })
-  send(@Param() params: HubParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
+  @ApiUpstreamOperation({ operationId: 'broadcast', summary: 'Send a message to every connection of a hub.', idempotent: true, status: 202, message: true })
+  send(@Param() params: HubParams, @Query() query: SendQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
     return this.broadcast.send(params, query, payload);
   }
 

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type PayloadDto, type SendQuery } from '../shared/hub.dto.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type MessagePayload, type SendQuery } from '../shared/hub.dto.js';
 
 /** Everyone connected to a hub. */
 @Injectable()
 export class BroadcastService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: HubParams, query: SendQuery, payload: PayloadDto): Promise<void> {
+  async send(params: HubParams, query: SendQuery, payload: MessagePayload): Promise<void> {
     await this.signalr.broadcast(scopeOf(params, query), payloadOf(payload), { excluded: query.excluded });
   }
 

@@ -1,16 +1,40 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
-import { payloadOf, scopeOf, type HubQuery, type PayloadDto } from '../shared/hub.dto.js';
+import { payloadOf, scopeOf, type HubQuery, type MessagePayload } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
-import type { CloseConnectionQuery, ConnectionParams } from './connections.dto.js';
+import { sourceTextOf } from '../../common/json-body.js';
+import type {
+  CloseConnectionQuery,
+  ConnectionParams,
+  InvocationResultDto,
+  StreamCompleteQuery,
+  StreamItemDto,
+  StreamParams,
+  StreamSendQuery,
+} from './connections.dto.js';
 
 /** Single connections of a hub. */
 @Injectable()
 export class ConnectionsService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: ConnectionParams, query: HubQuery, payload: PayloadDto): Promise<void> {
+  async send(params: ConnectionParams, query: HubQuery, payload: MessagePayload): Promise<void> {
     await this.signalr.sendToConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
+  }
+
+  async invoke(params: ConnectionParams, query: HubQuery, payload: MessagePayload): Promise<InvocationResultDto> {
+    const { result } = await this.signalr.invokeConnection(scopeOf(params, query), params.connectionId, payloadOf(payload));
+    return result === undefined ? {} : { result };
+  }
+
+  async sendToStream(params: StreamParams, query: StreamSendQuery, { item }: StreamItemDto): Promise<void> {
+    // Objects and arrays go as the very text the caller sent (sourceTextOf); scalars as JSON writes them.
+    const itemJson = typeof item === 'object' && item !== null ? sourceTextOf(item) : JSON.stringify(item);
+    await this.signalr.sendToStream(scopeOf(params, query), params.connectionId, params.streamId, itemJson, query.completed);
+  }
+
+  async completeStream(params: StreamParams, query: StreamCompleteQuery): Promise<void> {
+    await this.signalr.completeStream(scopeOf(params, query), params.connectionId, params.streamId, query.reason);
   }
 
   async close(params: ConnectionParams, query: CloseConnectionQuery): Promise<void> {

@@ -2,10 +2,18 @@ import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@n
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto, SendQuery } from '../shared/hub.dto.js';
+import { CloseQuery, HubParams, HubQuery, MessagePayload, MessagePayloadPipe, SendQuery } from '../shared/hub.dto.js';
 import { perItemOf } from '../rate-limit/rate-limit.js';
 import { azureAction } from '../shared/routes.js';
-import { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto, MAX_GROUPS_PER_SEND } from './groups.dto.js';
+import {
+  GroupConnectionParams,
+  GroupMemberPageDto,
+  GroupParams,
+  ListGroupConnectionsQuery,
+  SendToGroupsDto,
+  SendToGroupsResultDto,
+  MAX_GROUPS_PER_SEND,
+} from './groups.dto.js';
 import { GroupsService } from './groups.service.js';
 
 @ApiTags('groups')
@@ -15,8 +23,8 @@ export class GroupsController {
 
   @Post(`api/hubs/:hub/groups/:group/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', idempotent: true, status: 202, body: true })
-  send(@Param() params: GroupParams, @Query() query: SendQuery, @Body() payload: PayloadDto): Promise<void> {
+  @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', idempotent: true, status: 202, message: true })
+  send(@Param() params: GroupParams, @Query() query: SendQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
     return this.groups.send(params, query, payload);
   }
 
@@ -55,6 +63,20 @@ export class GroupsController {
   @ApiUpstreamOperation({ operationId: 'checkGroupExistence', summary: 'Whether a group has any connection.', status: 200, notFound: true })
   exists(@Param() params: GroupParams, @Query() query: HubQuery): Promise<void> {
     return this.groups.exists(params, query);
+  }
+
+  @Get('api/hubs/:hub/groups/:group/connections')
+  @RequirePermission('signalr.read')
+  @ApiUpstreamOperation({
+    operationId: 'listGroupConnections',
+    summary: "List a group's connections, a page at a time.",
+    description:
+      "Azure 2024-12-01. An empty group answers an empty page. Follow `nextLink` (the gateway's own URL, relative) for the next page; its `continuationToken` is the service's, passed on as it is.",
+    status: 200,
+    type: GroupMemberPageDto,
+  })
+  listConnections(@Param() params: GroupParams, @Query() query: ListGroupConnectionsQuery): Promise<GroupMemberPageDto> {
+    return this.groups.listConnections(params, query);
   }
 
   @Put('api/hubs/:hub/groups/:group/connections/:connectionId')

@@ -1,7 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ValidateBy } from 'class-validator';
 import { IsName, IsNameList } from '../../common/names.js';
 import { ProblemDto } from '../../common/problem.dto.js';
-import { HubParams, PayloadDto } from '../shared/hub.dto.js';
+import { HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
 
 /** Most groups one `:sendToGroups` call may address; each is one upstream call. */
 export const MAX_GROUPS_PER_SEND = 100;
@@ -39,4 +41,70 @@ export class SendToGroupsResultDto {
   /** One per group, in the order they were given. */
   @ApiProperty({ type: [GroupOutcomeDto] })
   results: GroupOutcomeDto[];
+}
+
+/** Most connections one page holds (Azure's `maxpagesize`, 1-200, default 200). */
+export const MAX_PAGE_SIZE = 200;
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Only plain digits become a number: Number('') is 0 and Number('1e3') is 1000, neither of which the caller wrote. */
+const digits = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value);
+
+function IntegerIn(name: string, minimum: number, maximum: number): PropertyDecorator {
+  return ValidateBy({
+    name: `is-${name}`,
+    validator: {
+      validate: (value) => value === undefined || (Number.isInteger(value) && (value as number) >= minimum && (value as number) <= maximum),
+      defaultMessage: () => `${name} must be an integer from ${minimum} to ${maximum}`,
+    },
+  });
+}
+
+/** Query of listing a group's connections (Azure 2024-12-01). */
+export class ListGroupConnectionsQuery extends HubQuery {
+  @ApiProperty({
+    description: `Most connections in one page: 1-${MAX_PAGE_SIZE} (default ${MAX_PAGE_SIZE}).`,
+    required: false,
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+  })
+  @Transform(digits)
+  @IntegerIn('maxpagesize', 1, MAX_PAGE_SIZE)
+  maxpagesize?: number;
+
+  @ApiProperty({
+    description: 'Most connections in all pages together; absent: all of them.',
+    required: false,
+    type: 'integer',
+    minimum: 1,
+    maximum: INT32_MAX,
+  })
+  @Transform(digits)
+  @IntegerIn('top', 1, INT32_MAX)
+  top?: number;
+
+  @IsName('continuationToken', { optional: true })
+  continuationToken?: string;
+}
+
+export class GroupMemberDto {
+  @ApiProperty({ example: 'c1' })
+  connectionId: string;
+
+  @ApiProperty({ required: false, example: 'alice', description: 'Absent for an anonymous connection.' })
+  userId?: string;
+}
+
+export class GroupMemberPageDto {
+  @ApiProperty({ type: [GroupMemberDto] })
+  value: GroupMemberDto[];
+
+  @ApiProperty({
+    required: false,
+    format: 'uri-reference',
+    description: "The gateway's URL of the next page (path and query, relative to the gateway); absent on the last page.",
+    example: '/api/hubs/chat/groups/g1/connections?maxpagesize=100&continuationToken=abc',
+  })
+  nextLink?: string;
 }

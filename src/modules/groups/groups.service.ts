@@ -1,16 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 import { sendToEach } from '../shared/fan-out.js';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto, type SendQuery } from '../shared/hub.dto.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type MessagePayload, type SendQuery } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
-import type { GroupConnectionParams, GroupParams, SendToGroupsDto, SendToGroupsResultDto } from './groups.dto.js';
+import type {
+  GroupConnectionParams,
+  GroupMemberPageDto,
+  GroupParams,
+  ListGroupConnectionsQuery,
+  SendToGroupsDto,
+  SendToGroupsResultDto,
+} from './groups.dto.js';
 
 /** Groups of a hub: messages to them, their connections, their membership. */
 @Injectable()
 export class GroupsService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: GroupParams, query: SendQuery, payload: PayloadDto): Promise<void> {
+  async send(params: GroupParams, query: SendQuery, payload: MessagePayload): Promise<void> {
     await this.signalr.sendToGroup(scopeOf(params, query), params.group, payloadOf(payload), { excluded: query.excluded });
   }
 
@@ -26,6 +33,20 @@ export class GroupsService {
 
   async exists(params: GroupParams, query: HubQuery): Promise<void> {
     requireFound(await this.signalr.groupExists(scopeOf(params, query), params.group), `Group '${params.group}' has no connections.`);
+  }
+
+  /** One page; the next page's link points at this gateway, with the service's continuation token as it came. */
+  async listConnections(params: GroupParams, query: ListGroupConnectionsQuery): Promise<GroupMemberPageDto> {
+    const { maxpagesize: maxPageSize, top, continuationToken } = query;
+    const page = await this.signalr.listGroupConnections(scopeOf(params, query), params.group, { maxPageSize, top, continuationToken });
+    if (page.continuationToken === undefined) return { value: page.value };
+    const next = new URLSearchParams();
+    if (query.application !== undefined) next.set('application', query.application);
+    if (maxPageSize !== undefined) next.set('maxpagesize', String(maxPageSize));
+    if (top !== undefined) next.set('top', String(top));
+    next.set('continuationToken', page.continuationToken);
+    const path = `/api/hubs/${encodeURIComponent(params.hub)}/groups/${encodeURIComponent(params.group)}/connections`;
+    return { value: page.value, nextLink: `${path}?${next.toString()}` };
   }
 
   async addConnection(params: GroupConnectionParams, query: HubQuery): Promise<void> {

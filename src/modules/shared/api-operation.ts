@@ -1,8 +1,10 @@
 import { applyDecorators, HttpCode } from '@nestjs/common';
-import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { ApiProblems, RATE_LIMIT_HEADERS } from '../../common/api-problems.js';
 import { Idempotent } from '../idempotency/idempotency.js';
 import { RateLimited, type RateCost } from '../rate-limit/rate-limit.js';
+import { PayloadDto } from './hub.dto.js';
+import { BINARY_PAYLOAD_TYPES } from './routes.js';
 
 const SUCCESSES: Record<number, string> = {
   200: 'Done.',
@@ -21,6 +23,8 @@ export interface UpstreamOperation {
   type?: new () => object;
   /** The operation has a JSON body (so 415 is possible). */
   body?: boolean;
+  /** The body is a message: JSON, or the binary form Azure's SDK sends (MessagePayloadPipe). */
+  message?: boolean;
   /** The operation answers 404 when its target does not exist. */
   notFound?: boolean;
   /** The operation accepts an Idempotency-Key (every POST). */
@@ -35,10 +39,20 @@ export interface UpstreamOperation {
  * limit and, for a POST, its Idempotency-Key.
  */
 export function ApiUpstreamOperation(operation: UpstreamOperation): MethodDecorator {
-  const { operationId, summary, description, status, type, body = false, notFound = false, idempotent = false, cost } = operation;
+  const { operationId, summary, description, status, type, body = false, message = false, notFound = false, idempotent = false, cost } = operation;
   // 401 and 403 are documented by RequirePermission, with the security requirement.
   // 413 for every operation: the names in a path (or a fan-out's body) can make the REST token too long.
-  const problems = [400, ...(notFound ? [404] : []), 413, ...(body ? [415] : []), 429, 502, 503, 504];
+  const problems = [400, ...(notFound ? [404] : []), 413, ...(body || message ? [415] : []), 429, 502, 503, 504];
+  const messageBody = message
+    ? [
+        ApiConsumes('application/json', ...BINARY_PAYLOAD_TYPES),
+        ApiBody({
+          type: PayloadDto,
+          description:
+            "The message. `application/json`: this schema. `application/octet-stream` or `application/x-msgpack`: the binary form Azure's .NET SDK sends with hub protocols registered (a MessagePack map from hub protocol name, `json` or `messagepack`, to the message serialised in it), forwarded byte for byte.",
+        }),
+      ]
+    : [];
   return applyDecorators(
     HttpCode(status),
     ApiOperation({ operationId, summary, description }),
@@ -46,5 +60,6 @@ export function ApiUpstreamOperation(operation: UpstreamOperation): MethodDecora
     ApiProblems(...problems),
     RateLimited(cost),
     ...(idempotent ? [Idempotent()] : []),
+    ...messageBody,
   );
 }

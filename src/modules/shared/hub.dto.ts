@@ -1,9 +1,13 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
+import { decode } from '@msgpack/msgpack';
 import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
 import { IsName } from '../../common/names.js';
-import { sourceTextOf } from '../../common/json-body.js';
-import type { Payload } from '../../signalr/signalr.client.js';
+import { BinaryBody, sourceTextOf } from '../../common/json-body.js';
+import { ProblemException } from '../../common/problem.js';
+import { ProblemValidationPipe } from '../../common/validation.pipe.js';
+import type { JsonPayload, Payload } from '../../signalr/signalr.client.js';
 import type { HubScope } from '../../signalr/urls.js';
 
 /** Path of every hub-scoped operation. */
@@ -65,5 +69,55 @@ export class PayloadDto {
 /** What the upstream client needs to address a hub. */
 export const scopeOf = ({ hub }: HubParams, { application }: HubQuery): HubScope => ({ hub, application });
 
-/** The payload as the upstream client takes it: the arguments as sent, `[]` when there were none. */
-export const payloadOf = ({ target, arguments: args }: PayloadDto): Payload => ({ target, argumentsJson: args === undefined ? '[]' : sourceTextOf(args) });
+/** The body of a send-like operation: JSON (a PayloadDto), or the binary form Azure's SDK sends (forwarded as it came). */
+export type MessagePayload = PayloadDto | BinaryBody;
+
+/** The payload as the upstream client takes it: the arguments as sent, `[]` when there were none; binary bytes as they came. */
+export function payloadOf(payload: PayloadDto): JsonPayload;
+export function payloadOf(payload: MessagePayload): Payload;
+export function payloadOf(payload: MessagePayload): Payload {
+  if (payload instanceof BinaryBody) return { contentType: payload.contentType, bytes: payload.bytes };
+  const { target, arguments: args } = payload;
+  return { target, argumentsJson: args === undefined ? '[]' : sourceTextOf(args) };
+}
+
+/** The hub protocols a binary payload may carry a serialised message for (Azure's SDK: `json`, `messagepack`). */
+const HUB_PROTOCOL_NAMES = new Set(['json', 'messagepack']);
+
+/**
+ * Why a binary payload is not what Azure's .NET SDK sends (`BinaryPayloadMessageContent`): a MessagePack map from hub
+ * protocol name to the message serialised in that protocol (bin); undefined when it is. The messages themselves are
+ * the service's to read: they are forwarded untouched.
+ */
+export function binaryPayloadError(bytes: Uint8Array): string | undefined {
+  let map: unknown;
+  try {
+    map = decode(bytes, { maxStrLength: 64, maxArrayLength: 0, maxMapLength: 8 });
+  } catch {
+    return 'body must be MessagePack: a map from hub protocol name to the serialised message';
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || map instanceof Uint8Array) return 'body must be a MessagePack map';
+  const entries = Object.entries(map);
+  if (entries.length === 0) return 'body must carry the message for at least one hub protocol';
+  for (const [name, message] of entries) {
+    if (!HUB_PROTOCOL_NAMES.has(name)) return `body: unknown hub protocol "${name}" (json, messagepack)`;
+    if (!(message instanceof Uint8Array) || message.length === 0) return `body.${name} must be the serialised message (MessagePack bin)`;
+  }
+  return undefined;
+}
+
+/**
+ * The body pipe of the send-like operations: a JSON body is validated as PayloadDto by the gateway's pipe; a binary
+ * body (the content-type parser lets it through on these routes only) is checked for the SDK's shape and kept as bytes.
+ */
+@Injectable()
+export class MessagePayloadPipe implements PipeTransform {
+  private readonly json = new ProblemValidationPipe();
+
+  async transform(value: unknown): Promise<MessagePayload> {
+    if (!(value instanceof BinaryBody)) return (await this.json.transform(value, { type: 'body', metatype: PayloadDto })) as PayloadDto;
+    const error = binaryPayloadError(value.bytes);
+    if (error !== undefined) throw new ProblemException({ status: 400, code: 'validation', detail: error, errors: [{ field: 'body', message: error }] });
+    return value;
+  }
+}

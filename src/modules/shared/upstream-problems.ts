@@ -15,7 +15,26 @@ const NOT_EXISTED_CODES = new Set([
   'Warning.Group.NotExisted',
   'Info.User.NotInGroup',
   'Error.Connection.NotExisted',
+  // A client stream that is not open (2024-12-01 streams; the emulator's code, docs/azure-compatibility.md#streams).
+  'Warning.Stream.NotExisted',
 ]);
+
+/**
+ * `x-ms-error-code` values of a failed `:invoke` (2024-12-01). Azure documents none; these are the emulator's
+ * (docs/azure-compatibility.md#client-results), matched by code so that a different answer from Azure falls through
+ * to the generic rows instead of being misread.
+ */
+export const INVOCATION_CODES = {
+  /** The client answered with an error: its handler threw. */
+  clientError: 'Error.ClientInvocation.Failed',
+  /** The client answered without a result: it has no handler for the method, or the handler returned nothing. */
+  noResult: 'Error.ClientInvocation.NoResult',
+  /** The client did not answer within the service's invocation timeout. */
+  timeout: 'Error.ClientInvocation.Timeout',
+} as const;
+
+/** The client's own words, when Azure passed them on. */
+const clientSaid = (e: UpstreamError): string => (e.upstreamMessage ? `: ${e.upstreamMessage}` : '.');
 
 /** One row of the outcome table: which failures it matches and what the gateway's caller gets. */
 interface UpstreamOutcome {
@@ -37,6 +56,10 @@ const answered = (error: UpstreamError): string => `HTTP ${error.status}${error.
  * | no status within UPSTREAM_TIMEOUT_MS       | 504    | upstream-timeout            | one deadline for the whole call, retries included  |
  * | connection refused, DNS failure            | 503    | upstream-unavailable        | Azure (or the emulator) is down or misaddressed    |
  * | connection broken mid-call                 | 502    | upstream-connection-failed  |                                                    |
+ * | a success body not as the contract says    | 502    | upstream-malformed-response | list and :invoke read bodies                       |
+ * | :invoke, the client's handler threw        | 502    | client-invocation-failed    | the client's error text in the detail              |
+ * | :invoke, the client gave no result         | 502    | client-no-result            | no handler for the method, or it returned nothing  |
+ * | :invoke, the client did not answer in time | 504    | client-invocation-timeout   | the service's invocation timeout                   |
  * | 401, 403                                   | 502    | upstream-auth-failed        | the gateway's AccessKey is wrong, not the caller's |
  * | 404 + a known NotExisted x-ms-error-code   | 404    | not-found                   | e.g. closing a connection that is gone             |
  * | 413                                        | 413    | payload-too-large           | Azure's 1 MB REST limit                            |
@@ -62,6 +85,30 @@ const UPSTREAM_OUTCOMES: readonly UpstreamOutcome[] = [
     status: 502,
     code: 'upstream-connection-failed',
     detail: (e) => `The connection to Azure SignalR broke during ${e.operation}.`,
+  },
+  {
+    matches: (e) => e.failure === 'malformed',
+    status: 502,
+    code: 'upstream-malformed-response',
+    detail: (e) => `Azure SignalR answered ${e.operation} with a body the gateway cannot read (${e.upstreamMessage ?? 'malformed'}).`,
+  },
+  {
+    matches: (e) => e.errorCode === INVOCATION_CODES.clientError,
+    status: 502,
+    code: 'client-invocation-failed',
+    detail: (e) => `The client's handler failed${clientSaid(e)}`,
+  },
+  {
+    matches: (e) => e.errorCode === INVOCATION_CODES.noResult,
+    status: 502,
+    code: 'client-no-result',
+    detail: () => 'The client gave no result: it has no handler for the method, or its handler returned nothing.',
+  },
+  {
+    matches: (e) => e.errorCode === INVOCATION_CODES.timeout,
+    status: 504,
+    code: 'client-invocation-timeout',
+    detail: () => "The client did not answer the invocation within the SignalR service's timeout.",
   },
   {
     matches: (e) => e.status === 401 || e.status === 403,

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@n
 import { ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
-import { CloseQuery, HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
+import { CloseQuery, HubParams, HubQuery, MessagePayload, MessagePayloadPipe } from '../shared/hub.dto.js';
 import { perItemOf } from '../rate-limit/rate-limit.js';
 import { azureAction } from '../shared/routes.js';
 import { MAX_USERS_PER_SEND, SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
@@ -15,8 +15,8 @@ export class UsersController {
 
   @Post(`api/hubs/:hub/users/:user/${azureAction('send')}`)
   @RequirePermission('signalr.send')
-  @ApiUpstreamOperation({ operationId: 'sendToUser', summary: 'Send a message to every connection of a user.', idempotent: true, status: 202, body: true })
-  send(@Param() params: UserParams, @Query() query: HubQuery, @Body() payload: PayloadDto): Promise<void> {
+  @ApiUpstreamOperation({ operationId: 'sendToUser', summary: 'Send a message to every connection of a user.', idempotent: true, status: 202, message: true })
+  send(@Param() params: UserParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
     return this.users.send(params, query, payload);
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
 import { sendToEach } from '../shared/fan-out.js';
-import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type PayloadDto } from '../shared/hub.dto.js';
+import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type MessagePayload } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
 import type { SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, UserParams } from './users.dto.js';
 
@@ -10,7 +10,7 @@ import type { SendToUsersDto, SendToUsersResultDto, TtlQuery, UserGroupParams, U
 export class UsersService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: UserParams, query: HubQuery, payload: PayloadDto): Promise<void> {
+  async send(params: UserParams, query: HubQuery, payload: MessagePayload): Promise<void> {
     await this.signalr.sendToUser(scopeOf(params, query), params.user, payloadOf(payload));
   }
 
