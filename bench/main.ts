@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the three scenarios in a fixed order, on loopback, each printing its parameters with the machine's
+ * `npm run bench`: the four scenarios in a fixed order, on loopback, each printing its parameters with the machine's
  * facts, then one table per scenario and everything in bench-results/bench.json. Scaled by BENCH_* variables:
  *   BENCH_CONNECTIONS (32), BENCH_DURATION_S (10), BENCH_WARMUP_S (3)   gateway overhead, per target
  *   BENCH_E2E_CLIENTS (100,1000), BENCH_E2E_ROUNDS (20)                 end to end
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
 import { runEmulatorBench } from './emulator.js';
 import { runEndToEnd } from './end-to-end.js';
-import { runOverhead, type OverheadResults } from './overhead.js';
+import { runOverhead, TARGETS, type OverheadResults, type Ratios } from './overhead.js';
 import { runStateBench } from './state.js';
 import { printProfile, summarizeProfile } from './profile.js';
 
@@ -47,23 +47,37 @@ function printTable(header: string[], rows: (string | number)[][]): void {
 }
 
 function printOverhead(results: OverheadResults): void {
-  const { targets, ratios, goal } = results;
+  const { targets, ratios, goal, gateway } = results;
+  console.log(
+    `Gateway as deployed: NODE_ENV=${gateway.nodeEnv}, LOG_LEVEL=${gateway.logLevel}, AUDIT_LOG=${gateway.auditLog}; metrics ${gateway.metrics}; tracing ${gateway.tracing}`,
+  );
   printTable(
     ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs / request', 'failures'],
-    (['direct', 'hop', 'gateway'] as const).map((name) => {
+    TARGETS.map((name) => {
       const { requestsPerSecond, latencyMs, cpuMicrosPerRequest, failures } = targets[name];
       return [name, requestsPerSecond, latencyMs.p50, latencyMs.p99, cpuMicrosPerRequest, failures];
     }),
   );
   console.log();
+  const row = (name: string, { throughput, p50, p99 }: Ratios) => [name, `${throughput}x`, `${p50}x`, `${p99}x`];
   printTable(
     ['ratio', 'throughput', 'p50', 'p99'],
     [
-      ['gateway / hop', ratios.gatewayToHop.throughput, ratios.gatewayToHop.p50, ratios.gatewayToHop.p99],
-      ['gateway / direct', ratios.gatewayToDirect.throughput, ratios.gatewayToDirect.p50, ratios.gatewayToDirect.p99],
+      row('gateway / hop', ratios.gatewayToHop),
+      row('gateway / minimal', ratios.gatewayToMinimal),
+      row('gateway / direct', ratios.gatewayToDirect),
+      row('hop / minimal', ratios.hopToMinimal),
     ],
   );
-  console.log(`Goal (≥ 70% of the hop's throughput, p99 ≤ 2× the hop's): ${goal.met ? 'met' : 'NOT met'}`);
+  console.log(
+    `gateway/hop ${ratios.gatewayToHop.throughput}x (p99 ${ratios.gatewayToHop.p99}x), gateway/minimal ${ratios.gatewayToMinimal.throughput}x (p99 ${ratios.gatewayToMinimal.p99}x)`,
+  );
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'no');
+  console.log(
+    `Goal (issue 17: throughput ≥ 1.0x the hop's, p99 ≤ the hop's): ${goal.met ? 'met' : 'NOT met'} ` +
+      `(throughput ${yes(goal.throughputAtLeastHop)}, p99 ${yes(goal.p99AtMostHop)}); ` +
+      `next (≥ 0.6x the minimal proxy): ${goal.next.throughputAtLeast60PercentOfMinimal ? 'met' : 'NOT met'}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -72,8 +86,13 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
   const began = performance.now();
   console.log(`# signalr-gateway benchmark — Node ${machine.node}, ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGB} GB, ${machine.platform}`);
-  // Anything else running shares the cores with the three processes under test; the figures are only as quiet as the machine.
+  // Anything else running shares the cores with the processes under test; the figures are only as quiet as the machine.
   const loadAtStart = Number(loadavg()[0].toFixed(2));
+  console.log(
+    `Load average at start: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(', ')} (1, 5, 15 min) on ${machine.cores} cores`,
+  );
   if (loadAtStart > machine.cores / 2)
     console.log(`Warning: load average ${loadAtStart} on ${machine.cores} cores at start; other work will skew the figures.`);
 
@@ -92,8 +111,9 @@ async function main(): Promise<void> {
         durationSeconds: number('BENCH_DURATION_S', 10),
         warmupSeconds: number('BENCH_WARMUP_S', 3),
       };
-      printParameters('1. Gateway overhead: POST /api/hubs/bench/:send, upstream answers 202', { ...options, profiled: profileFile !== undefined });
-      const overhead = await runOverhead({ ...options, profileFile, ssoEnv, token });
+      const tracing = process.env['BENCH_TRACING'] === '1';
+      printParameters('1. Gateway overhead: POST /api/hubs/bench/:send, upstream answers 202', { ...options, tracing, profiled: profileFile !== undefined });
+      const overhead = await runOverhead({ ...options, tracing, profileFile, ssoEnv, token });
       printOverhead(overhead);
       results['overhead'] = overhead;
       if (profileFile) {

@@ -12,7 +12,7 @@ export interface ServerProcess {
 const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
 
 /** Starts one server of bench/servers.ts in its own Node process and resolves once it listens. */
-export async function startServer(name: 'upstream' | 'hop' | 'gateway', env: Record<string, string>): Promise<ServerProcess> {
+export async function startServer(name: 'upstream' | 'minimal' | 'hop' | 'gateway', env: Record<string, string>): Promise<ServerProcess> {
   // stdout (the gateway's log) goes to /dev/null; errors stay visible.
   const child = spawn(process.execPath, [SERVERS, name], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = once(child, 'exit');

@@ -1,6 +1,6 @@
 /**
  * One server of the benchmark per process, so that the load generator, the gateway and its upstream never share an
- * event loop: `node servers.js <upstream|hop|gateway>`. Settings come from the environment; the process sends
+ * event loop: `node servers.js <upstream|minimal|hop|gateway>`. Settings come from the environment; the process sends
  * `{ listening: url }` to its parent (IPC) once it accepts connections and exits cleanly on SIGTERM. With CPU_PROFILE_FILE set, the V8 CPU
  * profiler runs from then on (startup left out, unlike `--cpu-prof`) and the profile is written there on SIGTERM.
  *
@@ -12,11 +12,14 @@ import 'reflect-metadata';
 import proxy from '@fastify/http-proxy';
 import Fastify from 'fastify';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { GatewayMetrics } from '../src/observability/metrics.js';
+import { serveMetrics } from '../src/observability/metrics-server.js';
 
 const HOST = '127.0.0.1';
 
@@ -42,6 +45,51 @@ async function upstream(): Promise<Running> {
   };
 }
 
+/** Hop-by-hop headers (RFC 9110 §7.6.1) stay on their own connection; undici refuses most of them anyway. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host']);
+
+function endToEnd(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const kept: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
+  return kept;
+}
+
+/**
+ * The floor of a Node proxy on this machine: a `node:http` server that forwards every request (method, path,
+ * end-to-end headers, body) to UPSTREAM_URL through an undici `Pool` of keep-alive connections, as the gateway's
+ * SignalR client does, and sends the answer back. Bodies are read whole, as the gateway reads them (they are at most
+ * 1 MB). No routing, no checks, no logging; an upstream failure is a bare 502.
+ */
+async function minimal(): Promise<Running> {
+  const pool = new Pool(required('UPSTREAM_URL'), { headersTimeout: 0, bodyTimeout: 0 });
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      pool
+        .request({ method: request.method as 'POST', path: request.url ?? '/', headers: endToEnd(request.headers), body })
+        .then(async (answer) => {
+          const answered = Buffer.from(await answer.body.arrayBuffer());
+          response.writeHead(answer.statusCode, endToEnd(answer.headers)).end(answered);
+        })
+        .catch(() => {
+          if (!response.headersSent) response.writeHead(502, { 'content-length': '0' });
+          response.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  return {
+    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => void pool.close().then(() => resolve()));
+      }),
+  };
+}
+
 /** A bare reverse-proxy hop to UPSTREAM_URL: no checks, no logging, pooled keep-alive connections. */
 async function hop(): Promise<Running> {
   const app = Fastify({ logger: false });
@@ -51,13 +99,17 @@ async function hop(): Promise<Running> {
 
 /**
  * The real gateway, configured from the environment and logging exactly as in production (its own logger, LOG_LEVEL,
- * one line per request, buffered and written asynchronously to stdout); the parent points stdout at /dev/null.
+ * one line per request, buffered and written asynchronously to stdout); the parent points stdout at /dev/null. As
+ * src/main.ts does, it serves its metrics on a port of its own unless METRICS_PORT=0 (here a free port, never scraped:
+ * the per-request cost is the recording, which happens either way).
  */
 async function gateway(): Promise<Running> {
-  const app = await createGateway(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const app = await createGateway(config);
   await app.listen({ port: 0, host: HOST });
+  const metrics = config.observability.metricsPort === 0 ? undefined : await serveMetrics(app.get(GatewayMetrics).registry, HOST, 0);
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { url: `http://${HOST}:${port}`, close: () => app.close() };
+  return { url: `http://${HOST}:${port}`, close: () => Promise.all([app.close(), metrics?.close()]).then(() => undefined) };
 }
 
 function required(name: string): string {
@@ -80,7 +132,7 @@ async function startProfiling(file: string | undefined): Promise<() => Promise<v
   };
 }
 
-const servers: Record<string, () => Promise<Running>> = { upstream, hop, gateway };
+const servers: Record<string, () => Promise<Running>> = { upstream, minimal, hop, gateway };
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';

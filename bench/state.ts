@@ -53,8 +53,11 @@ export async function runStateBench(options: StateBenchOptions): Promise<{ param
       const gateway = await startServer('gateway', {
         ...ssoEnv,
         ...env,
+        // As scenario 1's gateway: production's audit trail, tracing off.
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
+        AUDIT_LOG: 'stdout',
+        OTEL_SDK_DISABLED: 'true',
         SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${new URL(upstream.url).port};AccessKey=${KEY};Version=1.0;`,
         ...(inRedis ? { REDIS_URL: redis.url } : {}),
       });
