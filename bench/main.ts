@@ -59,7 +59,8 @@ function printOverhead(results: OverheadResults): void {
     }),
   );
   console.log();
-  const row = (name: string, { throughput, p50, p99 }: Ratios) => [name, `${throughput}x`, `${p50}x`, `${p99}x`];
+  const x = (ratio: number | null): string => (ratio === null ? '—' : `${ratio}x`);
+  const row = (name: string, { throughput, p50, p99 }: Ratios) => [name, x(throughput), x(p50), x(p99)];
   printTable(
     ['ratio', 'throughput', 'p50', 'p99'],
     [
@@ -70,7 +71,7 @@ function printOverhead(results: OverheadResults): void {
     ],
   );
   console.log(
-    `gateway/hop ${ratios.gatewayToHop.throughput}x (p99 ${ratios.gatewayToHop.p99}x), gateway/minimal ${ratios.gatewayToMinimal.throughput}x (p99 ${ratios.gatewayToMinimal.p99}x)`,
+    `gateway/hop ${x(ratios.gatewayToHop.throughput)} (p99 ${x(ratios.gatewayToHop.p99)}), gateway/minimal ${x(ratios.gatewayToMinimal.throughput)} (p99 ${x(ratios.gatewayToMinimal.p99)})`,
   );
   const yes = (ok: boolean): string => (ok ? 'yes' : 'no');
   console.log(

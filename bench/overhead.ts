@@ -59,9 +59,9 @@ export interface OverheadResults {
 }
 
 export interface Ratios {
-  throughput: number;
-  p50: number;
-  p99: number;
+  throughput: number | null;
+  p50: number | null;
+  p99: number | null;
 }
 
 export const PATH = '/api/hubs/bench/:send';
@@ -170,7 +170,8 @@ export function cpuMicros(pid: number): number {
 }
 
 function ratiosOf(subject: TargetFigures, base: TargetFigures): Ratios {
-  const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
+  // autocannon's latencies are whole milliseconds: against a 0 ms base there is no ratio (null, printed as —).
+  const ratio = (a: number, b: number): number | null => (b === 0 ? null : Number((a / b).toFixed(2)));
   return {
     throughput: ratio(subject.requestsPerSecond, base.requestsPerSecond),
     p50: ratio(subject.latencyMs.p50, base.latencyMs.p50),
