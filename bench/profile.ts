@@ -31,6 +31,11 @@ export interface ProfileSummary {
   byPackage: ProfileEntry[];
   /** Our own functions (src/) with the time spent in them and everything they called: the request's stages. */
   oursInclusive: ProfileEntry[];
+  /**
+   * For the heaviest native functions (socket writes, hashing, ...), the nearest caller in a package or in our code
+   * (Node's own frames skipped): what a `writeLatin1String` is writing. Percentages of the busy time.
+   */
+  nativeCallers: { name: string; selfPercent: number; via: ProfileEntry[] }[];
 }
 
 export function summarizeProfile(file: string, top = 15): ProfileSummary {
@@ -41,6 +46,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const oursInclusive = new Map<string, number>();
   const parents = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const viaByNative = new Map<string, Map<string, number>>();
   let total = 0;
   let idle = 0;
   profile.samples.forEach((id, index) => {
@@ -62,12 +68,19 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
       if (path.startsWith('src/')) stack.add(`${frame.functionName || '(anonymous)'} ${path}:${frame.lineNumber + 1}`);
     }
     for (const name of stack) add(oursInclusive, name, delta);
+    // V8's bookkeeping ((garbage collector), (program)) has no caller worth naming.
+    if (url === '' && functionName !== '' && !functionName.startsWith('(')) {
+      const via = viaByNative.get(functionName) ?? new Map<string, number>();
+      viaByNative.set(functionName, via);
+      add(via, nearestCaller(id, nodes, parents), delta);
+    }
   });
   const ranked = (map: Map<string, number>): ProfileEntry[] =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, micros]) => ({ name, selfPercent: Number(((micros / total) * 100).toFixed(1)) }));
+  const heaviestNative = [...viaByNative].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, 5);
   return {
     file,
     busyMs: Math.round(total / 1000),
@@ -75,7 +88,28 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     byFunction: ranked(byFunction),
     byPackage: ranked(byPackage),
     oursInclusive: ranked(oursInclusive),
+    nativeCallers: heaviestNative.map(([name, via]) => ({
+      name,
+      selfPercent: Number(((sum(via) / total) * 100).toFixed(1)),
+      via: ranked(via).slice(0, 3),
+    })),
   };
+}
+
+function sum(map: Map<string, number>): number {
+  let total = 0;
+  for (const value of map.values()) total += value;
+  return total;
+}
+
+/** The first frame above `id` that is neither native nor Node's own (`node:`): a package's or ours. */
+function nearestCaller(id: number, nodes: Map<number, ProfileNode>, parents: Map<number, number>): string {
+  for (let at = parents.get(id); at !== undefined; at = parents.get(at)) {
+    const { functionName, url, lineNumber } = nodes.get(at)!.callFrame;
+    if (url === '' || url.startsWith('node:')) continue;
+    return `${functionName || '(anonymous)'} ${place(url)}:${lineNumber + 1}`;
+  }
+  return '(no JavaScript caller)';
 }
 
 const BUILD_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -100,6 +134,9 @@ export function printProfile(summary: ProfileSummary): void {
   console.log(`by package or file:\n${table(summary.byPackage)}`);
   console.log(`by function:\n${table(summary.byFunction)}`);
   console.log(`our functions, including what they call:\n${table(summary.oursInclusive)}`);
+  console.log('native functions, by their nearest caller outside Node:');
+  for (const { name, selfPercent, via } of summary.nativeCallers)
+    console.log(`  ${selfPercent.toFixed(1).padStart(5)}%  ${name}\n${table(via).replace(/^/gm, '    ')}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
