@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, type JWTPayload } from 'jose';
+import { PERMISSIONS } from '../../src/auth/permissions.js';
 import { startFullStack, type FullStack, type Reply } from '../fixtures/stack.js';
 import type { UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
@@ -72,7 +73,8 @@ describe('adversarial: security', () => {
     for (const [template, methods] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         const permission = operation['x-permission'] as string | undefined;
-        if (permission === undefined) continue;
+        // `:execute` needs a permission per command kind, on the path's hub only (it takes no application): below.
+        if (!PERMISSIONS.includes(permission as never)) continue;
         const body =
           operation['requestBody'] === undefined
             ? undefined
@@ -80,8 +82,10 @@ describe('adversarial: security', () => {
               ? { ...payload, groups: ['g1'] }
               : template.endsWith(':sendToUsers')
                 ? { ...payload, users: ['u1'] }
-                : payload;
-        operations.push({ method: method.toUpperCase(), template, permission, body });
+                : template.includes('/streams/')
+                  ? { item: 'i' }
+                  : payload;
+        operations.push({ method: method.toUpperCase(), template, permission: permission!, body });
       }
     }
     return operations;
@@ -233,6 +237,23 @@ describe('adversarial: security', () => {
       assert.equal(reply.json.results[1].problem.code, 'token-too-long');
       assert.equal(reply.upstreamCalls, 2);
     });
+  });
+
+  it(':execute takes no application, and each command needs its permission on the hub the path names', async () => {
+    const sendOnB = await token({ sub: 'svc', scope: 'signalr.send:b' });
+    const commands = [{ type: 'SendMessage', message: { target: 't', arguments: [] } }];
+    const viaApplication = await call('POST', '/api/hubs/b/:execute?application=a', sendOnB, commands);
+    assert.equal(viaApplication.status, 400, JSON.stringify(viaApplication.json));
+    assert.equal(viaApplication.upstreamCalls, 0);
+    const otherHub = await call('POST', '/api/hubs/a_b/:execute', sendOnB, commands);
+    assertProblem(otherHub, 403, 'insufficient-scope');
+    assert.equal(otherHub.upstreamCalls, 0);
+    const otherKind = await call('POST', '/api/hubs/b/:execute', sendOnB, [...commands, { type: 'CloseConnection' }]);
+    assertProblem(otherKind, 403, 'insufficient-scope');
+    assert.equal(otherKind.upstreamCalls, 0);
+    const allowed = await call('POST', '/api/hubs/b/:execute', sendOnB, commands);
+    assert.ok(allowed.status < 300, JSON.stringify(allowed.json));
+    assert.equal(allowed.upstreamCalls, 1);
   });
 
   it('answered every request above without a 5xx, and every upstream call with a token the upstream verified', () => {
