@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { addressedHub, isValidName } from './common/names.js';
+import { addressedHubOf } from './common/names.js';
 import { auditRecordOf } from './observability/audit-record.js';
 import { AuditTrail, wasAccepted, withAuditNotes } from './observability/audit.js';
 import type { TrafficEvents } from './modules/shared/traffic-events.js';
@@ -29,15 +29,6 @@ export function operationIdsOf(document: OpenAPIObject): Map<string, string> {
   }
   for (const [key, id] of [...ids]) if (key.startsWith('GET ') && !ids.has(`HEAD ${key.slice(4)}`)) ids.set(`HEAD ${key.slice(4)}`, id);
   return ids;
-}
-
-/** The hub Azure addresses (`{application}_{hub}`, lowercased) when the path and query name valid ones: a bounded label. */
-function hubOf(request: FastifyRequest): string | undefined {
-  const { hub } = (request.params ?? {}) as Record<string, unknown>;
-  const { application } = (request.query ?? {}) as Record<string, unknown>;
-  if (!isValidName('hub', hub)) return undefined;
-  if (application === undefined) return addressedHub(hub);
-  return isValidName('hub', application) ? addressedHub(hub, application) : undefined;
 }
 
 /**
@@ -69,7 +60,7 @@ export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetric
     const route = request.routeOptions.url;
     if (route === undefined) return;
     const operation = operationIds.get(`${request.method} ${route}`);
-    const hub = hubOf(request);
+    const hub = addressedHubOf(request.params, request.query);
     annotateActiveSpan(`${request.method} ${route}`, {
       'http.route': route,
       ...(operation !== undefined && { 'signalr.operation': operation }),
@@ -86,7 +77,7 @@ export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetric
       seconds: reply.elapsedTime / 1000,
       operation: route === undefined ? undefined : operationIds.get(`${request.method} ${route}`),
       caller: request.caller,
-      hub: route === undefined ? undefined : hubOf(request),
+      hub: route === undefined ? undefined : addressedHubOf(request.params, request.query),
     });
     const notes = request.audit;
     if (notes && route !== undefined && wasAccepted(notes, reply.statusCode)) {

@@ -2,7 +2,7 @@ import { Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { addressedHub, isValidName } from '../common/names.js';
+import { addressedHubOf } from '../common/names.js';
 import { AUTHENTICATED_KEY, PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators.js';
 import { insufficientScope, missingToken, undeclaredRoute } from './auth.problems.js';
 import { allows, type Permission } from './permissions.js';
@@ -43,7 +43,7 @@ export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
       this.logger.error(`${request.routeOptions.url} declares no permission; closed by default`);
       throw undeclaredRoute();
     }
-    const hub = hubOf(request);
+    const hub = addressedHubOf(request.params, request.query);
     if (!allows(principal.grants, permission, hub)) throw insufficientScope(permission, hub);
     return true;
   }
@@ -54,18 +54,4 @@ export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
     if (!user) throw missingToken();
     return user;
   }
-}
-
-/**
- * The hub a hub-scoped request addresses upstream (`{application}_{hub}`, lowercased), which is what a hub grant
- * must name. The guard runs before validation, so the raw path and query are checked here by the same name rule (an
- * unvalidated value must not widen a grant, nor reach the WWW-Authenticate header): with an invalid hub or
- * application it is undefined, which no hub grant matches.
- */
-function hubOf(request: FastifyRequest): string | undefined {
-  const { hub } = (request.params ?? {}) as Record<string, unknown>;
-  const { application } = (request.query ?? {}) as Record<string, unknown>;
-  if (!isValidName('hub', hub)) return undefined;
-  if (application === undefined) return addressedHub(hub);
-  return isValidName('hub', application) ? addressedHub(hub, application) : undefined;
 }

@@ -95,6 +95,19 @@ export function addressedHub(hub: string, application?: string): string {
   return (application === undefined ? hub : `${application}_${hub}`).toLowerCase();
 }
 
+/**
+ * The hub a request's raw path `hub` and query `application` address, or undefined unless both are valid names. For
+ * what runs before validation (the guard, the request metrics): an unvalidated value must not widen a hub grant, nor
+ * become a label or a header.
+ */
+export function addressedHubOf(params: unknown, query: unknown): string | undefined {
+  const { hub } = (params ?? {}) as Record<string, unknown>;
+  const { application } = (query ?? {}) as Record<string, unknown>;
+  if (!isValidName('hub', hub)) return undefined;
+  if (application === undefined) return addressedHub(hub);
+  return isValidName('hub', application) ? addressedHub(hub, application) : undefined;
+}
+
 const compiled = new Map(Object.entries(NAME_RULES).map(([kind, rule]) => [kind, new RegExp(rule.pattern)]));
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
