@@ -4,10 +4,13 @@ import { ValidateBy } from 'class-validator';
 import type { Permission } from '../../auth/permissions.js';
 import { isValidName, NAME_RULES } from '../../common/names.js';
 import { ProblemException, type FieldError } from '../../common/problem.js';
-import { checkFilter, FILTER_MAX_LENGTH, FilterError } from './odata-filter.js';
+import { FilterError, parseFilter } from '../../azure/odata-filter.js';
 
 /** Most commands one `:execute` may carry. */
 export const MAX_COMMANDS = 100;
+
+/** Longest filter the gateway passes on. */
+export const FILTER_MAX_LENGTH = 4096;
 
 /** The permission each command kind needs, on the hub addressed. */
 export const COMMAND_PERMISSIONS = {
@@ -44,8 +47,9 @@ export class ExecuteQuery {
 }
 
 function filterError(filter: string): string | undefined {
+  if (filter.length > FILTER_MAX_LENGTH) return `longer than ${FILTER_MAX_LENGTH} characters`;
   try {
-    checkFilter(filter);
+    parseFilter(filter);
     return undefined;
   } catch (error) {
     if (error instanceof FilterError) return error.message;

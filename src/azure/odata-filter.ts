@@ -1,17 +1,25 @@
 /**
  * The subset of OData `$filter` that Azure documents for `:execute` (docs/azure-compatibility.md#execute): `userId`
  * and `connectionId` compared with `eq`, `ne` or `in (...)`, group membership as `'group' in groups`, combined with
- * `and`, `or`, `not` and parentheses; string literals in single quotes (`''` for a quote). Anything else is refused
- * with a message that names the part and its position. The gateway only checks a filter; the service evaluates it.
+ * `and`, `or`, `not` and parentheses; string literals in single quotes (`''` for a quote). One parser for the gateway,
+ * which refuses what it cannot read, and the emulator, which evaluates what it reads.
  */
 export class FilterError extends Error {}
 
+export type FilterField = 'userId' | 'connectionId';
+
+/** A parsed filter. */
+export type FilterNode =
+  | { kind: 'or' | 'and'; left: FilterNode; right: FilterNode }
+  | { kind: 'not'; inner: FilterNode }
+  | { kind: 'inGroups'; group: string }
+  | { kind: 'compare'; field: FilterField; operator: 'eq' | 'ne'; value: string }
+  | { kind: 'in'; field: FilterField; values: string[] };
+
 type Token = { kind: 'word' | 'string' | '(' | ')' | ','; text: string; at: number };
 
-const FIELDS = new Set(['userId', 'connectionId']);
+const FIELDS = new Set<string>(['userId', 'connectionId']);
 const KEYWORDS = new Set(['and', 'or', 'not', 'eq', 'ne', 'in', 'groups', ...FIELDS]);
-/** Longest filter the gateway passes on. */
-export const FILTER_MAX_LENGTH = 4096;
 
 function tokenize(filter: string): Token[] {
   const tokens: Token[] = [];
@@ -47,8 +55,7 @@ function tokenize(filter: string): Token[] {
 }
 
 /** Reads `filter` completely; throws FilterError saying which part is not supported. */
-export function checkFilter(filter: string): void {
-  if (filter.length > FILTER_MAX_LENGTH) throw new FilterError(`longer than ${FILTER_MAX_LENGTH} characters`);
+export function parseFilter(filter: string): FilterNode {
   const tokens = tokenize(filter);
   let next = 0;
   const peek = (): Token | undefined => tokens[next];
@@ -62,64 +69,69 @@ export function checkFilter(filter: string): void {
   };
   const word = (text: string): boolean => peek()?.kind === 'word' && peek()!.text === text;
 
-  const expression = (): void => {
-    conjunction();
+  const expression = (): FilterNode => {
+    let left = conjunction();
     while (word('or')) {
       next++;
-      conjunction();
+      left = { kind: 'or', left, right: conjunction() };
     }
+    return left;
   };
-  const conjunction = (): void => {
-    unary();
+  const conjunction = (): FilterNode => {
+    let left = unary();
     while (word('and')) {
       next++;
-      unary();
+      left = { kind: 'and', left, right: unary() };
     }
+    return left;
   };
-  const unary = (): void => {
+  const unary = (): FilterNode => {
     if (word('not')) {
       next++;
-      return unary();
+      return { kind: 'not', inner: unary() };
     }
     if (peek()?.kind === '(') {
       next++;
-      expression();
+      const inner = expression();
       expect(')');
-      return;
+      return inner;
     }
-    term();
+    return term();
   };
-  const term = (): void => {
+  const term = (): FilterNode => {
     const token = peek();
     if (token?.kind === 'string') {
       next++;
       expect('word', 'in');
       expect('word', 'groups');
-      return;
+      return { kind: 'inGroups', group: token.text };
     }
     if (token?.kind !== 'word') throw new FilterError(`expected a comparison but found ${describe(token)}`);
     if (tokens[next + 1]?.kind === '(' && !KEYWORDS.has(token.text)) throw new FilterError(`function '${token.text}' at position ${token.at} is not supported`);
     if (!FIELDS.has(token.text)) throw new FilterError(`'${token.text}' at position ${token.at} is not supported (userId, connectionId or 'group' in groups)`);
+    const field = token.text as FilterField;
     next++;
     const operator = peek();
     if (operator?.kind === 'word' && (operator.text === 'eq' || operator.text === 'ne')) {
       next++;
-      expect('string');
-    } else if (operator?.kind === 'word' && operator.text === 'in') {
+      return { kind: 'compare', field, operator: operator.text, value: expect('string').text };
+    }
+    if (operator?.kind === 'word' && operator.text === 'in') {
       next++;
       expect('(');
-      expect('string');
+      const values = [expect('string').text];
       while (peek()?.kind === ',') {
         next++;
-        expect('string');
+        values.push(expect('string').text);
       }
       expect(')');
-    } else {
-      throw new FilterError(`operator ${describe(operator)} is not supported (eq, ne, in)`);
+      return { kind: 'in', field, values };
     }
+    throw new FilterError(`operator ${describe(operator)} is not supported (eq, ne, in)`);
   };
 
   if (tokens.length === 0) throw new FilterError('the filter is empty');
-  expression();
+  const parsed = expression();
   if (next < tokens.length) throw new FilterError(`unexpected ${describe(peek())}`);
+  return parsed;
 }
