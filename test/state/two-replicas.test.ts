@@ -1,10 +1,11 @@
 import { importJWK, SignJWT, type JWK } from 'jose';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { newSigningKey, startDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator.js';
+import { forward } from '../fixtures/recording-proxy.js';
 import { startFullStack } from '../fixtures/stack.js';
 import { SKIP_WITHOUT_REDIS, startRedis, type RunningRedis } from '../fixtures/redis-server.js';
 import { listen, type Listener } from './helpers.js';
@@ -47,17 +48,7 @@ async function startGate(emulatorUrl: string): Promise<Gate> {
       failure = undefined;
       return;
     }
-    void gate.then(() => {
-      const upstream = httpRequest(
-        { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      upstream.on('error', () => outgoing.destroy());
-      incoming.pipe(upstream);
-    });
+    void gate.then(() => incoming.pipe(forward(target, incoming, outgoing)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
