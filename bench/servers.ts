@@ -12,7 +12,7 @@ import 'reflect-metadata';
 import proxy from '@fastify/http-proxy';
 import Fastify from 'fastify';
 import { writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
@@ -28,21 +28,26 @@ interface Running {
   close(): Promise<void>;
 }
 
-/** The least an upstream can do: read the body, answer 202 with no body, keep the connection alive. */
-async function upstream(): Promise<Running> {
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => response.writeHead(202, { 'content-length': '0' }).end());
-  });
+/** `server` on a free port of HOST; closing drops its connections, then runs `afterClose` (say, a pool's close). */
+async function listening(server: Server, afterClose: () => Promise<void> = async () => {}): Promise<Running> {
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   return {
     url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => void afterClose().then(() => resolve()));
       }),
   };
+}
+
+/** The least an upstream can do: read the body, answer 202 with no body, keep the connection alive. */
+async function upstream(): Promise<Running> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(202, { 'content-length': '0' }).end());
+  });
+  return listening(server);
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) stay on their own connection; undici refuses most of them anyway. */
@@ -79,15 +84,7 @@ async function minimal(): Promise<Running> {
         });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  return {
-    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => void pool.close().then(() => resolve()));
-      }),
-  };
+  return listening(server, () => pool.close());
 }
 
 /** A bare reverse-proxy hop to UPSTREAM_URL: no checks, no logging, pooled keep-alive connections. */
