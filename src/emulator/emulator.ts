@@ -101,7 +101,7 @@ function authenticationOf(options: EmulatorOptions, metrics: EmulatorMetrics): A
   }
   const keys = new AccessKeyRing(
     positiveInteger('entra.keyRotationMs', entra.keyRotationMs, 60 * 60_000),
-    positiveInteger('entra.keyOverlapMs', entra.keyOverlapMs, 60 * 60_000),
+    positiveInteger('entra.keyOverlapMs', entra.keyOverlapMs, 30 * 60_000),
   );
   const onDiscoveryFailure = (error: Error): void => options.logger?.error({ err: { message: error.message } }, 'Entra issuer discovery failed');
   return {

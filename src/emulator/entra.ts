@@ -8,9 +8,9 @@ export interface EntraOptions {
   issuer: string;
   /** The `aud` required of those tokens (default `https://signalr.azure.com`, the resource of scope `https://signalr.azure.com/.default`). */
   audience?: string;
-  /** A new temporary access key this often (default 60 minutes; Azure's SDK fetches one every 55). */
+  /** A new temporary access key this often (default 60 minutes: Azure advises rotating hourly; its SDK fetches every 55). */
   keyRotationMs?: number;
-  /** A key replaced by a newer one still verifies client tokens this long (default 60 minutes), as Azure's keep working. */
+  /** A key replaced by a newer one still verifies client tokens this long (default 30 minutes: Azure's keys expire after 90). */
   keyOverlapMs?: number;
 }
 
