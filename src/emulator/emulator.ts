@@ -107,7 +107,10 @@ function authenticationOf(options: EmulatorOptions, metrics: EmulatorMetrics): A
   return {
     verifier: new AccessTokenVerifier(keys.keyOf),
     authenticate: entraAuthentication(entra, onDiscoveryFailure),
-    accessKey: () => (metrics.accessKeyIssued(), keys.current()),
+    accessKey: () => {
+      metrics.accessKeyIssued();
+      return keys.current();
+    },
     auth: 'AuthType=azure',
   };
 }

@@ -26,7 +26,11 @@ export function entraAuthentication(options: EntraOptions, onDiscoveryFailure: (
 
   // Node's fetch, so NODE_EXTRA_CA_CERTS applies to a private issuer's TLS; a failed discovery is tried again on the next call.
   const discover = async (): Promise<JWTVerifyGetKey> => {
-    const response = await fetch(`${options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) });
+    const url = `${options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+      // undici says only "fetch failed"; the cause names what failed (an untrusted certificate, a refused connection).
+      throw new Error(`OpenID discovery of ${options.issuer} failed: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+    });
     if (!response.ok) throw new Error(`OpenID discovery of ${options.issuer} answered ${response.status}.`);
     const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
     if (metadata.issuer !== options.issuer) throw new Error(`OpenID discovery of ${options.issuer} names another issuer.`);

@@ -3,7 +3,7 @@ import * as signalR from '@microsoft/signalr';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { entraToken, startEntraAuthority, startEntraEmulator, type EntraAuthority } from '../fixtures/entra-authority.js';
-import { runUntilExit, type EmulatorProcess } from '../fixtures/development-process.js';
+import { runUntilExit, startEmulatorProcess, type EmulatorProcess } from '../fixtures/development-process.js';
 import { bearer, eventually, forgeJwt, http } from '../fixtures/stack.js';
 import { HUB, Inbox, rest, startTestEmulator, withTimeout } from './helpers.js';
 
@@ -128,6 +128,24 @@ describe('temporary keys rotate', () => {
     await eventually(async () => (await negotiate(emulator, clientTokenWith(first, 'carol'))).status === 401, 'the first key refused');
     const latest = await fetchAccessKey(emulator, token);
     assert.equal((await negotiate(emulator, clientTokenWith(latest, 'carol'))).status, 200);
+  });
+});
+
+describe('an Entra-mode emulator that cannot reach its issuer', () => {
+  it('refuses every token and logs why: without NODE_EXTRA_CA_CERTS it does not trust the test CA', async () => {
+    const authority = await startEntraAuthority();
+    const emulator = await startEmulatorProcess({ EMULATOR_ENTRA_ISSUER: authority.issuer });
+    try {
+      const token = await entraToken(authority);
+      const reply = await rest(emulator, 'POST', `/api/hubs/${HUB}/:send`, { token, body: { target: 'hello', arguments: [] } });
+      assert.equal(reply.status, 401);
+      const log = await eventually(() => /Entra issuer discovery failed/.test(emulator.output()) && emulator.output(), 'the discovery failure logged');
+      assert.match(log, /OpenID discovery of https:\/\/127\.0\.0\.1:\d+\/[\w-]+\/v2\.0 failed: .*certificate/);
+      assert.doesNotMatch(log, new RegExp(token.slice(-20)));
+    } finally {
+      await emulator.close();
+      await authority.close();
+    }
   });
 });
 
