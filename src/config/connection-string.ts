@@ -27,7 +27,7 @@ export class Secret {
 
 /**
  * The Microsoft Entra identity an `AuthType` connection string names, as the @azure/identity credential it becomes
- * (docs/configuration.md#connection-strings): `default` DefaultAzureCredential (`azure`), `managed-identity`
+ * (README.md#connection-strings): `default` DefaultAzureCredential (`azure`), `managed-identity`
  * ManagedIdentityCredential (`azure.msi`), `client-secret` ClientSecretCredential and `client-certificate`
  * ClientCertificateCredential (`azure.app`); legacy `aad` becomes one of the last three.
  */

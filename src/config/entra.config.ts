@@ -19,7 +19,7 @@ class EntraEnv {
   SIGNALR_ENTRA_DISABLE_INSTANCE_DISCOVERY = 'false';
 }
 
-/** How the gateway obtains Microsoft Entra ID tokens for connection strings with an `AuthType` (docs/configuration.md#microsoft-entra-id). */
+/** How the gateway obtains Microsoft Entra ID tokens for connection strings with an `AuthType` (docs/azure-compatibility.md#microsoft-entra-id). */
 export class EntraConfig {
   /** Unset: @azure/identity's default (AZURE_AUTHORITY_HOST, else the public cloud's authority). */
   readonly authorityHost!: string | undefined;
