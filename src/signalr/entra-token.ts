@@ -74,11 +74,12 @@ export class EntraTokens {
   async token(): Promise<string> {
     const now = this.now();
     const token = this.#token;
+    const holding = this.#failure !== undefined && now < this.#failure.until && !this.#refreshing;
     if (token && now < token.expiresOnTimestamp - EXPIRY_MARGIN_MS) {
-      if (now >= refreshAt(token)) void this.refresh().catch(() => undefined); // the failure is kept for the next caller
+      if (now >= refreshAt(token) && !holding) void this.refresh().catch(() => undefined); // the failure is kept for the next caller
       return token.token;
     }
-    if (this.#failure && now < this.#failure.until && !this.#refreshing) throw this.#failure.error;
+    if (holding) throw this.#failure!.error;
     return (await this.refresh()).token;
   }
 

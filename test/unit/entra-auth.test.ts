@@ -117,6 +117,23 @@ describe('EntraTokens: the Entra bearer of REST calls', () => {
     assert.equal(await tokens.token(), 't1');
   });
 
+  it('keeps handing out a valid token while its renewal fails, asking again only after 5 s', async () => {
+    credential.answers.push(tokenAt('t1', now, now + 30 * MINUTE), new Error('down'), new Error('down'), new Error('down'));
+    assert.equal(await tokens.token(), 't1');
+    now += 30 * MINUTE;
+    assert.equal(await tokens.token(), 't1');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(credential.scopes.length, 4, 'one renewal of 3 attempts');
+    now += 4_999;
+    assert.equal(await tokens.token(), 't1');
+    assert.equal(credential.scopes.length, 4, 'no renewal within 5 s of a failed one');
+    credential.answers.push(tokenAt('t2', now));
+    now += 1;
+    assert.equal(await tokens.token(), 't1');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await tokens.token(), 't2');
+  });
+
   it('succeeds on a later attempt of the same request', async () => {
     credential.answers.push(new Error('ECONNRESET'), tokenAt('t1', now));
     assert.equal(await tokens.token(), 't1');
