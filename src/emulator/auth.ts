@@ -8,25 +8,37 @@ export interface RequestTarget {
 }
 
 // Clocks of callers and the emulator are the same or close; allow a little skew, not ASP.NET's 5 minutes.
-const CLOCK_TOLERANCE_SECONDS = 5;
+export const CLOCK_TOLERANCE_SECONDS = 5;
 
-/** Verifies access tokens the way Azure SignalR does: HS256 with the UTF-8 bytes of the AccessKey. */
+/** The HS256 key a token's `kid` names, or undefined when there is none by that id. */
+export type SigningKeyOf = (kid: string | undefined) => Uint8Array | undefined;
+
+/**
+ * Verifies access tokens the way Azure SignalR does: HS256 with the UTF-8 bytes of an access key. With local auth that is
+ * the connection string's AccessKey, whatever the `kid` (the SDK's is a per-process hash); in Entra mode, the
+ * temporary key the `kid` names.
+ */
 export class AccessTokenVerifier {
-  private readonly key: Uint8Array;
+  constructor(private readonly keyOf: SigningKeyOf) {}
 
-  constructor(accessKey: string) {
-    this.key = new TextEncoder().encode(accessKey);
+  static forAccessKey(accessKey: string): AccessTokenVerifier {
+    const key = new TextEncoder().encode(accessKey);
+    return new AccessTokenVerifier(() => key);
   }
 
   /** The token's claims, or undefined when it is missing, badly signed, expired, not yet valid or for another audience. */
   async verify(token: string | undefined, audienceMatches: (audience: string) => boolean): Promise<JWTPayload | undefined> {
     if (!token) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.key, {
-        algorithms: ['HS256'],
-        requiredClaims: ['exp'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      });
+      const { payload } = await jwtVerify(
+        token,
+        ({ kid }) => {
+          const key = this.keyOf(kid);
+          if (!key) throw new Error('no such key');
+          return key;
+        },
+        { algorithms: ['HS256'], requiredClaims: ['exp'], clockTolerance: CLOCK_TOLERANCE_SECONDS },
+      );
       const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
       return audiences.some(audienceMatches) ? payload : undefined;
     } catch {
@@ -34,6 +46,15 @@ export class AccessTokenVerifier {
     }
   }
 }
+
+/** How a REST call proves its caller: the claims of its bearer token, or undefined when it proves nothing. */
+export type RestAuthentication = (token: string | undefined, target: RequestTarget) => Promise<JWTPayload | undefined>;
+
+/** Local auth: a token signed with the AccessKey for the request's own URL. */
+export const accessKeyAuthentication =
+  (verifier: AccessTokenVerifier): RestAuthentication =>
+  (token, target) =>
+    verifier.verify(token, restAudience(target));
 
 export function bearerToken(authorization: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');

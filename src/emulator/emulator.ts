@@ -1,10 +1,11 @@
 import cors from '@fastify/cors';
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { AccessTokenVerifier } from './auth.js';
+import { accessKeyAuthentication, AccessTokenVerifier, type RestAuthentication } from './auth.js';
 import type { ClientSettings } from './client/client-endpoint.js';
 import { clientRoutes } from './client/client-routes.js';
 import { serveWebSockets } from './client/websocket-upgrade.js';
+import { AccessKeyRing, entraAuthentication, type EntraOptions } from './entra.js';
 import { HubStore } from './hub-store.js';
 import { EmulatorMetrics } from './metrics.js';
 import { MAX_ESCAPED_NAME_LENGTH } from './rest/rest-request.js';
@@ -24,7 +25,14 @@ export interface EmulatorOptions {
   host?: string;
   /** 0 picks a free port; the running emulator reports the real one. */
   port?: number;
+  /** Local auth's key (default: the well-known one); not with `entra`, which turns local auth off. */
   accessKey?: string;
+  /**
+   * Entra mode, as an Azure resource with local auth disabled (`disableLocalAuth`): REST calls need an Entra ID token
+   * from this issuer, and client tokens are signed with the temporary keys of `GET /api/auth/accessKey`. AccessKey-signed
+   * tokens are refused.
+   */
+  entra?: EntraOptions;
   logger?: EmulatorLogger;
   /** Ping WebSocket and SSE clients that heard nothing for this long (ASP.NET Core: 15 s). */
   keepAliveIntervalMs?: number;
@@ -73,10 +81,41 @@ function endpointHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+interface Authentication {
+  /** Client tokens. */
+  verifier: AccessTokenVerifier;
+  authenticate: RestAuthentication;
+  /** Entra mode's `GET /api/auth/accessKey`. */
+  accessKey?: () => { KeyId: string; AccessKey: string };
+  /** The connection string's auth part. */
+  auth: string;
+}
+
+/** Local auth with one AccessKey, or Entra mode: Entra ID tokens for REST calls, rotating temporary keys for client tokens. */
+function authenticationOf(options: EmulatorOptions, metrics: EmulatorMetrics): Authentication {
+  const { entra } = options;
+  if (!entra) {
+    const accessKey = options.accessKey ?? WELL_KNOWN_ACCESS_KEY;
+    const verifier = AccessTokenVerifier.forAccessKey(accessKey);
+    return { verifier, authenticate: accessKeyAuthentication(verifier), auth: `AccessKey=${accessKey}` };
+  }
+  const keys = new AccessKeyRing(
+    positiveInteger('entra.keyRotationMs', entra.keyRotationMs, 60 * 60_000),
+    positiveInteger('entra.keyOverlapMs', entra.keyOverlapMs, 60 * 60_000),
+  );
+  const onDiscoveryFailure = (error: Error): void => options.logger?.error({ err: { message: error.message } }, 'Entra issuer discovery failed');
+  return {
+    verifier: new AccessTokenVerifier(keys.keyOf),
+    authenticate: entraAuthentication(entra, onDiscoveryFailure),
+    accessKey: () => (metrics.accessKeyIssued(), keys.current()),
+    auth: 'AuthType=azure',
+  };
+}
+
 /** Starts a local service that behaves like Azure SignalR Service in serverless mode. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
-  const accessKey = options.accessKey ?? WELL_KNOWN_ACCESS_KEY;
+  if (options.entra && options.accessKey !== undefined) throw new Error('accessKey and entra exclude each other: Entra mode turns local auth off.');
   const keepAliveMs = options.keepAliveIntervalMs ?? 15_000;
   const clientTimeoutMs = options.clientTimeoutMs ?? 30_000;
   const settings: ClientSettings = {
@@ -90,7 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const store = new HubStore(options.closeAllowsReconnect ?? true);
   const metrics = new EmulatorMetrics(store, { processMetrics: options.processMetrics });
   store.metrics = metrics;
-  const verifier = new AccessTokenVerifier(accessKey);
+  const { verifier, authenticate, accessKey, auth } = authenticationOf(options, metrics);
 
   // Fastify's own request logging would print URLs, and browsers put tokens in `access_token`.
   // On close, long-lived client requests (polls, event streams) are cut rather than waited for.
@@ -109,7 +148,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Browsers on other origins connect: reflect the origin and allow credentials, as Azure's emulator does.
   await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
   await app.register(clientRoutes({ store, verifier, settings }));
-  await app.register(restRoutes(store, verifier, { invocationTimeoutMs }));
+  await app.register(restRoutes(store, authenticate, { invocationTimeoutMs, accessKey }));
   // Prometheus' text format, public like Azure's emulator itself (a local development tool, on loopback by default).
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
@@ -124,7 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     url,
     port,
-    connectionString: `Endpoint=${url};AccessKey=${accessKey};Version=1.0;`,
+    connectionString: `Endpoint=${url};${auth};Version=1.0;`,
     async close() {
       clearInterval(keepAlive);
       store.closeEverything();

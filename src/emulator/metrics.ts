@@ -25,6 +25,12 @@ export class EmulatorMetrics {
     registers: [this.registry],
   });
 
+  private readonly accessKeys = new Counter({
+    name: 'signalr_emulator_access_keys_issued_total',
+    help: 'Temporary access keys handed out by GET /api/auth/accessKey (Entra mode).',
+    registers: [this.registry],
+  });
+
   constructor(census: ConnectionCensus, options: { processMetrics?: boolean } = {}) {
     new Gauge({
       name: 'signalr_emulator_connections',
@@ -47,5 +53,9 @@ export class EmulatorMetrics {
 
   slowConsumerClosed(): void {
     this.slowConsumers.inc();
+  }
+
+  accessKeyIssued(): void {
+    this.accessKeys.inc();
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { bearerToken, restAudience, type AccessTokenVerifier } from '../auth.js';
+import { bearerToken, type RestAuthentication } from '../auth.js';
 import type { ClientConnection } from '../client/connection.js';
 import type { HubStore } from '../hub-store.js';
 import { compileFilter, type Predicate } from './odata-filter.js';
@@ -41,7 +41,16 @@ function streamOperation(store: HubStore, call: RestRequest, act: (connection: C
 export interface RestSettings {
   /** How long `:invoke` waits for the client's answer. */
   invocationTimeoutMs: number;
+  /** Entra mode: the temporary key to sign client tokens with (`GET /api/auth/accessKey`); absent with local auth. */
+  accessKey?: () => { KeyId: string; AccessKey: string };
 }
+
+/** With local auth, no caller can be an Entra identity, which is what the key API serves. */
+const ACCESS_KEY_NEEDS_ENTRA: Answer = {
+  status: 403,
+  code: 'Error.Auth.EntraIdRequired',
+  message: 'The access key API serves Microsoft Entra ID callers; this emulator uses local auth (set EMULATOR_ENTRA_ISSUER).',
+};
 
 /** A page of a group's members: the continuation token says where the next page starts and how many `top` allows still. */
 interface PagePosition {
@@ -150,6 +159,8 @@ function operations(store: HubStore, settings: RestSettings): Route[] {
     (status: number): Operation =>
     (call) => (store.removeUserFromAllGroups(call.hubKey, call.user), status);
 
+  const accessKey: Operation = () => (settings.accessKey ? { status: 200, body: settings.accessKey() } : ACCESS_KEY_NEEDS_ENTRA);
+
   return [
     // 2022-06-01: all 19 operations with the swagger's success codes.
     ['GET', '/api/health', () => 200],
@@ -191,6 +202,10 @@ function operations(store: HubStore, settings: RestSettings): Route[] {
       (call) => streamOperation(store, call, (connection, streamId) => connection.completeStream(streamId, call.reason)),
     ],
 
+    // The temporary key for client tokens with Entra ID: 2024-12-01's path, and the older one Azure's SDKs call.
+    ['GET', '/api/auth/accessKey', accessKey],
+    ['GET', '/api/v1/auth/accessKey', accessKey],
+
     // v1: no `:send` suffix, user groups addressed as groups/{group}/users/{user}.
     ['GET', '/api/v1/health', () => 200],
     ['POST', v1, broadcast],
@@ -217,8 +232,11 @@ function problem(reply: FastifyReply, status: number, code: string | undefined, 
   return reply.code(status).send({ code: code ?? String(status), message });
 }
 
-/** The data-plane REST API (2022-06-01 and v1), authenticated like Azure: HS256, `aud` = the request URL. */
-export function restRoutes(store: HubStore, verifier: AccessTokenVerifier, settings: RestSettings) {
+/**
+ * The data-plane REST API (2024-12-01, 2022-06-01 and v1), authenticated like Azure: with local auth an HS256 token
+ * for the request URL, in Entra mode an Entra ID access token.
+ */
+export function restRoutes(store: HubStore, authenticate: RestAuthentication, settings: RestSettings) {
   return async (app: FastifyInstance): Promise<void> => {
     // The binary payloads Azure's SDK sends with hub protocols registered; read by the send-like operations.
     app.addContentTypeParser(['application/octet-stream', 'application/x-msgpack'], { parseAs: 'buffer' }, (_request, body, done) => {
@@ -237,7 +255,7 @@ export function restRoutes(store: HubStore, verifier: AccessTokenVerifier, setti
       // Health is anonymous: the SDK's background health check sends no token.
       if (HEALTH_PATHS.has(request.routeOptions.url ?? '')) return;
       const target = { protocol: request.protocol, host: request.host, url: request.url };
-      const claims = await verifier.verify(bearerToken(request.headers.authorization), restAudience(target));
+      const claims = await authenticate(bearerToken(request.headers.authorization), target);
       if (!claims) {
         reply.header('www-authenticate', 'Bearer');
         return problem(reply, 401, undefined, 'Unauthorized.');
