@@ -1,6 +1,6 @@
 import * as signalR from '@microsoft/signalr';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -8,27 +8,29 @@ import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import WebSocket from 'ws';
 import { Inbox, withTimeout } from '../emulator/helpers.js';
-import { SIGNALR_RESOURCE, startEntraAuthority, type EntraAuthority, type IssuedToken } from '../fixtures/entra-authority.js';
+import type { EmulatorProcess } from '../fixtures/development-process.js';
+import { SIGNALR_RESOURCE, startEntraAuthority, startEntraEmulator, type EntraAuthority, type IssuedToken } from '../fixtures/entra-authority.js';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 import { bearer, eventually, freePort, http, type Reply } from '../fixtures/stack.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-const EMULATOR_MAIN = fileURLToPath(new URL('../../src/emulator/main.js', import.meta.url));
 
-/** A child process and everything it printed, stdout and stderr together. */
-interface Running {
-  child: ChildProcess;
+/** A gateway process (main.js, what `npm start` runs) and everything it printed, stdout and stderr together. */
+interface Gateway {
+  url: string;
+  metricsUrl: string;
   output(): string;
   stop(): Promise<void>;
 }
 
-function run(entry: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnGateway(env: Record<string, string>, port: number, metricsPort: number): Gateway {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return {
-    child,
+    url: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -51,58 +53,50 @@ function run(entry: string, env: Record<string, string>): Running {
 describe('end to end: Microsoft Entra ID upstream authentication (gateway processes, local authority, emulator in Entra mode)', () => {
   let authority: EntraAuthority;
   let sso: TestIssuer;
-  let emulator: Running;
-  let emulatorPort: number;
+  let emulator: EmulatorProcess;
   let serviceToken: string;
-  const gateways: Running[] = [];
+  const gateways: Gateway[] = [];
 
   before(async () => {
-    [authority, sso, emulatorPort] = await Promise.all([startEntraAuthority(), startTestIssuer(), freePort()]);
-    emulator = run(EMULATOR_MAIN, {
-      EMULATOR_PORT: String(emulatorPort),
-      EMULATOR_ENTRA_ISSUER: authority.issuer,
-      NODE_EXTRA_CA_CERTS: authority.caCertPath,
-    });
-    await eventually(() => /Endpoint=/.test(emulator.output()), `the emulator to start:\n${emulator.output()}`);
+    [authority, sso] = await Promise.all([startEntraAuthority(), startTestIssuer()]);
+    emulator = await startEntraEmulator(authority);
     serviceToken = await sso.token();
   });
 
   after(async () => {
     await Promise.all(gateways.map((gateway) => gateway.stop()));
-    await emulator?.stop();
+    await emulator?.close();
     await Promise.all([authority?.close(), sso?.close()]);
   });
 
-  interface Gateway extends Running {
-    url: string;
-    metricsUrl: string;
-  }
-
-  /** A gateway process whose upstream is the Entra-mode emulator, authenticated as `authentication` says. */
+  /** A gateway process whose upstream is the Entra-mode emulator, authenticated as `authentication` says; resolves once it listens. */
   async function startGateway(authentication: string, env: Record<string, string> = {}): Promise<Gateway> {
     const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
-    const gateway = run(MAIN, {
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      METRICS_PORT: String(metricsPort),
-      SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${emulatorPort};${authentication};Version=1.0;`,
-      ...sso.env,
-      // Service tokens name their client in client_id: negotiate takes it as the user.
-      SSO_USER_CLAIM: 'client_id',
-      NODE_EXTRA_CA_CERTS: authority.caCertPath,
-      AZURE_AUTHORITY_HOST: authority.authorityHost,
-      SIGNALR_ENTRA_DISABLE_INSTANCE_DISCOVERY: 'true',
-      ...env,
-    });
+    const gateway = spawnGateway(
+      {
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${emulator.port};${authentication};Version=1.0;`,
+        ...sso.env,
+        // Service tokens name their client in client_id: negotiate takes it as the user.
+        SSO_USER_CLAIM: 'client_id',
+        NODE_EXTRA_CA_CERTS: authority.caCertPath,
+        AZURE_AUTHORITY_HOST: authority.authorityHost,
+        SIGNALR_ENTRA_DISABLE_INSTANCE_DISCOVERY: 'true',
+        ...env,
+      },
+      port,
+      metricsPort,
+    );
     gateways.push(gateway);
-    const url = `http://127.0.0.1:${port}`;
     await eventually(
-      async () => (await http('GET', `${url}/healthz`).catch(() => undefined))?.status === 200,
+      async () => (await http('GET', `${gateway.url}/healthz`).catch(() => undefined))?.status === 200,
       `the gateway to listen:\n${gateway.output()}`,
       30_000,
     );
-    return { ...gateway, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+    return gateway;
   }
 
   /** The tokens the authority issued while `action` ran. */
