@@ -23,6 +23,9 @@ export const ACCESS_KEY_TIMING = {
   expiresAfterMs: 110 * 60_000,
 } as const;
 
+/** The answer is two short strings; anything longer is not one, and is not read further. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
 export interface EntraAccessKeyOptions {
   /** `{ServerEndpoint or Endpoint}/api/v1/auth/accessKey`. */
   url: string;
@@ -138,13 +141,30 @@ export class EntraAccessKey {
         `HTTP ${response.status}${response.status === 401 || response.status === 403 ? ' (the identity may lack the SignalR App Server or SignalR Service Owner role)' : ''}`,
       );
     }
-    const { KeyId: kid, AccessKey: accessKey } = jsonObject(await response.text());
+    const { KeyId: kid, AccessKey: accessKey } = jsonObject(await boundedText(response));
     if (typeof kid !== 'string' || !kid || typeof accessKey !== 'string' || !accessKey) throw new Error('the answer has no KeyId and AccessKey strings');
     const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(accessKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     const first = this.#key === undefined;
     this.#key = { signing: { key, kid }, fetchedAt: this.now() };
     this.options.onFetch?.('access-key', 'success');
     if (first) this.logger.log(`Azure SignalR access key obtained (KeyId ${kid}); client tokens are signed with it`);
+  }
+}
+
+/** The body's text, refused past MAX_ANSWER_BYTES (the rest is not read). */
+async function boundedText(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const read = await reader?.read();
+    if (!read || read.done) return Buffer.concat(chunks).toString('utf8');
+    bytes += read.value.length;
+    if (bytes > MAX_ANSWER_BYTES) {
+      await reader!.cancel();
+      throw new Error(`the answer exceeds ${MAX_ANSWER_BYTES} bytes`);
+    }
+    chunks.push(read.value);
   }
 }
 

@@ -262,7 +262,7 @@ describe('EntraAccessKey: the temporary key client tokens are signed with', () =
     );
   });
 
-  it('fails on an answer without KeyId and AccessKey, or not JSON, without quoting it', async () => {
+  it('fails on an answer without KeyId and AccessKey, not JSON or over 64 KB, without quoting it', async () => {
     service.answer = { status: 200, body: { KeyId: 'kid-1' } };
     await key.check();
     await assert.rejects(key.signingKey(), /the answer has no KeyId and AccessKey strings/);
@@ -270,6 +270,10 @@ describe('EntraAccessKey: the temporary key client tokens are signed with', () =
     now += 5 * MINUTE;
     await key.check();
     await assert.rejects(key.signingKey(), /the answer is not JSON\)$/);
+    service.answer = { status: 200, body: { KeyId: 'kid-1', AccessKey: 'k'.repeat(70_000) } };
+    now += 5 * MINUTE;
+    await key.check();
+    await assert.rejects(key.signingKey(), /the answer exceeds 65536 bytes\)$/);
   });
 
   it('reports an Entra token failure as the reason, once per attempt', async () => {
