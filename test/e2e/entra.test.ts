@@ -178,6 +178,18 @@ describe('end to end: Microsoft Entra ID upstream authentication (gateway proces
     for (const token of issued) assert.deepEqual(token, { flow: 'managed_identity', clientId: userAssignedClientId, audience: SIGNALR_RESOURCE });
   });
 
+  it('aad (legacy) with neither ClientId nor TenantId: the system-assigned managed identity', async () => {
+    const { endpoint, header, userAssignedClientId } = authority.managedIdentity;
+    const issued = await issuedDuring(async () => {
+      await provesTheFlow(await startGateway('AuthType=aad', { IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: header }));
+    });
+    assert.ok(issued.length > 0);
+    for (const token of issued) {
+      assert.equal(token.flow, 'managed_identity');
+      assert.notEqual(token.clientId, userAssignedClientId, 'no client id asked for: the system-assigned identity');
+    }
+  });
+
   it('azure: DefaultAzureCredential from AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST', async () => {
     const { clientId, clientSecret } = authority.app;
     const issued = await issuedDuring(async () => {
