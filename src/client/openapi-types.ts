@@ -722,7 +722,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -767,7 +767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -898,7 +898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1050,7 +1050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1168,6 +1168,15 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1301,7 +1310,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1443,7 +1452,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1585,7 +1594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1700,7 +1709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1808,7 +1817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1923,7 +1932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2079,7 +2088,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2224,7 +2233,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2330,7 +2339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2472,7 +2481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2627,7 +2636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2742,7 +2751,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2857,7 +2866,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2990,7 +2999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3137,7 +3146,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3251,7 +3260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3368,7 +3377,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3485,7 +3494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3600,7 +3609,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3715,7 +3724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3848,7 +3857,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3993,7 +4002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4099,7 +4108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4216,7 +4225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4326,7 +4335,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +4443,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4551,7 +4560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4653,6 +4662,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     readiness: {
@@ -4673,7 +4691,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthReportDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;

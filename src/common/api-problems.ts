@@ -12,7 +12,7 @@ const PROBLEMS: Record<number, string> = {
   422: 'The `Idempotency-Key` was already used for a different request: method, path, query or body (code `idempotency-key-reused`).',
   429: "The caller's rate limit is spent (code `rate-limited`, or `rate-limit-exceeded` when one request costs more than the whole budget), or the SignalR service is throttling (`upstream-throttled`); retry after `Retry-After` seconds.",
   502: "The SignalR service failed or refused the gateway's credentials.",
-  503: 'The SignalR service cannot be reached, or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`).',
+  503: 'The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`).',
   504: 'The SignalR service did not answer in time.',
 };
 

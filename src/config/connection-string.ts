@@ -25,17 +25,33 @@ export class Secret {
   }
 }
 
-/** An Azure SignalR connection string, resolved to what the gateway uses (docs/azure-compatibility.md#connection-string). */
-export interface SignalRConnection {
+/**
+ * The Microsoft Entra identity an `AuthType` connection string names, as the @azure/identity credential it becomes
+ * (README.md#connection-strings): `default` DefaultAzureCredential (`azure`), `managed-identity`
+ * ManagedIdentityCredential (`azure.msi`), `client-secret` ClientSecretCredential and `client-certificate`
+ * ClientCertificateCredential (`azure.app`); legacy `aad` becomes one of the last three.
+ */
+export type EntraIdentity =
+  | { kind: 'default'; managedIdentityClientId?: string }
+  | { kind: 'managed-identity'; clientId?: string }
+  | { kind: 'client-secret'; tenantId: string; clientId: string; clientSecret: Secret }
+  | { kind: 'client-certificate'; tenantId: string; clientId: string; certificatePath: string };
+
+interface Endpoints {
   /** `Endpoint`, trailing slash trimmed; its `scheme://host` (no port) is the base of every token's `aud`. */
   endpoint: URL;
-  /** Base of REST calls: `ServerEndpoint`, or `Endpoint` with `Port` applied. No trailing slash. */
+  /** Base of REST calls (and, with Entra ID, of the access-key fetch): `ServerEndpoint`, or `Endpoint` with `Port` applied. No trailing slash. */
   serverEndpoint: URL;
   /** Base of the client URL returned by negotiate: `ClientEndpoint`, or `Endpoint` with `Port` applied. */
   clientEndpoint: URL;
-  accessKey: Secret;
   version?: string;
 }
+
+/**
+ * An Azure SignalR connection string, resolved to what the gateway uses (docs/azure-compatibility.md#connection-string):
+ * the endpoints and either the AccessKey or, with an `AuthType`, the Microsoft Entra identity.
+ */
+export type SignalRConnection = Endpoints & ({ accessKey: Secret; entra?: undefined } | { entra: EntraIdentity; accessKey?: undefined });
 
 /** A malformed connection string. The message names keys and rules only, never a value. */
 export class ConnectionStringError extends Error {
@@ -54,17 +70,19 @@ const KEYS = [
   'TenantId',
   'ClientSecret',
   'ClientCert',
+  // The connection-string page on Learn names the certificate path so; Azure's SDK reads `ClientCert`. Either is taken.
+  'ClientCertPath',
 ] as const;
 type Key = (typeof KEYS)[number];
 
 const VERSION = /^1\.\d+(?:[\w-.]+)?$/;
-/** Azure's Microsoft Entra ID modes: REST calls would need an Entra token and key exchange, which the gateway does not do. */
-const ENTRA_AUTH_TYPES = new Set(['aad', 'azure', 'azure.app', 'azure.msi']);
+const AUTH_TYPES = ['azure', 'azure.app', 'azure.msi', 'aad'] as const;
+type AuthType = (typeof AUTH_TYPES)[number];
 
 /**
  * Parses Azure's grammar: `;`-separated `key=value`, split on the first `=`, keys case-insensitive,
  * keys and values trimmed, entries without `=` ignored (as the SDK does), a key given twice rejected.
- * Only access-key authentication is supported.
+ * Without `AuthType` the AccessKey signs everything; with one, a Microsoft Entra identity authenticates (entraIdentity).
  */
 export function parseConnectionString(text: string): SignalRConnection {
   const properties = new Map<Key, string>();
@@ -77,31 +95,80 @@ export function parseConnectionString(text: string): SignalRConnection {
     if (properties.has(key)) throw new ConnectionStringError(`${key} is given more than once.`);
     properties.set(key, entry.slice(at + 1).trim());
   }
-
-  const authType = properties.get('AuthType');
-  if (authType !== undefined) {
-    const mode = authType.toLowerCase();
-    throw new ConnectionStringError(
-      ENTRA_AUTH_TYPES.has(mode)
-        ? `AuthType=${mode} (Microsoft Entra ID) is not supported; use a connection string with an AccessKey and no AuthType.`
-        : 'AuthType has an unrecognised value; use a connection string with an AccessKey and no AuthType.',
-    );
+  if (properties.get('ClientCert') && properties.get('ClientCertPath')) {
+    throw new ConnectionStringError('ClientCert and ClientCertPath name the same certificate path; give one.');
   }
 
   const endpoint = absoluteUrl(properties, 'Endpoint', true);
-  const accessKey = properties.get('AccessKey');
-  if (!accessKey) throw new ConnectionStringError('AccessKey is required.');
   const version = properties.get('Version');
   if (version !== undefined && !VERSION.test(version)) throw new ConnectionStringError(`Version must match ${VERSION.source}.`);
-
   const endpointWithPort = withPort(endpoint, properties.get('Port'));
-  return {
+  const endpoints: Endpoints = {
     endpoint,
     serverEndpoint: absoluteUrl(properties, 'ServerEndpoint') ?? endpointWithPort,
     clientEndpoint: absoluteUrl(properties, 'ClientEndpoint') ?? endpointWithPort,
-    accessKey: new Secret(accessKey),
     version,
   };
+
+  const authType = properties.get('AuthType');
+  if (authType) return { ...endpoints, entra: entraIdentity(authTypeOf(authType), properties) };
+  const accessKey = properties.get('AccessKey');
+  if (!accessKey) throw new ConnectionStringError('AccessKey is required.');
+  return { ...endpoints, accessKey: new Secret(accessKey) };
+}
+
+/**
+ * Azure's SDK falls back to the AccessKey for an AuthType it does not know; the gateway refuses it instead: a typo
+ * such as `azure.mis` would otherwise fail as "AccessKey is required", or, with a key present, silently use the key
+ * the operator meant to replace. The value is never echoed (a key pasted in the wrong place must not reach a log).
+ */
+function authTypeOf(value: string): AuthType {
+  const authType = AUTH_TYPES.find((known) => known === value.toLowerCase());
+  if (authType === undefined) {
+    throw new ConnectionStringError(`AuthType must be one of ${AUTH_TYPES.join(', ')} (any case), or left out to use the AccessKey.`);
+  }
+  return authType;
+}
+
+/**
+ * The identity an AuthType asks for, with the keys it needs. A key the mode would ignore is refused rather than
+ * ignored (an AccessKey next to an AuthType, a ClientSecret with a managed identity): whoever wrote it expects it to count.
+ */
+function entraIdentity(authType: AuthType, properties: Map<Key, string>): EntraIdentity {
+  const given = (key: Key): string | undefined => properties.get(key) || undefined;
+  const clientId = given('ClientId');
+  const tenantId = given('TenantId');
+  const clientSecret = given('ClientSecret');
+  const certificatePath = given('ClientCert') ?? given('ClientCertPath');
+  const certificateKey = given('ClientCert') ? 'ClientCert' : 'ClientCertPath';
+  const refuse = (...keys: Key[]): void => {
+    const present = keys.find((key) => given(key) !== undefined);
+    if (present) throw new ConnectionStringError(`${present} is not used with AuthType=${authType}; remove it.`);
+  };
+  const app = (): EntraIdentity => {
+    if (!clientId) throw new ConnectionStringError(`ClientId is required with AuthType=${authType}.`);
+    if (!tenantId) throw new ConnectionStringError(`TenantId is required with AuthType=${authType}.`);
+    if (clientSecret && certificatePath) throw new ConnectionStringError(`Give ClientSecret or ${certificateKey} with AuthType=${authType}, not both.`);
+    if (clientSecret) return { kind: 'client-secret', tenantId, clientId, clientSecret: new Secret(clientSecret) };
+    if (certificatePath) return { kind: 'client-certificate', tenantId, clientId, certificatePath };
+    throw new ConnectionStringError(`ClientSecret or ClientCert (a PEM file path) is required with AuthType=${authType}.`);
+  };
+
+  refuse('AccessKey');
+  switch (authType) {
+    case 'azure':
+      refuse('TenantId', 'ClientSecret', 'ClientCert', 'ClientCertPath');
+      return { kind: 'default', managedIdentityClientId: clientId };
+    case 'azure.msi':
+      refuse('TenantId', 'ClientSecret', 'ClientCert', 'ClientCertPath');
+      return { kind: 'managed-identity', clientId };
+    case 'azure.app':
+      return app();
+    case 'aad':
+      // Azure's legacy mode: an application with ClientId and TenantId, else a managed identity (user-assigned with a ClientId).
+      if (tenantId || clientSecret || certificatePath) return app();
+      return { kind: 'managed-identity', clientId };
+  }
 }
 
 function absoluteUrl(properties: Map<Key, string>, key: Key, required: true): URL;

@@ -1,4 +1,5 @@
 import { DevelopmentConfig, embeddedEnv } from './development.config.js';
+import { EntraConfig } from './entra.config.js';
 import { NegotiateConfig } from './negotiate.config.js';
 import { ObservabilityConfig } from './observability.config.js';
 import { ServerConfig } from './server.config.js';
@@ -11,6 +12,7 @@ import { ConfigError, type ConfigProblem, type Env } from './validate-env.js';
 export interface GatewayConfig {
   server: ServerConfig;
   signalr: SignalRConfig;
+  entra: EntraConfig;
   sso: SsoConfig;
   negotiate: NegotiateConfig;
   state: StateConfig;
@@ -39,6 +41,7 @@ export function loadConfig(env: Env): GatewayConfig {
   const config: { [Part in keyof GatewayConfig]: GatewayConfig[Part] | undefined } = {
     server: load(() => ServerConfig.fromEnv(env)),
     signalr: load(() => SignalRConfig.fromEnv(withEmbedded)),
+    entra: load(() => EntraConfig.fromEnv(env)),
     sso: load(() => SsoConfig.fromEnv(withEmbedded)),
     negotiate: load(() => NegotiateConfig.fromEnv(env)),
     state: load(() => StateConfig.fromEnv(env)),

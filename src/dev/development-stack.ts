@@ -7,7 +7,7 @@ import { listening } from '../common/listening.js';
 import type { GatewayConfig } from '../config/load-config.js';
 import { startEmulator } from '../emulator/emulator.js';
 import { HealthService } from '../modules/health/health.service.js';
-import { DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, type SsoServiceClient } from '../config/dev-defaults.js';
+import { DEV_EMULATOR_ACCESS_KEY, DEV_SERVICE_CLIENT_SECRET, DEV_SSO_DISCOVERY_PATH, type SsoServiceClient } from '../config/dev-defaults.js';
 import { serviceTokenCurl, startDevIssuer } from './dev-issuer.js';
 
 export interface DevelopmentStack {
@@ -46,10 +46,10 @@ export async function startDevelopmentStack(config: GatewayConfig, log: Logger):
   let discovery: SsoServiceClient | undefined;
 
   if (emulatorPort !== undefined) {
-    const accessKey = config.signalr.connection.accessKey.reveal();
+    // The connection string the config was built with (embeddedEnv) holds this key.
     const emulator = await listening(
       'EMULATOR_PORT',
-      startEmulator({ host: '127.0.0.1', port: emulatorPort, accessKey, logger: log.child({ context: 'Emulator' }) }),
+      startEmulator({ host: '127.0.0.1', port: emulatorPort, accessKey: DEV_EMULATOR_ACCESS_KEY, logger: log.child({ context: 'Emulator' }) }),
     );
     closers.push(() => emulator.close());
     stackLog.warn(`SIGNALR_CONNECTION_STRING is not set: using the embedded SignalR emulator at ${emulator.url} (development only).`);

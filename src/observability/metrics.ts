@@ -135,6 +135,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly entraFetches = new Counter({
+    name: `${METRIC_PREFIX}entra_fetches_total`,
+    help: 'Requests for Microsoft Entra tokens (what: token) and for Azure SignalR temporary access keys (what: access-key), by outcome (success, failure).',
+    labelNames: ['what', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // Node's process metrics (CPU, memory, event loop lag, GC, handles): read at scrape time.
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -180,6 +187,11 @@ export class GatewayMetrics {
 
   jwksFetch(outcome: 'success' | 'failure'): void {
     this.jwksFetches.inc({ outcome });
+  }
+
+  /** One request of an Entra connection's credential (`token`, each attempt) or of the service's temporary key (`access-key`). */
+  entraFetch(what: 'token' | 'access-key', outcome: 'success' | 'failure'): void {
+    this.entraFetches.inc({ what, outcome });
   }
 
   /** The Prometheus text exposition of everything above. */

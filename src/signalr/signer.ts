@@ -63,6 +63,21 @@ export class TokenTooLongError extends Error {
   }
 }
 
+/** An HMAC-SHA256 key to sign with, and the `kid` to name it by (the service's KeyId of a temporary Entra key). */
+export interface SigningKey {
+  key: CryptoKey;
+  kid?: string;
+}
+
+/**
+ * What a Microsoft Entra connection signs with (src/signalr/entra-auth.ts): REST calls carry its Entra token instead of
+ * a signed JWT, client tokens are signed with the service's temporary access key.
+ */
+export interface EntraSigning {
+  restBearer(): Promise<string>;
+  clientKey(): Promise<SigningKey>;
+}
+
 interface CachedToken {
   token: string;
   refreshAt: number;
@@ -71,11 +86,13 @@ interface CachedToken {
 /**
  * Signs the HS256 JWTs Azure SignalR accepts with an AccessKey (docs/azure-compatibility.md#rest-tokens, #client-tokens): REST tokens, whose `aud` is the
  * request path on the Endpoint's host, and client tokens for negotiate. The key is the AccessKey's UTF-8 bytes.
+ * A Microsoft Entra connection (`entra`) sends its Entra token as the REST bearer and signs client tokens with the
+ * service's temporary key (docs/azure-compatibility.md#microsoft-entra-id).
  */
 export class SignalRSigner {
-  readonly #keyBytes: Uint8Array<ArrayBuffer>;
+  readonly #keyBytes?: Uint8Array<ArrayBuffer>;
   /** Imported once, on first use: WebCrypto signs about a third faster with a CryptoKey than with raw bytes. */
-  #key?: Promise<CryptoKey>;
+  #key?: Promise<SigningKey>;
   readonly #restTokens = new Map<string, CachedToken>();
   /** `scheme://host` of Endpoint: no port and never ServerEndpoint's or ClientEndpoint's host, as Azure checks it. */
   readonly #audienceBase: string;
@@ -85,9 +102,11 @@ export class SignalRSigner {
   constructor(
     config: SignalRConfig,
     private readonly now: Clock = Date.now,
+    private readonly entra?: EntraSigning,
   ) {
     const { endpoint, clientEndpoint, accessKey } = config.connection;
-    this.#keyBytes = new TextEncoder().encode(accessKey.reveal());
+    if (!accessKey && !entra) throw new Error('A Microsoft Entra connection needs its EntraSigning (UpstreamCredentials.entraOf).');
+    this.#keyBytes = accessKey && new TextEncoder().encode(accessKey.reveal());
     this.#audienceBase = `${endpoint.protocol}//${endpoint.hostname}`;
     this.#clientBase = baseOf(clientEndpoint);
     this.#lifetimeSeconds = config.tokenLifetimeSeconds;
@@ -99,6 +118,7 @@ export class SignalRSigner {
    * Throws TokenTooLongError rather than send a token Azure would refuse.
    */
   async restToken(path: string): Promise<string> {
+    if (this.entra) return this.entra.restBearer();
     const audience = this.#audienceBase + path;
     const now = this.now();
     const cached = this.#restTokens.get(audience);
@@ -122,17 +142,24 @@ export class SignalRSigner {
   async signClientToken({ hub, application, userId, lifetimeSeconds = this.#lifetimeSeconds, claims = {} }: ClientTokenOptions): Promise<string> {
     const payload: JWTPayload = userId === undefined ? {} : { 'asrs.s.uid': userId, nameid: userId };
     for (const [name, value] of Object.entries(claims)) payload[isReserved(name) ? `asrs.u.${name}` : name] = value;
-    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${addressedHub(hub, application)}`, this.now(), lifetimeSeconds);
+    const key = this.entra ? await this.entra.clientKey() : undefined;
+    const token = await this.sign(payload, `${this.#audienceBase}/client/?hub=${addressedHub(hub, application)}`, this.now(), lifetimeSeconds, key);
     if (token.length > MAX_SIGNALR_TOKEN_LENGTH) throw new TokenTooLongError(token.length, 'send fewer or shorter claims');
     return token;
   }
 
-  private async sign(claims: JWTPayload, audience: string, nowMs: number, lifetimeSeconds: number): Promise<string> {
-    this.#key ??= crypto.subtle.importKey('raw', this.#keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  /** Signs with `signing`, or else the AccessKey. */
+  private async sign(claims: JWTPayload, audience: string, nowMs: number, lifetimeSeconds: number, signing?: SigningKey): Promise<string> {
+    const { key, kid } = signing ?? (await this.ownKey());
     const iat = Math.floor(nowMs / 1000);
     return new SignJWT({ ...claims, aud: audience, iat, nbf: iat, exp: iat + lifetimeSeconds })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .sign(await this.#key);
+      .setProtectedHeader(kid === undefined ? { alg: 'HS256', typ: 'JWT' } : { alg: 'HS256', typ: 'JWT', kid })
+      .sign(key);
+  }
+
+  private ownKey(): Promise<SigningKey> {
+    this.#key ??= crypto.subtle.importKey('raw', this.#keyBytes!, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']).then((key) => ({ key }));
+    return this.#key;
   }
 }
 

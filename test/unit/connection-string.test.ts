@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
+import { EntraConfig } from '../../src/config/entra.config.js';
 import { SignalRConfig } from '../../src/config/signalr.config.js';
 import { ConfigError } from '../../src/config/validate-env.js';
 import { ConnectionStringError, parseConnectionString } from '../../src/config/connection-string.js';
@@ -26,14 +27,14 @@ describe('parseConnectionString', () => {
     assert.equal(c.endpoint.href, 'https://demo.service.signalr.net/');
     assert.equal(c.serverEndpoint.href, 'https://demo.service.signalr.net/');
     assert.equal(c.clientEndpoint.href, 'https://demo.service.signalr.net/');
-    assert.equal(c.accessKey.reveal(), KEY);
+    assert.equal(c.accessKey?.reveal(), KEY);
     assert.equal(c.version, '1.0');
   });
 
   it('is case-insensitive on keys, trims keys and values, splits on the first =, skips empty and =-less entries', () => {
     const c = parseConnectionString(` endpoint = http://localhost/ ;;junk; ACCESSKEY = a=b=c ; vErSiOn=1.1-preview.2;Unknown=x`);
     assert.equal(c.endpoint.href, 'http://localhost/');
-    assert.equal(c.accessKey.reveal(), 'a=b=c');
+    assert.equal(c.accessKey?.reveal(), 'a=b=c');
     assert.equal(c.version, '1.1-preview.2');
   });
 
@@ -88,18 +89,122 @@ describe('parseConnectionString', () => {
     assert.equal(parseConnectionString(`Endpoint=https://a.example;Port=65535;AccessKey=${KEY}`).serverEndpoint.port, '65535');
   });
 
-  it('names an Entra ID AuthType it does not support, and refuses unrecognised ones without echoing them', () => {
-    rejects(`Endpoint=https://a.example;AuthType=Azure.Msi;ClientId=x`, /AuthType=azure\.msi \(Microsoft Entra ID\) is not supported/);
-    rejects(`Endpoint=https://a.example;AuthType=aad;AccessKey=${KEY}`, /AuthType=aad/);
-    rejects(`Endpoint=https://a.example;AccessKey=${KEY};AuthType=${KEY}`, /AuthType has an unrecognised value/);
+  it('refuses an unrecognised AuthType (Azure would fall back to the AccessKey) without echoing it', () => {
+    rejects(
+      `Endpoint=https://a.example;AccessKey=${KEY};AuthType=${KEY}`,
+      /AuthType must be one of azure, azure\.app, azure\.msi, aad \(any case\), or left out/,
+    );
+    rejects(`Endpoint=https://a.example;AccessKey=${KEY};AuthType=azure.mis`, /AuthType must be one of/);
   });
-
   it('never prints the AccessKey when the result is logged or serialised', () => {
     const c = parseConnectionString(`Endpoint=https://a.example;AccessKey=${KEY}`);
     assert.doesNotMatch(JSON.stringify(c), /S3cr3t/);
     assert.doesNotMatch(inspect(c, { depth: 5 }), /S3cr3t/);
     // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the point: a Secret redacts itself in a template
     assert.doesNotMatch(`${c.accessKey}`, /S3cr3t/);
+  });
+});
+
+const SECRET = 'S3cr3tClientSecret~0123456789';
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const CLIENT = '00000000-0000-0000-0000-0000000000a1';
+const ENDPOINT = 'Endpoint=https://demo.service.signalr.net;';
+
+describe('parseConnectionString with Microsoft Entra ID (AuthType)', () => {
+  const entraOf = (text: string): unknown => parseConnectionString(text).entra;
+
+  it('azure: DefaultAzureCredential; a ClientId selects a user-assigned managed identity', () => {
+    assert.deepEqual(entraOf(`${ENDPOINT}AuthType=azure;Version=1.0`), { kind: 'default', managedIdentityClientId: undefined });
+    assert.deepEqual(entraOf(`${ENDPOINT}AuthType=Azure;ClientId=${CLIENT}`), { kind: 'default', managedIdentityClientId: CLIENT });
+  });
+
+  it('azure.msi: ManagedIdentityCredential, system-assigned or user-assigned by ClientId', () => {
+    assert.deepEqual(entraOf(`${ENDPOINT}AuthType=azure.msi`), { kind: 'managed-identity', clientId: undefined });
+    assert.deepEqual(entraOf(`${ENDPOINT}AUTHTYPE=AZURE.MSI;clientid=${CLIENT}`), { kind: 'managed-identity', clientId: CLIENT });
+  });
+
+  it('azure.app: ClientSecretCredential or ClientCertificateCredential (ClientCert, or ClientCertPath as Learn names it)', () => {
+    const secret = parseConnectionString(`${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT};ClientSecret=${SECRET};Version=1.0;`);
+    assert.equal(secret.accessKey, undefined);
+    assert.ok(secret.entra?.kind === 'client-secret');
+    assert.deepEqual([secret.entra.tenantId, secret.entra.clientId, secret.entra.clientSecret.reveal()], [TENANT, CLIENT, SECRET]);
+    for (const key of ['ClientCert', 'clientCertPath']) {
+      assert.deepEqual(entraOf(`${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT};${key}=/etc/gateway/app.pem`), {
+        kind: 'client-certificate',
+        tenantId: TENANT,
+        clientId: CLIENT,
+        certificatePath: '/etc/gateway/app.pem',
+      });
+    }
+  });
+
+  it('azure.app: requires ClientId, TenantId and exactly one of ClientSecret and ClientCert', () => {
+    rejects(`${ENDPOINT}AuthType=azure.app;TenantId=${TENANT};ClientSecret=${SECRET}`, /^ClientId is required with AuthType=azure\.app\.$/);
+    rejects(`${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};ClientSecret=${SECRET}`, /^TenantId is required with AuthType=azure\.app\.$/);
+    rejects(
+      `${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT}`,
+      /^ClientSecret or ClientCert \(a PEM file path\) is required with AuthType=azure\.app\.$/,
+    );
+    rejects(`${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT};ClientSecret=`, /ClientSecret or ClientCert .* is required/);
+    rejects(
+      `${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT};ClientSecret=${SECRET};ClientCertPath=/a.pem`,
+      /^Give ClientSecret or ClientCertPath with AuthType=azure\.app, not both\.$/,
+    );
+    rejects(
+      `${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT};ClientCert=/a.pem;ClientCertPath=/a.pem`,
+      /ClientCert and ClientCertPath name the same/,
+    );
+  });
+
+  it('aad (legacy): an application with TenantId, else a managed identity, user-assigned with a ClientId', () => {
+    assert.equal(parseConnectionString(`${ENDPOINT}AuthType=aad;ClientId=${CLIENT};TenantId=${TENANT};ClientSecret=${SECRET}`).entra?.kind, 'client-secret');
+    assert.equal(parseConnectionString(`${ENDPOINT}AuthType=aad;ClientId=${CLIENT};TenantId=${TENANT};ClientCert=/a.pem`).entra?.kind, 'client-certificate');
+    assert.deepEqual(entraOf(`${ENDPOINT}AuthType=aad;ClientId=${CLIENT}`), { kind: 'managed-identity', clientId: CLIENT });
+    assert.deepEqual(entraOf(`${ENDPOINT}AuthType=aad`), { kind: 'managed-identity', clientId: undefined });
+    rejects(`${ENDPOINT}AuthType=aad;ClientId=${CLIENT};ClientSecret=${SECRET}`, /^TenantId is required with AuthType=aad\.$/);
+    rejects(`${ENDPOINT}AuthType=aad;TenantId=${TENANT}`, /^ClientId is required with AuthType=aad\.$/);
+  });
+
+  it('refuses a key the AuthType would ignore, the AccessKey first', () => {
+    rejects(`${ENDPOINT}AuthType=azure.msi;AccessKey=${KEY}`, /^AccessKey is not used with AuthType=azure\.msi; remove it\.$/);
+    rejects(`${ENDPOINT}AuthType=azure.msi;ClientSecret=${SECRET}`, /^ClientSecret is not used with AuthType=azure\.msi/);
+    rejects(`${ENDPOINT}AuthType=azure;TenantId=${TENANT}`, /^TenantId is not used with AuthType=azure;/);
+    rejects(`${ENDPOINT}AuthType=azure;ClientCert=/a.pem`, /^ClientCert is not used with AuthType=azure;/);
+  });
+
+  it('keeps the endpoint rules: Endpoint required, Port, ServerEndpoint and ClientEndpoint honoured', () => {
+    rejects(`AuthType=azure.msi;ClientId=${CLIENT}`, /Endpoint is required/);
+    const c = parseConnectionString(`Endpoint=http://localhost;Port=8080;AuthType=azure.msi;ClientEndpoint=https://chat.example.com`);
+    assert.equal(c.serverEndpoint.href, 'http://localhost:8080/');
+    assert.equal(c.clientEndpoint.href, 'https://chat.example.com/');
+  });
+
+  it('never prints the ClientSecret: not in errors, logs or JSON', () => {
+    const c = parseConnectionString(`${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};TenantId=${TENANT};ClientSecret=${SECRET}`);
+    assert.doesNotMatch(JSON.stringify(c), /S3cr3t/);
+    assert.doesNotMatch(inspect(c, { depth: 5 }), /S3cr3t/);
+    assert.throws(
+      () => SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `${ENDPOINT}AuthType=azure.app;ClientId=${CLIENT};ClientSecret=${SECRET}` }),
+      (error: unknown) =>
+        error instanceof ConfigError && /SIGNALR_CONNECTION_STRING: TenantId is required/.test(error.message) && !error.message.includes('S3cr3t'),
+    );
+  });
+});
+
+describe('EntraConfig.fromEnv', () => {
+  it("defaults to @azure/identity's authority with instance discovery on", () => {
+    const config = EntraConfig.fromEnv({});
+    assert.deepEqual({ ...config }, { authorityHost: undefined, disableInstanceDiscovery: false });
+  });
+
+  it('reads an https authority and the instance-discovery switch, refusing anything else', () => {
+    const config = EntraConfig.fromEnv({ AZURE_AUTHORITY_HOST: 'https://login.example.test:8443', SIGNALR_ENTRA_DISABLE_INSTANCE_DISCOVERY: 'true' });
+    assert.deepEqual({ ...config }, { authorityHost: 'https://login.example.test:8443', disableInstanceDiscovery: true });
+    assert.throws(() => EntraConfig.fromEnv({ AZURE_AUTHORITY_HOST: 'http://login.example.test' }), /AZURE_AUTHORITY_HOST: must be the https URL/);
+    assert.throws(
+      () => EntraConfig.fromEnv({ SIGNALR_ENTRA_DISABLE_INSTANCE_DISCOVERY: 'yes' }),
+      /SIGNALR_ENTRA_DISABLE_INSTANCE_DISCOVERY: must be true or false/,
+    );
   });
 });
 

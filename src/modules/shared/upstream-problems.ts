@@ -1,5 +1,6 @@
 import { ProblemException, type ProblemInit } from '../../common/problem.js';
 import type { UpstreamResult } from '../../signalr/signalr.client.js';
+import { EntraAuthError } from '../../signalr/entra-token.js';
 import { TokenTooLongError } from '../../signalr/signer.js';
 import { UpstreamError } from '../../signalr/upstream-error.js';
 
@@ -161,6 +162,8 @@ export function problemOfUpstream(error: unknown): ProblemInit | undefined {
   if (error instanceof UpstreamError) return upstreamProblem(error);
   // A token Azure would refuse is never sent; callers get 413, as negotiate in Azure's SDK answers.
   if (error instanceof TokenTooLongError) return { status: 413, code: 'token-too-long', detail: error.message };
+  // Nothing went upstream: the gateway's own Entra credential failed, which /readyz reports too.
+  if (error instanceof EntraAuthError) return { status: 503, code: 'upstream-auth-unavailable', detail: error.message, headers: { 'retry-after': '30' } };
   return undefined;
 }
 
