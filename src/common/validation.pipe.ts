@@ -1,6 +1,5 @@
-import { Injectable, type ArgumentMetadata, type PipeTransform, type Type } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
+import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { dtoValidator } from './dto-validator.js';
 import { ProblemException, type FieldError } from './problem.js';
 
 /** Where a validated value came from, as named in field errors: `path.hub`, `query.ttl`, `body.target`. */
@@ -14,16 +13,15 @@ const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * Every failure becomes one 400 problem (code `validation`) listing each field error with its source:
  * - a `__proto__`, `constructor` or `prototype` key anywhere, by its path (a prototype-pollution guard; a message
  *   arrives whole or is refused, never with keys silently dropped);
- * - each key of the caller's that the DTO does not declare. They are judged on the caller's own keys: class-transformer
- *   skips keys named like `Object.prototype` members (`toString`, `valueOf`), so a check after it would never see them;
- * - each rule of the DTO's (class-validator).
+ * - each key of the caller's that the DTO does not declare, judged on the caller's own keys (`toString` too);
+ * - each rule of the DTO's decorators, run by its validator compiled once (dto-validator.ts).
  */
 @Injectable()
 export class ProblemValidationPipe implements PipeTransform {
-  async transform(value: unknown, { type, metatype }: ArgumentMetadata): Promise<unknown> {
+  transform(value: unknown, { type, metatype }: ArgumentMetadata): unknown {
     if (type === 'custom' || metatype === undefined) return value;
-    const properties = declaredProperties(metatype);
-    if (properties === undefined) return value;
+    const validator = dtoValidator(metatype);
+    if (validator === undefined) return value;
     const source = SOURCES[type];
     // No body at all is an empty one: the DTO's rules then name what is missing.
     const plain = value === undefined ? {} : value;
@@ -31,31 +29,12 @@ export class ProblemValidationPipe implements PipeTransform {
       throw validationProblem([{ field: source, message: `${source} must be a JSON object` }]);
     }
     refusePrototypeKeys(plain, source);
-    const declared: Record<string, unknown> = {};
-    const errors: FieldError[] = [];
-    for (const key of Object.keys(plain)) {
-      if (properties.has(key)) declared[key] = (plain as Record<string, unknown>)[key];
-      else errors.push({ field: `${source}.${key}`, message: `property ${key} should not exist` });
-    }
-    // Path and query values are strings (or lists of them) that a DTO may convert (`ttl`, `excluded`). A body is JSON,
-    // already typed, and is taken as it is: class-transformer would copy every nested value recursively (a stack
-    // overflow on deeply nested arrays) and rescan each object's keys (quadratic in their number).
-    const instance: unknown = type === 'body' ? Object.assign(new metatype(), declared) : plainToInstance(metatype, declared);
-    errors.push(...fieldErrors(await validate(instance as object), source));
-    if (errors.length > 0) throw validationProblem(errors);
+    // Path and query values are text that a DTO may convert (`ttl`, `excluded`). A body is JSON, already typed, and
+    // is taken as it is.
+    const { instance, errors } = validator.validate(plain, type !== 'body');
+    if (errors.length > 0) throw validationProblem(errors.map(({ property, message }) => ({ field: `${source}.${property}`, message })));
     return instance;
   }
-}
-
-const declaredPropertiesByClass = new Map<Type, ReadonlySet<string> | undefined>();
-
-/** The properties a DTO declares (any class-validator rule, `@Allow()` included), or undefined when it is no DTO. */
-function declaredProperties(metatype: Type): ReadonlySet<string> | undefined {
-  if (!declaredPropertiesByClass.has(metatype)) {
-    const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', false, false);
-    declaredPropertiesByClass.set(metatype, rules.length === 0 ? undefined : new Set(rules.map((rule) => rule.propertyName)));
-  }
-  return declaredPropertiesByClass.get(metatype);
 }
 
 interface Visit {
@@ -93,9 +72,4 @@ function pathOf(visit: Visit): string {
 function validationProblem(errors: FieldError[]): ProblemException {
   const detail = errors.length === 1 ? `${errors[0].field}: ${errors[0].message}` : `${errors.length} fields are invalid; see errors.`;
   return new ProblemException({ status: 400, code: 'validation', detail, errors });
-}
-
-/** class-validator's errors as field errors; DTOs have no nested rules, so each error is one property's. */
-function fieldErrors(errors: ValidationError[], source: string): FieldError[] {
-  return errors.flatMap((error) => Object.values(error.constraints ?? {}).map((message) => ({ field: `${source}.${error.property}`, message })));
 }

@@ -63,6 +63,18 @@ describe('validation under attack', () => {
     });
   });
 
+  it("a message quotes the caller's text as sent, even what looks like class-validator's message tokens", async () => {
+    // class-validator filled `$value`, `$property`, `$target` and `$constraint1` in inside the caller's text too: the
+    // first came back as the whole filter, the second as "filter".
+    for (const token of ['$value', '$property', '$target', '$constraint1', '$&']) {
+      stack.resetUpstream();
+      const filter = `userId eq 'a' '${token}'`;
+      const reply = await stack.api('POST', `/api/hubs/chat/:execute?filter=${encodeURIComponent(filter)}`, { body: [{ type: 'JoinGroup', group: 'g' }] });
+      assertRefused(reply, 'query.filter', `filter: unexpected '${token}' at position 14`);
+      assert.equal(stack.standIn.requests.length, 0, filter);
+    }
+  });
+
   describe('bodies of any shape: arguments forwarded exactly as sent, anything else refused with a 4xx', () => {
     it('byte for byte: numbers JSON.stringify would round, white space, escapes, the last of duplicate keys', async () => {
       const args = '[12345678901234567890, 0.1000000000000000055511151231257827, 1e400, -0, 1.0, "\\u00e9\\ud83d\\ude00", {"toString" : [ ]}]';

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
+import { FromText } from '../../common/dto-validator.js';
 import { IsName } from '../../common/names.js';
 import { HubParams, HubQuery } from '../shared/hub.dto.js';
 
@@ -31,7 +31,7 @@ export class StreamParams extends ConnectionParams {
 
 export class StreamSendQuery extends HubQuery {
   @ApiProperty({ description: 'This item is the last: the stream completes after it.', required: false, type: 'boolean' })
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @FromText((text) => (text === 'true' ? true : text === 'false' ? false : text))
   @ValidateBy({
     name: 'is-completed',
     validator: { validate: (value) => value === undefined || typeof value === 'boolean', defaultMessage: () => 'completed must be true or false' },

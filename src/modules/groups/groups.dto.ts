@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
+import { FromText } from '../../common/dto-validator.js';
 import { IsName, IsNameList } from '../../common/names.js';
 import { ProblemDto } from '../../common/problem.dto.js';
 import { HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
@@ -48,7 +48,7 @@ export const MAX_PAGE_SIZE = 200;
 const INT32_MAX = 2 ** 31 - 1;
 
 /** Only plain digits become a number: Number('') is 0 and Number('1e3') is 1000, neither of which the caller wrote. */
-const digits = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value);
+const digits = (text: unknown): unknown => (typeof text === 'string' && /^\d{1,10}$/.test(text) ? Number(text) : text);
 
 function IntegerIn(name: string, minimum: number, maximum: number): PropertyDecorator {
   return ValidateBy({
@@ -69,7 +69,7 @@ export class ListGroupConnectionsQuery extends HubQuery {
     minimum: 1,
     maximum: MAX_PAGE_SIZE,
   })
-  @Transform(digits)
+  @FromText(digits)
   @IntegerIn('maxpagesize', 1, MAX_PAGE_SIZE)
   maxpagesize?: number;
 
@@ -80,7 +80,7 @@ export class ListGroupConnectionsQuery extends HubQuery {
     minimum: 1,
     maximum: INT32_MAX,
   })
-  @Transform(digits)
+  @FromText(digits)
   @IntegerIn('top', 1, INT32_MAX)
   top?: number;
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { Allow, ValidateBy } from 'class-validator';
+import { FromText } from '../../common/dto-validator.js';
 import { IsName } from '../../common/names.js';
 import { HubQuery } from '../shared/hub.dto.js';
 
@@ -42,7 +42,7 @@ export class GenerateTokenQuery extends HubQuery {
 
   @ApiProperty({ description: 'Minutes the token is valid.', required: false, type: 'integer', minimum: 1, maximum: MAX_MINUTES_TO_EXPIRE, default: 60 })
   // Only plain digits become a number: Number('') is 0 and Number('1e3') is 1000, neither of which the caller wrote.
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
+  @FromText((text) => (typeof text === 'string' && /^\d{1,9}$/.test(text) ? Number(text) : text))
   @ValidateBy({
     name: 'is-minutes-to-expire',
     validator: {

@@ -1,8 +1,8 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { decode } from '@msgpack/msgpack';
-import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
+import { FromText } from '../../common/dto-validator.js';
 import { IsName } from '../../common/names.js';
 import { BinaryBody, sourceTextOf } from '../../common/json-body.js';
 import { ProblemException } from '../../common/problem.js';
@@ -26,11 +26,11 @@ export class HubQuery {
 }
 
 /** A repeatable query parameter (`?excluded=a&excluded=b`) arrives as a string once and an array when repeated. */
-const toList = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : [value].flat());
+const toList = (text: unknown): unknown => [text].flat();
 
 /** Query of the `:send` operations that reach more than one connection. */
 export class SendQuery extends HubQuery {
-  @Transform(toList)
+  @FromText(toList)
   @IsName('connectionId', { each: true, optional: true, description: 'Connection ids to leave out; repeat the parameter for each.' })
   excluded?: string[];
 }
@@ -114,8 +114,8 @@ export function binaryPayloadError(bytes: Uint8Array): string | undefined {
 export class MessagePayloadPipe implements PipeTransform {
   private readonly json = new ProblemValidationPipe();
 
-  async transform(value: unknown): Promise<MessagePayload> {
-    if (!(value instanceof BinaryBody)) return (await this.json.transform(value, { type: 'body', metatype: PayloadDto })) as PayloadDto;
+  transform(value: unknown): MessagePayload {
+    if (!(value instanceof BinaryBody)) return this.json.transform(value, { type: 'body', metatype: PayloadDto }) as PayloadDto;
     const error = binaryPayloadError(value.bytes);
     if (error !== undefined) throw new ProblemException({ status: 400, code: 'validation', detail: error, errors: [{ field: 'body', message: error }] });
     return value;

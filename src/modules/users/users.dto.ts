@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
+import { FromText } from '../../common/dto-validator.js';
 import { IsName, IsNameList } from '../../common/names.js';
 import { ProblemDto } from '../../common/problem.dto.js';
 import { HubParams, HubQuery, PayloadDto } from '../shared/hub.dto.js';
@@ -30,7 +30,7 @@ export class TtlQuery extends HubQuery {
     maximum: TTL_MAX_SECONDS,
   })
   // Only plain digits become a number: Number('') is 0 and Number('1e3') is 1000, neither of which the caller wrote.
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
+  @FromText((text) => (typeof text === 'string' && /^\d{1,9}$/.test(text) ? Number(text) : text))
   @ValidateBy({
     name: 'is-ttl',
     validator: {
