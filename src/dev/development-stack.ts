@@ -46,7 +46,7 @@ export async function startDevelopmentStack(config: GatewayConfig, log: Logger):
   let discovery: SsoServiceClient | undefined;
 
   if (emulatorPort !== undefined) {
-    const accessKey = config.signalr.connection.accessKey.reveal();
+    const accessKey = config.signalr.endpoints[0].connection.accessKey.reveal(); // the one endpoint of embeddedEnv
     const emulator = await listening(
       'EMULATOR_PORT',
       startEmulator({ host: '127.0.0.1', port: emulatorPort, accessKey, logger: log.child({ context: 'Emulator' }) }),

@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
-import { SignalRConfig } from '../config/signalr.config.js';
 import { SignalRClient } from './signalr.client.js';
-import { SignalRSigner } from './signer.js';
 
-/** The upstream Azure SignalR Service: the REST client for the feature modules, the signer for negotiate. */
+/** The upstream Azure SignalR instances: the REST client for the feature modules, which also signs negotiate's tokens. */
 @Module({
-  providers: [{ provide: SignalRSigner, useFactory: (config: SignalRConfig) => new SignalRSigner(config), inject: [SignalRConfig] }, SignalRClient],
-  exports: [SignalRClient, SignalRSigner],
+  providers: [SignalRClient],
+  exports: [SignalRClient],
 })
 export class SignalRModule {}
