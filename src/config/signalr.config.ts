@@ -130,7 +130,10 @@ function endpointsOf(env: Env, e: SignalREnv): SignalREndpoint[] {
     problem('SIGNALR_CONNECTION_STRING', 'must not be set together with SIGNALR_ENDPOINTS: give each endpoint its SIGNALR_CONNECTION_STRING_<NAME> instead');
   }
   const declared: { name: string; type: EndpointType }[] = [];
-  for (const entry of e.SIGNALR_ENDPOINTS.split(',').map((item) => item.trim())) {
+  // As every list setting: items trimmed, empty ones dropped (`east, west,`).
+  for (const entry of e.SIGNALR_ENDPOINTS.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const [, rawName, rawType] = ENDPOINT_ENTRY.exec(entry)!;
     const name = rawName.trim().toLowerCase();
     const type = (rawType?.trim().toLowerCase() ?? 'primary') as EndpointType;
@@ -169,7 +172,10 @@ function endpointsOf(env: Env, e: SignalREnv): SignalREndpoint[] {
         (other) => other.connection.endpoint.href === connection.endpoint.href || other.connection.serverEndpoint.href === connection.serverEndpoint.href,
       );
       if (twin) {
-        problem(variable, `has the same Endpoint or ServerEndpoint as ${connectionStringVariable(twin.name)}: each endpoint must be a different SignalR instance`);
+        problem(
+          variable,
+          `has the same Endpoint or ServerEndpoint as ${connectionStringVariable(twin.name)}: each endpoint must be a different SignalR instance`,
+        );
       } else endpoints.push({ name, type, connection });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
