@@ -26,7 +26,7 @@ export class NegotiateController {
       'Any valid user token will do (no permission needed): the user id is its `SSO_USER_CLAIM`. The answer is the redirect the client follows to the SignalR service.',
   })
   @ApiResponse({ status: 200, description: 'The redirect to the SignalR service.', type: NegotiateResponseDto })
-  @ApiProblems(400, 403, 413)
+  @ApiProblems(400, 403, 413, 503)
   negotiate(@Param() params: HubParams, @Query() query: NegotiateQuery, @CurrentPrincipal() principal: Principal): Promise<NegotiateResponseDto> {
     return this.negotiation.negotiate(params, query, principal);
   }
@@ -40,7 +40,7 @@ export class NegotiateController {
     description: "As Azure's `:generateToken` (API 2023-07-01), plus the `url` to connect to. The token carries no claims but the user id.",
   })
   @ApiResponse({ status: 200, description: 'A client token and where to use it.', type: ClientTokenDto, headers: RATE_LIMIT_HEADERS })
-  @ApiProblems(400, 413, 429)
+  @ApiProblems(400, 413, 429, 503)
   @RateLimited()
   @Idempotent()
   generateToken(@Param() params: HubParams, @Query() query: GenerateTokenQuery): Promise<ClientTokenDto> {
