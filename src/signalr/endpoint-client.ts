@@ -156,7 +156,9 @@ export class EndpointClient {
       for (let retry = 1; ; retry++) {
         // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
         headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
-        const outcome = await this.measured(operation, () => this.attempt(call, request, Math.min(retrySettings.attemptTimeoutMs, deadline - performance.now())));
+        const outcome = await this.measured(operation, () =>
+          this.attempt(call, request, Math.min(retrySettings.attemptTimeoutMs, deadline - performance.now())),
+        );
         if (!(outcome instanceof UpstreamError)) {
           span.setAttributes({ 'http.response.status_code': outcome.status, 'signalr.retries': retry - 1 });
           return outcome;

@@ -216,7 +216,9 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     let answered = 0;
     const flaky = await upstream((_request, response) => void response.writeHead(answered++ === 0 ? 503 : 202).end());
     const config = new SignalRConfig({
-      endpoints: [{ name: 'default', type: 'primary', connection: parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`) }],
+      endpoints: [
+        { name: 'default', type: 'primary', connection: parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`) },
+      ],
       healthCheckIntervalMs: 10_000,
       timeoutMs: 5000,
       tokenLifetimeSeconds: 60,

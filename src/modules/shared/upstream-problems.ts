@@ -188,7 +188,12 @@ export function problemOfUpstream(error: unknown): ProblemInit | undefined {
   if (error instanceof EndpointFailures) return endpointFailuresProblem(error);
   if (error instanceof NoHealthyEndpoint) return { status: 503, code: 'no-healthy-endpoint', detail: `${error.message}.`, headers: { 'retry-after': '5' } };
   if (error instanceof InvalidContinuationToken) {
-    return { status: 400, code: 'validation', detail: `query.continuationToken: ${error.message}`, errors: [{ field: 'query.continuationToken', message: error.message }] };
+    return {
+      status: 400,
+      code: 'validation',
+      detail: `query.continuationToken: ${error.message}`,
+      errors: [{ field: 'query.continuationToken', message: error.message }],
+    };
   }
   // A token Azure would refuse is never sent; callers get 413, as negotiate in Azure's SDK answers.
   if (error instanceof TokenTooLongError) return { status: 413, code: 'token-too-long', detail: error.message };
