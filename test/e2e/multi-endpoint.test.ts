@@ -147,6 +147,13 @@ describe('several SignalR instances behind one gateway', () => {
       [ann2.connection.connectionId],
     );
     assert.equal(second.json.nextLink, undefined);
+    // `top` counts over every endpoint: one member in all, so no page of west's.
+    const topped = await stack.api('GET', '/api/hubs/chat/groups/anns/connections?top=1');
+    assert.deepEqual(
+      topped.json.value.map(({ connectionId }: { connectionId: string }) => connectionId),
+      [ann1.connection.connectionId],
+    );
+    assert.equal(topped.json.nextLink, undefined);
     const forged = await stack.api('GET', '/api/hubs/chat/groups/anns/connections?continuationToken=abc');
     assert.equal(forged.status, 400);
     assert.equal(forged.json.code, 'validation');
