@@ -164,7 +164,7 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
   async listGroupConnections(scope: HubScope, group: string, options: PageOptions = {}): Promise<GroupMemberPage> {
     if (this.endpointHealth === undefined) return this.clients[0].page(restCalls.listGroupConnections(scope, group, options));
     const { maxPageSize, top, continuationToken } = options;
-    let position = continuationToken === undefined ? { e: this.clients[0].name, n: 0, b: 0 } : this.positionOf(continuationToken);
+    let position: ListPosition = continuationToken === undefined ? { e: this.clients[0].name, n: 0, b: 0 } : this.positionOf(continuationToken);
     for (;;) {
       const at = this.clients.findIndex((client) => client.name === position.e);
       const client = this.clients[at];
