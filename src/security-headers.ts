@@ -17,9 +17,10 @@ const ONE_YEAR_S = 365 * 24 * 3600;
 export function securityHeaders(app: INestApplication, production: boolean): FastifyHelmetOptions {
   const sso = app.get(SsoConfig);
   const discovery = app.get(SsoDiscovery);
-  const client = app.get(SignalRConfig).connection.clientEndpoint;
-  // Negotiate sends browsers to the service's client endpoint: WebSockets, or server-sent events and long polling.
-  const signalrOrigins = [client.origin, client.origin.replace(/^http/, 'ws')];
+  // Negotiate sends browsers to a service's client endpoint (any of them, with several): WebSockets, or server-sent
+  // events and long polling.
+  const clientOrigins = app.get(SignalRConfig).endpoints.map(({ connection }) => connection.clientEndpoint.origin);
+  const signalrOrigins = [...new Set(clientOrigins)].flatMap((origin) => [origin, origin.replace(/^http/, 'ws')]);
   return {
     contentSecurityPolicy: {
       useDefaults: false,

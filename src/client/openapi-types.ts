@@ -492,6 +492,20 @@ export interface components {
             /** @example https://contoso.service.signalr.net/client/?hub=chat */
             url: string;
         };
+        EndpointOutcomeDto: {
+            /**
+             * @description The endpoint's name from SIGNALR_ENDPOINTS.
+             * @example west
+             */
+            endpoint: string;
+            /** @description Why it failed there (status 4xx or 5xx): the problem a gateway in front of it alone would have answered. */
+            problem?: components["schemas"]["ProblemDto"];
+            /**
+             * @description What a gateway in front of this endpoint alone would have answered: 2xx, it took effect there; 404, it has no such connection, user or group.
+             * @example 503
+             */
+            status: number;
+        };
         FieldErrorDto: {
             /**
              * @description Where the bad value was: `path.hub`, `query.ttl`, `body.target`, ...
@@ -604,6 +618,12 @@ export interface components {
              * @example path.hub: hub must start with a letter and contain only letters, digits and _ ` , . [ ] (1-128 characters)
              */
             detail: string;
+            /**
+             * @description With several SignalR endpoints, when the operation did not succeed at every endpoint it had to: each endpoint's
+             *     outcome, in configuration order. On `partial-failure` the endpoints with a 2xx status DID get the request: a retry
+             *     repeats it there (a message is delivered twice to the clients of those endpoints).
+             */
+            endpoints?: components["schemas"]["EndpointOutcomeDto"][];
             /** @description Every invalid field, on `validation` problems. */
             errors?: components["schemas"]["FieldErrorDto"][];
             /** @description The request's `x-request-id`, to find its log line. */
@@ -713,7 +733,7 @@ export interface operations {
                     "application/json": components["schemas"]["UpstreamHealthDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -722,7 +742,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -758,7 +778,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -767,7 +787,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -889,7 +909,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -898,7 +918,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1041,7 +1061,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1050,7 +1070,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1174,7 +1194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1301,7 +1321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1310,7 +1330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1443,7 +1463,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1452,7 +1472,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1585,7 +1605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1594,7 +1614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1700,7 +1720,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1709,7 +1729,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1808,7 +1828,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1817,7 +1837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1923,7 +1943,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1932,7 +1952,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2079,7 +2099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2088,7 +2108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2224,7 +2244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2233,7 +2253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2330,7 +2350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2339,7 +2359,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2472,7 +2492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2481,7 +2501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2627,7 +2647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2636,7 +2656,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2742,7 +2762,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2751,7 +2771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2857,7 +2877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2866,7 +2886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2990,7 +3010,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2999,7 +3019,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3137,7 +3157,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3146,7 +3166,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3251,7 +3271,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3260,7 +3280,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3368,7 +3388,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3377,7 +3397,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3485,7 +3505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3494,7 +3514,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3600,7 +3620,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3609,7 +3629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3715,7 +3735,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3724,7 +3744,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3848,7 +3868,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3857,7 +3877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3993,7 +4013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4002,7 +4022,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4099,7 +4119,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4108,7 +4128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4216,7 +4236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4225,7 +4245,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4326,7 +4346,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4335,7 +4355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +4454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4443,7 +4463,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4551,7 +4571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service failed or refused the gateway's credentials. */
+            /** @description The SignalR service failed or refused the gateway's credentials. With several SignalR endpoints, code `partial-failure`: the operation took effect at some endpoints and failed at others; `endpoints` gives each one's outcome, and a retry repeats it where it took effect (a message is delivered there twice). */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4560,7 +4580,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4662,7 +4682,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4691,7 +4711,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthReportDto"];
                 };
             };
-            /** @description The SignalR service cannot be reached; with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
+            /** @description The SignalR service cannot be reached (with several endpoints, negotiate: none is healthy, code `no-healthy-endpoint`); with a Microsoft Entra ID connection string, no Entra token or temporary signing key can be had (code `upstream-auth-unavailable`); or an `Idempotency-Key` cannot be checked because the shared state (Redis) cannot be reached (code `idempotency-unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -22,8 +22,8 @@ export function renderProblem(thrown: unknown, mapper: ProblemMapper, requestId?
   const mapped = mapper(thrown);
   const error = mapped === undefined ? thrown : new ProblemException(mapped);
   if (error instanceof ProblemException) {
-    const { code, title, errors, headers } = error;
-    const problem = { type: problemType(code), title, status: error.getStatus(), detail: error.message, code, requestId, errors };
+    const { code, title, errors, endpoints, headers } = error;
+    const problem = { type: problemType(code), title, status: error.getStatus(), detail: error.message, code, requestId, errors, endpoints };
     return { problem, headers };
   }
   const status = statusOf(error);

@@ -8,7 +8,17 @@ export interface FieldError {
   message: string;
 }
 
-/** RFC 9457 problem details, plus the request id and field errors. */
+/**
+ * What one upstream endpoint (with several SignalR instances) did with the request: the status a gateway in front of
+ * it alone would have answered, and the problem when that is an error.
+ */
+export interface EndpointOutcome {
+  endpoint: string;
+  status: number;
+  problem?: Problem;
+}
+
+/** RFC 9457 problem details, plus the request id, field errors and, with several upstream endpoints, each one's outcome. */
 export interface Problem {
   type: string;
   title: string;
@@ -17,6 +27,7 @@ export interface Problem {
   code: string;
   requestId?: string;
   errors?: FieldError[];
+  endpoints?: EndpointOutcome[];
 }
 
 export interface ProblemInit {
@@ -26,6 +37,7 @@ export interface ProblemInit {
   detail: string;
   title?: string;
   errors?: FieldError[];
+  endpoints?: EndpointOutcome[];
   headers?: Record<string, string>;
 }
 
@@ -37,12 +49,14 @@ export class ProblemException extends HttpException {
   readonly code: string;
   readonly title: string;
   readonly errors?: FieldError[];
+  readonly endpoints?: EndpointOutcome[];
   readonly headers: Record<string, string>;
 
   constructor(init: ProblemInit) {
     super(init.detail, init.status);
     this.code = init.code;
     this.errors = init.errors;
+    this.endpoints = init.endpoints;
     this.headers = init.headers ?? {};
     this.title = init.title ?? statusTitle(init.status);
   }

@@ -16,7 +16,7 @@ class DevelopmentEnv {
  * so every setting is checked before anything starts.
  */
 export class DevelopmentConfig {
-  /** Set when SIGNALR_CONNECTION_STRING is not: the embedded SignalR emulator listens on 127.0.0.1 at this port. */
+  /** Set when neither SIGNALR_CONNECTION_STRING nor SIGNALR_ENDPOINTS is: the embedded SignalR emulator listens on 127.0.0.1 at this port. */
   readonly emulatorPort!: number | undefined;
   /** Set when SSO_ISSUER is not: the development SSO issuer listens on 127.0.0.1 at this port. */
   readonly ssoPort!: number | undefined;
@@ -29,7 +29,7 @@ export class DevelopmentConfig {
     if (env['NODE_ENV'] === 'production') return new DevelopmentConfig({ emulatorPort: undefined, ssoPort: undefined });
     const e = validateEnv(DevelopmentEnv, env);
     return new DevelopmentConfig({
-      emulatorPort: env['SIGNALR_CONNECTION_STRING'] ? undefined : e.EMULATOR_PORT,
+      emulatorPort: env['SIGNALR_CONNECTION_STRING'] || env['SIGNALR_ENDPOINTS'] ? undefined : e.EMULATOR_PORT,
       ssoPort: env['SSO_ISSUER'] ? undefined : e.DEV_SSO_PORT,
     });
   }

@@ -55,11 +55,13 @@ export function loadConfig(env: Env): GatewayConfig {
 }
 
 const REQUIRED_IN_PRODUCTION = ['SIGNALR_CONNECTION_STRING', 'SSO_ISSUER', 'SSO_AUDIENCE'];
+/** A required variable that another form of the same setting stands in for. */
+const ALTERNATIVES: Record<string, string> = { SIGNALR_CONNECTION_STRING: 'SIGNALR_ENDPOINTS' };
 
 /** Production's rules, all of them: real upstreams only (no embedded parts), and SSO keys fetched over https only. */
 function productionProblems(env: Env): ConfigProblem[] {
   if (env['NODE_ENV'] !== 'production') return [];
-  const missing = REQUIRED_IN_PRODUCTION.filter((variable) => !env[variable]).map((variable) => ({
+  const missing = REQUIRED_IN_PRODUCTION.filter((variable) => !env[variable] && !env[ALTERNATIVES[variable] ?? '']).map((variable) => ({
     variable,
     rule: 'required when NODE_ENV=production (the embedded emulator and development SSO are for development only)',
   }));

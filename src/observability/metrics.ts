@@ -142,6 +142,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly endpointUp = new Gauge({
+    name: `${METRIC_PREFIX}upstream_endpoint_up`,
+    help: 'With several SignalR endpoints: 1 while an endpoint is healthy (its last health probe passed, no call failed since), else 0.',
+    labelNames: ['endpoint', 'type'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // Node's process metrics (CPU, memory, event loop lag, GC, handles): read at scrape time.
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -168,6 +175,11 @@ export class GatewayMetrics {
 
   upstreamRetry(operation: string, outcome: string): void {
     this.retries.inc({ operation, outcome });
+  }
+
+  /** An endpoint's health changed; `endpoint` is a name from SIGNALR_ENDPOINTS (bounded by the configuration). */
+  upstreamEndpointUp(endpoint: string, type: string, up: boolean): void {
+    this.endpointUp.set({ endpoint, type }, up ? 1 : 0);
   }
 
   /** A request refused by a rate limit: `operation` is the OpenAPI operationId, `caller` the SSO client id. */

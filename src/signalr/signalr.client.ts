@@ -1,190 +1,199 @@
-import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, type Dispatcher } from 'undici';
-import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import { SignalRConfig, type RetrySettings } from '../config/signalr.config.js';
-import { noteUpstreamOutcome } from '../observability/audit.js';
+import { Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { SignalRConfig } from '../config/signalr.config.js';
 import { GatewayMetrics } from '../observability/metrics.js';
-import { inSpan } from '../observability/tracing.js';
-import { backoffMs, isRetriable } from './retry.js';
-import { SignalRSigner } from './signer.js';
+import { EndpointClient, type GroupMemberPage, type Payload, type RawJson, type UpstreamResult } from './endpoint-client.js';
+import { EndpointHealth, type EndpointStatus } from './endpoint-health.js';
+import { atEveryEndpoint, EndpointFailures, NegotiateRouter, NoHealthyEndpoint, whereFound, type EndpointOutcome } from './endpoint-router.js';
+import type { Clock, SignalRSigner } from './signer.js';
+import { EntraAuthError } from './entra-token.js';
+import { UpstreamCredentials } from './upstream-credentials.js';
 import { UpstreamError } from './upstream-error.js';
 import { restCalls, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
 
-/** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
-export interface JsonPayload {
-  target: string;
-  /** The JSON text of the arguments array, forwarded as it is (re-serialising would recurse and round numbers). */
-  argumentsJson: string;
+/** A continuation token the gateway did not give out (several endpoints: its tokens name the endpoint to go on at). */
+export class InvalidContinuationToken extends Error {
+  override readonly name = 'InvalidContinuationToken';
 }
 
-/** The same message already serialised per hub protocol, as Azure's .NET SDK sends it: forwarded byte for byte. */
-export interface BinaryPayload {
-  /** `application/octet-stream` or `application/x-msgpack`. */
-  contentType: string;
-  bytes: Buffer;
-}
-
-/** A JSON body of any other shape, sent as this text (a stream item). */
-export interface RawJson {
-  json: string;
-}
-
-export type Payload = JsonPayload | BinaryPayload;
-
-/** The upstream's answer when it is a success, or a 404 that is an answer (`notFoundIsAnswer` in urls.ts). */
-export interface UpstreamResult {
-  status: number;
-  /** `x-ms-error-code` of the response, e.g. `Warning.User.NotExisted`. */
-  errorCode?: string;
-  /** The response body, read only for the operations that answer with one (`responseBody` in urls.ts). */
-  body?: Buffer;
-}
-
-/** One member of a group, as 2024-12-01 lists it. */
-export interface GroupMember {
-  connectionId: string;
-  userId?: string;
+/** Where a listing across endpoints stands: the endpoint, its own token, members listed so far and before it. */
+interface ListPosition {
+  /** The endpoint's name. */
+  e: string;
+  /** Its continuation token; absent at its first page. */
+  t?: string;
+  /** Members returned so far, over every endpoint (to honour `top`). */
+  n: number;
+  /** Members returned by the endpoints before this one. */
+  b: number;
 }
 
 /**
- * A page of a group's members. The service's `nextLink` addresses the service itself, so only its opaque
- * `continuationToken` is kept: the caller builds its own link with it.
- */
-export interface GroupMemberPage {
-  value: GroupMember[];
-  continuationToken?: string;
-}
-
-/** Longest response body read (a page of 200 members with 1,024-character ids, or a client's result, stays below it). */
-const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/**
- * Azure SignalR Service's data-plane REST API (2022-06-01), one method per operation, called exactly as
- * Azure's Management SDK calls it (docs/azure-compatibility.md#urls), retried as it retries (src/signalr/retry.ts),
- * each call within one deadline. Knows nothing of the gateway's HTTP controllers.
- * Failures are thrown as UpstreamError; a 404 is returned, not thrown, only where it is an answer (`notFoundIsAnswer`
- * in urls.ts: the existence checks, adding a connection to a group and removing it from one).
+ * Azure SignalR Service's data-plane REST API (2022-06-01 and the 2024-12-01 operations), one method per operation,
+ * in front of one SignalR instance or several (SIGNALR_ENDPOINTS). With several it routes as Azure's default endpoint
+ * router does (src/signalr/endpoint-router.ts): every operation goes to every endpoint, answered by all of them or by
+ * the one that has the connection, user or group; negotiate picks a healthy primary. With one, each call goes to it
+ * unchanged. Knows nothing of the gateway's HTTP controllers: it returns results and throws UpstreamError (one
+ * endpoint) or EndpointFailures (several), which the HTTP side maps (src/modules/shared/upstream-problems.ts).
  */
 @Injectable()
-export class SignalRClient implements OnApplicationShutdown {
-  private readonly logger = new Logger(SignalRClient.name);
-  /** Keep-alive connections to the one upstream origin. */
-  private readonly pool: Pool;
-  /** A path on ServerEndpoint (rare: a reverse proxy) prefixes every call. */
-  private readonly basePath: string;
-  private readonly timeoutMs: number;
-  private readonly retry: RetrySettings;
+export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
+  private readonly clients: readonly EndpointClient[];
+  /** Only with several endpoints: with one, there is nothing to choose and Azure's SDK does not probe either. */
+  private readonly endpointHealth?: EndpointHealth;
+  private readonly router: NegotiateRouter<EndpointClient>;
 
   constructor(
     config: SignalRConfig,
-    private readonly signer: SignalRSigner,
+    credentials: UpstreamCredentials,
     /** Absent in unit tests that build the client alone. */
-    @Optional() private readonly metrics?: GatewayMetrics,
+    @Optional() metrics?: GatewayMetrics,
+    /** Tests only: the signers' clock. */
+    @Optional() signerClock?: Clock,
   ) {
-    const server = config.connection.serverEndpoint;
-    this.timeoutMs = config.timeoutMs;
-    this.retry = config.retry;
-    // Each attempt's own timer (UpstreamAttempt) bounds it from dispatch to the body's last byte, so undici's phase
-    // timers are off: its body timer restarts on every byte a trickling upstream sends. undici re-sends a written
-    // request only when it is idempotent (GET/HEAD) and pipelined behind a failed one; pipelining stays at its default
-    // of 1, so every request on the wire is an attempt this client chose to make.
-    this.pool = new Pool(server.origin, { connect: { timeout: config.retry.attemptTimeoutMs }, headersTimeout: 0, bodyTimeout: 0 });
-    this.basePath = server.pathname.replace(/\/$/, '');
+    const settings = { timeoutMs: config.timeoutMs, retry: config.retry, tokenLifetimeSeconds: config.tokenLifetimeSeconds };
+    this.clients = config.endpoints.map((endpoint) => new EndpointClient(endpoint, settings, credentials.entraOf(endpoint.connection), metrics, signerClock));
+    if (this.clients.length > 1) this.endpointHealth = new EndpointHealth(this.clients, config.healthCheckIntervalMs, metrics);
+    this.router = new NegotiateRouter(this.clients);
   }
 
+  onModuleInit(): void {
+    this.endpointHealth?.start();
+  }
+
+  /**
+   * The signer of the endpoint the next client goes to (negotiate, `:generateToken`): a healthy primary, else a
+   * healthy secondary. Throws NoHealthyEndpoint when there is none.
+   */
+  negotiationSigner(): SignalRSigner {
+    const health = this.endpointHealth;
+    const chosen = health ? this.router.pick((client) => health.isUp(client.name)) : this.clients[0];
+    if (chosen === undefined) {
+      throw new NoHealthyEndpoint(health!.statuses().map(({ endpoint, reason }) => ({ name: endpoint, reason: reason ?? 'down' })));
+    }
+    return chosen.signer;
+  }
+
+  /** Each endpoint's health, with several endpoints (after the first round of probes); undefined with one. */
+  async endpointStatuses(): Promise<EndpointStatus[] | undefined> {
+    if (this.endpointHealth === undefined) return undefined;
+    await this.endpointHealth.firstRound;
+    return this.endpointHealth.statuses();
+  }
+
+  /** Azure's health operation, at every endpoint. */
   health(): Promise<UpstreamResult> {
-    return this.call('health', restCalls.health());
+    return this.atEvery('health', restCalls.health());
   }
 
   broadcast(scope: HubScope, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.call('broadcast', restCalls.broadcast(scope, options), payload);
+    return this.atEvery('broadcast', restCalls.broadcast(scope, options), payload);
   }
 
   closeAllConnections(scope: HubScope, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.call('closeAllConnections', restCalls.closeAllConnections(scope, options));
+    return this.atEvery('closeAllConnections', restCalls.closeAllConnections(scope, options));
   }
 
   sendToGroup(scope: HubScope, group: string, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.call('sendToGroup', restCalls.sendToGroup(scope, group, options), payload);
+    return this.atEvery('sendToGroup', restCalls.sendToGroup(scope, group, options), payload);
   }
 
   closeGroupConnections(scope: HubScope, group: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.call('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options));
+    return this.atEvery('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options));
   }
 
   groupExists(scope: HubScope, group: string): Promise<UpstreamResult> {
-    return this.call('groupExists', restCalls.groupExists(scope, group));
+    return this.whereFound('groupExists', restCalls.groupExists(scope, group));
   }
 
   addConnectionToGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.call('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId));
+    return this.whereFound('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId));
   }
 
   removeConnectionFromGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.call('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId));
+    return this.whereFound('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId));
   }
 
   sendToUser(scope: HubScope, user: string, payload: Payload): Promise<UpstreamResult> {
-    return this.call('sendToUser', restCalls.sendToUser(scope, user), payload);
+    return this.atEvery('sendToUser', restCalls.sendToUser(scope, user), payload);
   }
 
   closeUserConnections(scope: HubScope, user: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.call('closeUserConnections', restCalls.closeUserConnections(scope, user, options));
+    return this.atEvery('closeUserConnections', restCalls.closeUserConnections(scope, user, options));
   }
 
   userExists(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.call('userExists', restCalls.userExists(scope, user));
+    return this.whereFound('userExists', restCalls.userExists(scope, user));
   }
 
   userInGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.call('userInGroup', restCalls.userInGroup(scope, user, group));
+    return this.whereFound('userInGroup', restCalls.userInGroup(scope, user, group));
   }
 
   addUserToGroup(scope: HubScope, user: string, group: string, ttlSeconds?: number): Promise<UpstreamResult> {
-    return this.call('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds));
+    return this.atEvery('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds));
   }
 
   removeUserFromGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.call('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group));
+    return this.atEvery('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group));
   }
 
   removeUserFromAllGroups(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.call('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user));
+    return this.atEvery('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user));
   }
 
+  /** Azure accepts a message for a connection it does not have (202), so which endpoint has it is unknown: every one must accept. */
   sendToConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<UpstreamResult> {
-    return this.call('sendToConnection', restCalls.sendToConnection(scope, connectionId), payload);
+    return this.atEvery('sendToConnection', restCalls.sendToConnection(scope, connectionId), payload);
   }
 
   closeConnection(scope: HubScope, connectionId: string, reason?: string): Promise<UpstreamResult> {
-    return this.call('closeConnection', restCalls.closeConnection(scope, connectionId, reason));
+    return this.whereFound('closeConnection', restCalls.closeConnection(scope, connectionId, reason));
   }
 
   connectionExists(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.call('connectionExists', restCalls.connectionExists(scope, connectionId));
+    return this.whereFound('connectionExists', restCalls.connectionExists(scope, connectionId));
   }
 
+  /** Azure answers 200 whether or not it has the connection: every endpoint must. */
   removeConnectionFromAllGroups(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.call('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId));
+    return this.atEvery('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId));
   }
 
-  /** 2024-12-01: one page of a group's connections. The body is checked for its shape; anything else is a transport failure. */
-  async listGroupConnections(scope: HubScope, group: string, options?: PageOptions): Promise<GroupMemberPage> {
-    const call = restCalls.listGroupConnections(scope, group, options);
-    return pageOf(call, await this.call('listGroupConnections', call));
+  /**
+   * 2024-12-01: one page of a group's connections. With several endpoints the listing walks them in configuration
+   * order, one endpoint's pages after the other's, under a continuation token of the gateway's own that names the
+   * endpoint and carries its token (docs/azure-compatibility.md#multiple-endpoints); `top` counts over all of them.
+   */
+  async listGroupConnections(scope: HubScope, group: string, options: PageOptions = {}): Promise<GroupMemberPage> {
+    if (this.endpointHealth === undefined) return this.clients[0].page(restCalls.listGroupConnections(scope, group, options));
+    const { maxPageSize, top, continuationToken } = options;
+    let position: ListPosition = continuationToken === undefined ? { e: this.clients[0].name, n: 0, b: 0 } : this.positionOf(continuationToken);
+    for (;;) {
+      const at = this.clients.findIndex((client) => client.name === position.e);
+      const client = this.clients[at];
+      const pageOptions = { maxPageSize, top: top === undefined ? undefined : top - position.b, continuationToken: position.t };
+      const page = await this.oneOf('listGroupConnections', client, () => client.page(restCalls.listGroupConnections(scope, group, pageOptions)));
+      const n = position.n + page.value.length;
+      const next = this.clients[at + 1] as EndpointClient | undefined;
+      const more: ListPosition | undefined = page.continuationToken
+        ? { e: client.name, t: page.continuationToken, n, b: position.b }
+        : next && (top === undefined || n < top)
+          ? { e: next.name, n, b: n }
+          : undefined;
+      // An endpoint with nothing (more) to list gives no empty page: the next endpoint's first page comes now.
+      if (page.value.length > 0 || more === undefined) return more ? { value: page.value, continuationToken: tokenOf(more) } : { value: page.value };
+      position = more;
+    }
   }
 
   /**
    * 2024-12-01: invokes `payload.target` on one client and returns its result (`undefined` when the service answers
-   * without one). The client's failures come back as UpstreamError with Azure's code and message.
+   * without one). The client's failures come back as UpstreamError with Azure's code and message. With several
+   * endpoints, the one that has the connection answers.
    */
-  async invokeConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<{ result?: unknown }> {
+  invokeConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<{ result?: unknown }> {
     const call = restCalls.invokeConnection(scope, connectionId);
-    const { body } = await this.call('invokeConnection', call, payload);
-    const parsed = jsonOf(call, body) as { result?: unknown } | null;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed(call, 'the body is not an object');
-    return parsed.result === undefined ? {} : { result: parsed.result };
+    return this.routed('invokeConnection', whereFound, (client) => client.invocation(call, payload));
   }
 
   /**
@@ -192,7 +201,7 @@ export class SignalRClient implements OnApplicationShutdown {
    * it. The item goes as its JSON text (docs/azure-compatibility.md#streams).
    */
   sendToStream(scope: HubScope, connectionId: string, streamId: string, itemJson: string, completed?: boolean): Promise<UpstreamResult> {
-    return this.call('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
+    return this.whereFound('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
   }
 
   /**
@@ -200,257 +209,86 @@ export class SignalRClient implements OnApplicationShutdown {
    * hub that matches the OData `filter`. No `application`: the contract has none for it.
    */
   execute(hub: string, commandsJson: string, filter?: string): Promise<UpstreamResult> {
-    return this.call('execute', restCalls.execute(hub, filter), { json: commandsJson });
+    return this.atEvery('execute', restCalls.execute(hub, filter), { json: commandsJson });
   }
 
   /** 2024-12-01: ends a client's stream, with `reason` as its error. */
   completeStream(scope: HubScope, connectionId: string, streamId: string, reason?: string): Promise<UpstreamResult> {
-    return this.call('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason));
+    return this.whereFound('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason));
   }
 
   /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.close();
+    await this.endpointHealth?.stop();
+    await Promise.all(this.clients.map((client) => client.close()));
+  }
+
+  private atEvery(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
+    return this.routed(operation, atEveryEndpoint, (client) => client.call(operation, call, payload));
+  }
+
+  private whereFound(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
+    return this.routed(operation, whereFound, (client) => client.call(operation, call, payload));
   }
 
   /**
-   * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
-   * and `x-ms-error-code` are known. Anything unexpected is thrown. One span (`signalr <operation>`) covers the call,
-   * each attempt is measured (GatewayMetrics) and its outcome noted for the audit record; no path, query or header is
-   * recorded by either.
+   * One endpoint: the call, as it is. Several: the call at every endpoint at once, each outcome classified and the
+   * failures noted for health, combined by `combine`.
    */
-  private call(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
-    return inSpan(`signalr ${operation}`, { 'signalr.operation': operation, 'http.request.method': call.method }, async (span) => {
-      const deadline = performance.now() + this.timeoutMs;
-      const headers: Record<string, string> = payload ? { 'content-type': 'bytes' in payload ? payload.contentType : 'application/json; charset=utf-8' } : {};
-      const request: Dispatcher.DispatchOptions = {
-        method: call.method,
-        path: this.basePath + call.path + call.query,
-        headers,
-        body: payload && bodyOf(payload),
-      };
-      for (let retry = 1; ; retry++) {
-        // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
-        headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
-        const outcome = await this.measured(operation, () => this.attempt(call, request, Math.min(this.retry.attemptTimeoutMs, deadline - performance.now())));
-        if (!(outcome instanceof UpstreamError)) {
-          span.setAttributes({ 'http.response.status_code': outcome.status, 'signalr.retries': retry - 1 });
-          return outcome;
-        }
-        const delayMs = backoffMs(retry, this.retry);
-        if (retry > this.retry.maxRetries || !isRetriable(call, outcome) || performance.now() + delayMs >= deadline) {
-          span.setAttributes({
-            'signalr.failure': outcome.failure,
-            'signalr.retries': retry - 1,
-            ...(outcome.status && { 'http.response.status_code': outcome.status }),
-          });
-          throw this.failed(outcome);
-        }
-        this.metrics?.upstreamRetry(operation, outcomeOf(outcome));
-        this.logger.warn(`upstream call failed: ${outcome.message}; retry ${retry} of ${this.retry.maxRetries} in ${Math.round(delayMs)} ms`);
-        await sleep(delayMs);
-      }
-    });
+  private async routed<T>(
+    operation: string,
+    combine: (operation: string, outcomes: EndpointOutcome<T>[]) => T,
+    run: (client: EndpointClient) => Promise<T>,
+  ): Promise<T> {
+    if (this.endpointHealth === undefined) return run(this.clients[0]);
+    const outcomes = await Promise.all(this.clients.map((client) => this.outcomeAt(client, run)));
+    return combine(operation, outcomes);
   }
 
-  /** One attempt, timed and counted; its outcome goes to the metrics and the current request's audit entry. */
-  private async measured(operation: string, attempt: () => Promise<UpstreamResult | UpstreamError>): Promise<UpstreamResult | UpstreamError> {
-    const started = performance.now();
-    const outcome = await attempt();
-    const { status } = outcome;
-    this.metrics?.upstreamAttempt({
-      operation,
-      status,
-      outcome: outcome instanceof UpstreamError ? outcomeOf(outcome) : 'ok',
-      seconds: (performance.now() - started) / 1000,
-    });
-    noteUpstreamOutcome(status ?? (outcome as UpstreamError).failure);
-    return outcome;
-  }
-
-  /** One attempt within `budgetMs`: the answer, or the UpstreamError it failed with. */
-  private async attempt(call: RestCall, request: Dispatcher.DispatchOptions, budgetMs: number): Promise<UpstreamResult | UpstreamError> {
-    const attempt = new UpstreamAttempt(budgetMs, call.responseBody === true);
-    this.pool.dispatch(request, attempt);
-    let answer: Answer;
+  private async outcomeAt<T>(client: EndpointClient, run: (client: EndpointClient) => Promise<T>): Promise<EndpointOutcome<T>> {
+    const endpoint = client.endpoint;
     try {
-      answer = await attempt.answer;
+      const result = await run(client);
+      // A 404 that is an answer (`notFoundIsAnswer`): this endpoint does not have it.
+      const status = (result as Partial<UpstreamResult>).status;
+      return status === 404 ? { endpoint, kind: 'absent', result } : { endpoint, kind: 'ok', result };
     } catch (error) {
-      if (error === attempt.tooLarge) return UpstreamError.malformed(call, attempt.status ?? 200, attempt.tooLarge.message);
-      return UpstreamError.fromFailure(call, error, attempt.requestWritten);
-    }
-    const { statusCode: status, headers, body } = answer;
-    const errorCode = single(headers['x-ms-error-code']);
-    if ((status >= 200 && status < 300) || (status === 404 && call.notFoundIsAnswer)) {
-      const result: UpstreamResult = errorCode === undefined ? { status } : { status, errorCode };
-      return body === undefined ? result : { ...result, body };
-    }
-    return UpstreamError.fromStatus(call, status, errorCode, single(headers['retry-after']), body && errorMessageOf(body));
-  }
-
-  /** Upstream failures are the operator's business too (a wrong AccessKey shows up only here); logged without query or headers. */
-  private failed(error: UpstreamError): UpstreamError {
-    this.logger.warn(`upstream call failed: ${error.message}`);
-    return error;
-  }
-}
-
-/** The metrics' outcome of a failed attempt: `status` (Azure answered), `timeout`, `unreachable` or `transport`. */
-function outcomeOf(error: UpstreamError): string {
-  return error.failure;
-}
-
-function bodyOf(payload: Payload | RawJson): string | Buffer {
-  if ('bytes' in payload) return payload.bytes;
-  if ('json' in payload) return payload.json;
-  return `{"target":${JSON.stringify(payload.target)},"arguments":${payload.argumentsJson}}`;
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** A success whose body is not what the contract says: reported (502), never passed on. */
-function malformed(call: RestCall, why: string): UpstreamError {
-  return UpstreamError.malformed(call, 200, why);
-}
-
-function jsonOf(call: RestCall, body: Buffer | undefined): unknown {
-  try {
-    return JSON.parse(body?.toString('utf8') ?? '');
-  } catch {
-    throw malformed(call, 'the body is not JSON');
-  }
-}
-
-function pageOf(call: RestCall, { body }: UpstreamResult): GroupMemberPage {
-  const page = jsonOf(call, body) as { value?: unknown; nextLink?: unknown } | null;
-  if (typeof page !== 'object' || page === null || !Array.isArray(page.value)) throw malformed(call, 'no value array');
-  const value = page.value.map((member: unknown): GroupMember => {
-    const { connectionId, userId } = (member ?? {}) as { connectionId?: unknown; userId?: unknown };
-    if (typeof connectionId !== 'string' || (userId !== undefined && userId !== null && typeof userId !== 'string'))
-      throw malformed(call, 'a member without a string connectionId');
-    return typeof userId === 'string' ? { connectionId, userId } : { connectionId };
-  });
-  if (page.nextLink === undefined || page.nextLink === null) return { value };
-  let continuationToken: string | null = null;
-  try {
-    if (typeof page.nextLink === 'string') continuationToken = new URL(page.nextLink, 'http://relative').searchParams.get('continuationToken');
-  } catch {
-    // reported below
-  }
-  if (!continuationToken) throw malformed(call, 'nextLink without a continuationToken');
-  return { value, continuationToken };
-}
-
-/** `message` of Azure's ErrorDetail body, when the body is one. */
-function errorMessageOf(body: Buffer): string | undefined {
-  try {
-    const detail = JSON.parse(body.toString('utf8')) as { message?: unknown } | null;
-    return typeof detail?.message === 'string' ? detail.message : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Azure's status line and headers, and the body when the operation answers with one. */
-interface Answer {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  body?: Buffer;
-}
-
-/** What an attempt fails with when its budget runs out (classified as `timeout`, like AbortSignal.timeout's reason). */
-const deadlinePassed = (): DOMException => new DOMException('The upstream call did not finish within its deadline', 'TimeoutError');
-
-/**
- * One attempt as an undici dispatch handler, bounded by one timer from dispatch to the body's last byte. Without
- * `readBody` it answers as soon as the status line and headers arrive and the body is discarded as it comes; with it
- * (operations that answer with a body) it answers at the body's end, up to MAX_RESPONSE_BYTES. When the timer fires
- * before the body ends (a trickling upstream) the connection is destroyed instead of waiting. undici calls
- * onRequestStart just before it writes the request, so a failure before that proves Azure never received it.
- */
-class UpstreamAttempt implements Dispatcher.DispatchHandler {
-  readonly answer: Promise<Answer>;
-  requestWritten = false;
-  private resolve!: (answer: Answer) => void;
-  private reject!: (error: unknown) => void;
-  private settled = false;
-  private controller?: Dispatcher.DispatchController;
-  private readonly timer: NodeJS.Timeout;
-  private head?: Answer;
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
-  /** What the attempt fails with when the body passes MAX_RESPONSE_BYTES: a malformed answer, not a broken connection. */
-  readonly tooLarge = new Error(`the response body exceeds ${MAX_RESPONSE_BYTES} bytes`);
-
-  constructor(
-    budgetMs: number,
-    private readonly readBody = false,
-  ) {
-    this.answer = new Promise<Answer>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.timer = setTimeout(() => this.expire(), budgetMs).unref();
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    // The deadline passed while undici was still connecting: it must never be written now.
-    if (this.settled) return controller.abort(deadlinePassed());
-    this.controller = controller;
-    this.requestWritten = true;
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (statusCode < 200) return; // an informational response; the status is still to come
-    if (this.readBody) {
-      this.head = { statusCode, headers };
-      return;
-    }
-    this.settled = true;
-    this.resolve({ statusCode, headers });
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    // Without readBody, neither Azure's success bodies (ServiceResponse) nor its error bodies are used: read and
-    // dropped, so the connection goes back to the pool when the body ends.
-    if (!this.readBody || this.settled) return;
-    this.bytes += chunk.length;
-    if (this.bytes > MAX_RESPONSE_BYTES) {
-      controller.abort(this.tooLarge);
-      return;
-    }
-    this.chunks.push(chunk);
-  }
-
-  /** The status of an answer whose body is being read. */
-  get status(): number | undefined {
-    return this.head?.statusCode;
-  }
-
-  onResponseEnd(): void {
-    clearTimeout(this.timer);
-    if (this.head && !this.settled) {
-      this.settled = true;
-      this.resolve({ ...this.head, body: Buffer.concat(this.chunks, this.bytes) });
+      // An endpoint whose Entra credential fails is that endpoint's failure: the others still take the call.
+      if (error instanceof EntraAuthError) return { endpoint, kind: 'failed', error };
+      if (!(error instanceof UpstreamError)) throw error;
+      if (error.notExisted) return { endpoint, kind: 'absent', error };
+      this.endpointHealth?.noteFailure(client.name, error);
+      return { endpoint, kind: 'failed', error };
     }
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    clearTimeout(this.timer);
-    this.fail(error);
+  /** A call to one of several endpoints (a listing's page): its failure names the endpoint. */
+  private async oneOf<T>(operation: string, client: EndpointClient, run: () => Promise<T>): Promise<T> {
+    const outcome = await this.outcomeAt(client, run);
+    if (outcome.kind === 'failed') throw new EndpointFailures(operation, [outcome]);
+    if (outcome.kind === 'absent' && outcome.error) throw outcome.error;
+    return outcome.result!;
   }
 
-  private expire(): void {
-    // Written: aborting destroys the connection, and fails the attempt through onResponseError if no status came yet.
-    if (this.controller) this.controller.abort(deadlinePassed());
-    else this.fail(deadlinePassed());
+  private positionOf(token: string): ListPosition {
+    let position: Partial<ListPosition> | null = null;
+    try {
+      position = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<ListPosition> | null;
+    } catch {
+      // reported below
+    }
+    const valid =
+      typeof position === 'object' &&
+      position !== null &&
+      this.clients.some((client) => client.name === position.e) &&
+      (position.t === undefined || typeof position.t === 'string') &&
+      Number.isSafeInteger(position.n) &&
+      Number.isSafeInteger(position.b);
+    if (!valid) throw new InvalidContinuationToken('continuationToken is not one this gateway gave out (it names an endpoint and a position).');
+    return position as ListPosition;
   }
+}
 
-  private fail(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(error);
-  }
+function tokenOf(position: ListPosition): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }

@@ -1,6 +1,6 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import { addressedHub } from '../common/names.js';
-import type { SignalRConfig } from '../config/signalr.config.js';
+import type { SignalRConnection } from '../config/connection-string.js';
 
 /** Milliseconds since the epoch; injectable so tests can sign golden tokens. */
 export type Clock = () => number;
@@ -99,17 +99,19 @@ export class SignalRSigner {
   readonly #clientBase: string;
   readonly #lifetimeSeconds: number;
 
+  /** One signer per endpoint (SignalRClient makes them): its connection string, SIGNALR_TOKEN_LIFETIME_S. */
   constructor(
-    config: SignalRConfig,
+    connection: SignalRConnection,
+    lifetimeSeconds: number,
     private readonly now: Clock = Date.now,
     private readonly entra?: EntraSigning,
   ) {
-    const { endpoint, clientEndpoint, accessKey } = config.connection;
+    const { endpoint, clientEndpoint, accessKey } = connection;
     if (!accessKey && !entra) throw new Error('A Microsoft Entra connection needs its EntraSigning (UpstreamCredentials.entraOf).');
     this.#keyBytes = accessKey && new TextEncoder().encode(accessKey.reveal());
     this.#audienceBase = `${endpoint.protocol}//${endpoint.hostname}`;
     this.#clientBase = baseOf(clientEndpoint);
-    this.#lifetimeSeconds = config.tokenLifetimeSeconds;
+    this.#lifetimeSeconds = lifetimeSeconds;
   }
 
   /**

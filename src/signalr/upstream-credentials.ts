@@ -21,7 +21,7 @@ export class UpstreamCredentials implements OnModuleInit, OnApplicationShutdown 
     @Optional() private readonly metrics?: GatewayMetrics,
   ) {
     // Made now, so that readiness knows at once whether it has Entra connections to check.
-    this.entraOf(signalr.connection);
+    for (const { connection } of signalr.endpoints) this.entraOf(connection);
   }
 
   onModuleInit(): void {

@@ -7,6 +7,20 @@ import type { RestCall } from './urls.js';
  */
 export type UpstreamFailure = 'status' | 'timeout' | 'unreachable' | 'transport' | 'malformed';
 
+/**
+ * `x-ms-error-code` values Azure sends with a 404 that means "that connection, user, group or stream does not exist"
+ * (docs/azure-compatibility.md#responses): an answer about the thing, not a failure of the service.
+ */
+const NOT_EXISTED_CODES = new Set([
+  'Warning.Connection.NotExisted',
+  'Warning.User.NotExisted',
+  'Warning.Group.NotExisted',
+  'Info.User.NotInGroup',
+  'Error.Connection.NotExisted',
+  // A client stream that is not open (2024-12-01 streams; the emulator's code, docs/azure-compatibility.md#streams).
+  'Warning.Stream.NotExisted',
+]);
+
 /** The client's own deadline is a `TimeoutError`; undici's connect timeout is the only phase timer left to it. */
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -38,6 +52,11 @@ export class UpstreamError extends Error {
     readonly upstreamMessage?: string,
   ) {
     super(`Azure SignalR ${operation}: ${status === undefined ? failure : `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`}`);
+  }
+
+  /** Azure answered that the connection, user, group or stream does not exist (a 404 with a NotExisted code). */
+  get notExisted(): boolean {
+    return this.status === 404 && NOT_EXISTED_CODES.has(this.errorCode ?? '');
   }
 
   static fromStatus(call: RestCall, status: number, errorCode?: string, retryAfter?: string, upstreamMessage?: string): UpstreamError {

@@ -165,6 +165,6 @@ describe('deploy/: the manifests match what the code serves', () => {
     assert.ok(used.length > 20);
     assert.deepEqual([...new Set(used.filter((name) => !registered.has(name)))], [], 'every metric exists in the registry');
     const alerts = (rules['groups'] as Json[]).flatMap((group) => (group['rules'] as Json[]).map((rule) => rule['alert'] as string));
-    assert.equal(alerts.length, 5);
+    assert.equal(alerts.length, 6);
   });
 });

@@ -213,7 +213,10 @@ describe('SignalRConfig.fromEnv', () => {
     const config = SignalRConfig.fromEnv({ SIGNALR_CONNECTION_STRING: `Endpoint=https://a.example;AccessKey=${KEY}` });
     assert.equal(config.timeoutMs, 10_000);
     assert.equal(config.tokenLifetimeSeconds, 3600);
-    assert.equal(config.connection.endpoint.host, 'a.example');
+    assert.deepEqual(
+      config.endpoints.map(({ name, type, connection }) => [name, type, connection.endpoint.host]),
+      [['default', 'primary', 'a.example']],
+    );
   });
 
   it('reads and validates the numbers', () => {

@@ -7,7 +7,6 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseConnectionString } from '../../src/config/connection-string.js';
-import { SignalRConfig } from '../../src/config/signalr.config.js';
 import { ACCESS_KEY_PATH, EntraAccessKey } from '../../src/signalr/entra-access-key.js';
 import { EntraAuthError, EntraTokens, SIGNALR_SCOPE } from '../../src/signalr/entra-token.js';
 import { SignalRSigner, type EntraSigning } from '../../src/signalr/signer.js';
@@ -297,12 +296,6 @@ describe('EntraAccessKey: the temporary key client tokens are signed with', () =
 
 describe('SignalRSigner with Microsoft Entra ID', () => {
   const connection = parseConnectionString('Endpoint=https://demo.service.signalr.net;AuthType=azure.msi;Version=1.0;');
-  const config = new SignalRConfig({
-    connection,
-    timeoutMs: 10_000,
-    tokenLifetimeSeconds: 600,
-    retry: { maxRetries: 0, attemptTimeoutMs: 10_000, delayMs: 0, maxDelayMs: 0 },
-  });
   const temporaryKey = new TextEncoder().encode('temporary-key-1');
   const entra: EntraSigning = {
     restBearer: () => Promise.resolve('entra-bearer'),
@@ -310,12 +303,12 @@ describe('SignalRSigner with Microsoft Entra ID', () => {
   };
 
   it('sends the Entra token as the bearer of every REST call', async () => {
-    const signer = new SignalRSigner(config, () => 1_700_000_000_000, entra);
+    const signer = new SignalRSigner(connection, 600, () => 1_700_000_000_000, entra);
     assert.equal(await signer.restToken('/api/hubs/chat/:send'), 'entra-bearer');
   });
 
   it('signs client tokens with the temporary key, kid = KeyId, the same claims as with an AccessKey', async () => {
-    const signer = new SignalRSigner(config, () => 1_700_000_000_000, entra);
+    const signer = new SignalRSigner(connection, 600, () => 1_700_000_000_000, entra);
     const token = await signer.signClientToken({ hub: 'Chat', userId: 'alice' });
     assert.deepEqual(decodeProtectedHeader(token), { alg: 'HS256', typ: 'JWT', kid: 'kid-1' });
     await jwtVerify(token, temporaryKey, { audience: 'https://demo.service.signalr.net/client/?hub=chat', currentDate: new Date(1_700_000_000_000) });
@@ -323,6 +316,6 @@ describe('SignalRSigner with Microsoft Entra ID', () => {
   });
 
   it('refuses an Entra connection without its EntraSigning', () => {
-    assert.throws(() => new SignalRSigner(config), /needs its EntraSigning/);
+    assert.throws(() => new SignalRSigner(connection, 600), /needs its EntraSigning/);
   });
 });

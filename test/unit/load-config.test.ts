@@ -22,7 +22,7 @@ describe('loadConfig: every config once, every problem at once', () => {
   it('builds every part from one environment', () => {
     const config = loadConfig({ ...CONFIGURED, PORT: '4000', NEGOTIATE_FORWARD_CLAIMS: 'roles' });
     assert.equal(config.server.port, 4000);
-    assert.equal(config.signalr.connection.endpoint.host, 'a.example');
+    assert.equal(config.signalr.endpoints[0].connection.endpoint.host, 'a.example');
     assert.equal(config.sso.audience, 'api://gateway');
     assert.deepEqual(config.negotiate.forwardClaims, ['roles']);
     assert.deepEqual({ ...config.development }, { emulatorPort: undefined, ssoPort: undefined });
@@ -31,7 +31,7 @@ describe('loadConfig: every config once, every problem at once', () => {
   it('points SignalR and SSO at the embedded parts outside production, when they are unset', () => {
     const config = loadConfig({ EMULATOR_PORT: '9001', DEV_SSO_PORT: '9002' });
     assert.deepEqual({ ...config.development }, { emulatorPort: 9001, ssoPort: 9002 });
-    assert.equal(config.signalr.connection.serverEndpoint.href, 'http://127.0.0.1:9001/');
+    assert.equal(config.signalr.endpoints[0].connection.serverEndpoint.href, 'http://127.0.0.1:9001/');
     assert.equal(config.sso.issuer, 'http://127.0.0.1:9002');
   });
 

@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { jwtVerify } from 'jose';
 import { SignalRConfig, type RetrySettings } from '../../src/config/signalr.config.js';
 import { parseConnectionString } from '../../src/config/connection-string.js';
+import { EntraConfig } from '../../src/config/entra.config.js';
+import { UpstreamCredentials } from '../../src/signalr/upstream-credentials.js';
 import { SignalRClient } from '../../src/signalr/signalr.client.js';
-import { SignalRSigner } from '../../src/signalr/signer.js';
 import { UpstreamError } from '../../src/signalr/upstream-error.js';
 import { startFaultyUpstream, type FaultyUpstream } from '../fixtures/faulty-upstream.js';
 
@@ -48,12 +49,18 @@ async function upstream(answer: (request: IncomingMessage, response: ServerRespo
 function clientFor(port: number, timeoutMs = 5000, retry?: Partial<RetrySettings>): SignalRClient {
   const connection = parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`);
   const config = new SignalRConfig({
-    connection,
+    endpoints: [{ name: 'default', type: 'primary', connection }],
+    healthCheckIntervalMs: 10_000,
     timeoutMs,
     tokenLifetimeSeconds: 3600,
     retry: { maxRetries: 0, attemptTimeoutMs: timeoutMs, delayMs: 1, maxDelayMs: 1, ...retry },
   });
-  return new SignalRClient(config, new SignalRSigner(config));
+  return new SignalRClient(config, accessKeyCredentials(config));
+}
+
+/** AccessKey connections need no Entra credential: nothing is fetched. */
+function accessKeyCredentials(config: SignalRConfig): UpstreamCredentials {
+  return new UpstreamCredentials(config, new EntraConfig({ authorityHost: undefined, disableInstanceDiscovery: false }));
 }
 
 async function thrown(promise: Promise<unknown>): Promise<UpstreamError> {
@@ -216,13 +223,16 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     let answered = 0;
     const flaky = await upstream((_request, response) => void response.writeHead(answered++ === 0 ? 503 : 202).end());
     const config = new SignalRConfig({
-      connection: parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`),
+      endpoints: [
+        { name: 'default', type: 'primary', connection: parseConnectionString(`Endpoint=http://127.0.0.1;Port=${flaky.port};AccessKey=${KEY};Version=1.0;`) },
+      ],
+      healthCheckIntervalMs: 10_000,
       timeoutMs: 5000,
       tokenLifetimeSeconds: 60,
       retry: { maxRetries: 1, attemptTimeoutMs: 5000, delayMs: 1, maxDelayMs: 1 },
     });
     let now = Date.now();
-    const client = new SignalRClient(config, new SignalRSigner(config, () => (now += 50_000))); // each token is stale at the next call
+    const client = new SignalRClient(config, accessKeyCredentials(config), undefined, () => (now += 50_000)); // each token is stale at the next call
     try {
       assert.deepEqual(await client.sendToUser(chat, 'u1', { target: 't', argumentsJson: '[]' }), { status: 202 });
       const [first, second] = flaky.seen.map((request) => request.authorization);

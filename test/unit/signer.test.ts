@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { SignalRConfig } from '../../src/config/signalr.config.js';
 import { parseConnectionString } from '../../src/config/connection-string.js';
 import { MAX_SIGNALR_TOKEN_LENGTH, SignalRSigner, TokenTooLongError } from '../../src/signalr/signer.js';
 
@@ -11,9 +10,7 @@ const NOW = 1_700_000_000_000;
 const IAT = NOW / 1000;
 
 function signer(connectionString: string, lifetimeSeconds = 3600, clock = () => NOW): SignalRSigner {
-  const retry = { maxRetries: 0, attemptTimeoutMs: 10_000, delayMs: 0, maxDelayMs: 0 };
-  const config = new SignalRConfig({ connection: parseConnectionString(connectionString), timeoutMs: 10_000, tokenLifetimeSeconds: lifetimeSeconds, retry });
-  return new SignalRSigner(config, clock);
+  return new SignalRSigner(parseConnectionString(connectionString), lifetimeSeconds, clock);
 }
 
 const azure = (lifetime?: number, clock?: () => number) => signer(`Endpoint=https://demo.service.signalr.net;AccessKey=${KEY};Version=1.0;`, lifetime, clock);

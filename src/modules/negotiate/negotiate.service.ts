@@ -7,7 +7,7 @@ import { ProblemException } from '../../common/problem.js';
 import { NegotiateConfig } from '../../config/negotiate.config.js';
 import { SignalRConfig } from '../../config/signalr.config.js';
 import { SsoConfig } from '../../config/sso.config.js';
-import { SignalRSigner } from '../../signalr/signer.js';
+import { SignalRClient } from '../../signalr/signalr.client.js';
 import type { HubParams } from '../shared/hub.dto.js';
 import type { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateResponseDto } from './negotiate.dto.js';
 
@@ -15,7 +15,7 @@ import type { ClientTokenDto, GenerateTokenQuery, NegotiateQuery, NegotiateRespo
 @Injectable()
 export class NegotiateService {
   constructor(
-    private readonly signer: SignalRSigner,
+    private readonly signalr: SignalRClient,
     private readonly negotiateConfig: NegotiateConfig,
     private readonly signalrConfig: SignalRConfig,
     private readonly ssoConfig: SsoConfig,
@@ -47,13 +47,16 @@ export class NegotiateService {
     // Possible within the verifier's clock tolerance: a token that would be born expired is worth nothing.
     if (lifetimeSeconds < 1) throw invalidToken('The token has expired.');
     const claims = this.forwardedClaims(principal.claims);
-    const accessToken = await this.signer.signClientToken({ hub, application, userId: principal.user, lifetimeSeconds, claims });
-    return { url: this.signer.clientUrl(hub, application), accessToken, tokenLifetimeSeconds: lifetimeSeconds };
+    const signer = this.signalr.negotiationSigner();
+    const accessToken = await signer.signClientToken({ hub, application, userId: principal.user, lifetimeSeconds, claims });
+    return { url: signer.clientUrl(hub, application), accessToken, tokenLifetimeSeconds: lifetimeSeconds };
   }
 
   async generateToken({ hub }: HubParams, { application, userId, minutesToExpire }: GenerateTokenQuery): Promise<ClientTokenDto> {
-    const token = await this.signer.signClientToken({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
-    return { token, url: this.signer.clientUrl(hub, application) };
+    // With several endpoints, like negotiate: the token is for one instance, and the URL says which.
+    const signer = this.signalr.negotiationSigner();
+    const token = await signer.signClientToken({ hub, application, userId, lifetimeSeconds: minutesToExpire * 60 });
+    return { token, url: signer.clientUrl(hub, application) };
   }
 
   /** The NEGOTIATE_FORWARD_CLAIMS the SSO token has, as string or string-list claims (the signer renames clashes). */

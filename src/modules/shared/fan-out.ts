@@ -1,6 +1,6 @@
 import type { Problem } from '../../common/problem.js';
 import { renderProblem } from '../../common/problem.filter.js';
-import type { UpstreamResult } from '../../signalr/signalr.client.js';
+import type { UpstreamResult } from '../../signalr/endpoint-client.js';
 import { problemOfUpstream } from './upstream-problems.js';
 
 /** One recipient's outcome in a fan-out: the upstream status, and the problem when it failed. */

@@ -7,7 +7,7 @@ import { IsName } from '../../common/names.js';
 import { BinaryBody, sourceTextOf } from '../../common/json-body.js';
 import { ProblemException } from '../../common/problem.js';
 import { ProblemValidationPipe } from '../../common/validation.pipe.js';
-import type { JsonPayload, Payload } from '../../signalr/signalr.client.js';
+import type { JsonPayload, Payload } from '../../signalr/endpoint-client.js';
 import type { HubScope } from '../../signalr/urls.js';
 
 /** Path of every hub-scoped operation. */

@@ -1,5 +1,8 @@
-import { ProblemException, type ProblemInit } from '../../common/problem.js';
-import type { UpstreamResult } from '../../signalr/signalr.client.js';
+import { renderProblem } from '../../common/problem.filter.js';
+import { ProblemException, type EndpointOutcome, type ProblemInit } from '../../common/problem.js';
+import { EndpointFailures, NoHealthyEndpoint } from '../../signalr/endpoint-router.js';
+import { InvalidContinuationToken } from '../../signalr/signalr.client.js';
+import type { UpstreamResult } from '../../signalr/endpoint-client.js';
 import { EntraAuthError } from '../../signalr/entra-token.js';
 import { TokenTooLongError } from '../../signalr/signer.js';
 import { UpstreamError } from '../../signalr/upstream-error.js';
@@ -8,17 +11,6 @@ import { UpstreamError } from '../../signalr/upstream-error.js';
  * What the gateway's callers get for what Azure SignalR did: the upstream client (src/signalr/) only reports it, and
  * this file, on the HTTP side, is the one place that decides the answer. The problem filter uses problemOfUpstream.
  */
-
-/** `x-ms-error-code` values Azure sends with a 404 that means "that connection, user or group does not exist" (docs/azure-compatibility.md#responses). */
-const NOT_EXISTED_CODES = new Set([
-  'Warning.Connection.NotExisted',
-  'Warning.User.NotExisted',
-  'Warning.Group.NotExisted',
-  'Info.User.NotInGroup',
-  'Error.Connection.NotExisted',
-  // A client stream that is not open (2024-12-01 streams; the emulator's code, docs/azure-compatibility.md#streams).
-  'Warning.Stream.NotExisted',
-]);
 
 /**
  * `x-ms-error-code` values of a failed `:invoke` (2024-12-01). Azure documents none; these are the emulator's
@@ -118,7 +110,7 @@ const UPSTREAM_OUTCOMES: readonly UpstreamOutcome[] = [
     detail: (e) => `Azure SignalR refused the gateway's credentials (${answered(e)}) for ${e.operation}; the gateway's connection string needs fixing.`,
   },
   {
-    matches: (e) => e.status === 404 && NOT_EXISTED_CODES.has(e.errorCode ?? ''),
+    matches: (e) => e.notExisted,
     status: 404,
     code: 'not-found',
     detail: (e) => `Azure SignalR answered ${e.errorCode} for ${e.operation}.`,
@@ -157,9 +149,53 @@ export function upstreamProblem(error: UpstreamError): ProblemInit {
   return { status: outcome.status, code: outcome.code, detail: outcome.detail(error), headers };
 }
 
+/**
+ * With several endpoints, an operation that did not succeed at every endpoint it had to
+ * (docs/azure-compatibility.md#multiple-endpoints):
+ *
+ * - it took effect at some (`reached`): 502 `partial-failure`, never a success, so no failure is hidden; the endpoints
+ *   that took it are listed, since a retry repeats it there;
+ * - it took effect nowhere: what a gateway in front of the first failing endpoint alone would have answered (the same
+ *   status, code and Retry-After), so a caller's handling of 429, 503 or 504 still applies.
+ *
+ * Either way `endpoints` gives each endpoint's outcome.
+ */
+function endpointFailuresProblem(failures: EndpointFailures): ProblemInit {
+  const endpoints = failures.outcomes.map((outcome): EndpointOutcome => {
+    if (outcome.kind === 'ok') return { endpoint: outcome.endpoint.name, status: (outcome.result as Partial<UpstreamResult>).status ?? 200 };
+    if (outcome.error === undefined) return { endpoint: outcome.endpoint.name, status: 404 };
+    const { problem } = renderProblem(outcome.error, problemOfUpstream);
+    return { endpoint: outcome.endpoint.name, status: problem.status, problem };
+  });
+  const failed = endpoints.filter((_, at) => failures.outcomes[at].kind === 'failed').map(({ endpoint, problem }) => `${endpoint} (${problem!.code})`);
+  const reached = failures.reached.map(({ name }) => name);
+  if (reached.length === 0) {
+    const first = problemOfUpstream(failures.firstFailure)!;
+    return { ...first, detail: `${first.detail} Failed at SignalR endpoint(s) ${failed.join(', ')}.`, endpoints };
+  }
+  return {
+    status: 502,
+    code: 'partial-failure',
+    detail:
+      `${failures.operation} took effect at SignalR endpoint(s) ${reached.join(', ')} but failed at ${failed.join(', ')}. ` +
+      `A retry repeats it at ${reached.join(', ')} too (a message is delivered twice to their clients).`,
+    endpoints,
+  };
+}
+
 /** The problem filter's mapper (see app.module.ts): the problem for the upstream room's own errors, undefined for any other. */
 export function problemOfUpstream(error: unknown): ProblemInit | undefined {
   if (error instanceof UpstreamError) return upstreamProblem(error);
+  if (error instanceof EndpointFailures) return endpointFailuresProblem(error);
+  if (error instanceof NoHealthyEndpoint) return { status: 503, code: 'no-healthy-endpoint', detail: `${error.message}.`, headers: { 'retry-after': '5' } };
+  if (error instanceof InvalidContinuationToken) {
+    return {
+      status: 400,
+      code: 'validation',
+      detail: `query.continuationToken: ${error.message}`,
+      errors: [{ field: 'query.continuationToken', message: error.message }],
+    };
+  }
   // A token Azure would refuse is never sent; callers get 413, as negotiate in Azure's SDK answers.
   if (error instanceof TokenTooLongError) return { status: 413, code: 'token-too-long', detail: error.message };
   // Nothing went upstream: the gateway's own Entra credential failed, which /readyz reports too.
