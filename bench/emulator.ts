@@ -1,15 +1,17 @@
 /**
- * Emulator fan-out benchmark: N raw WebSocket clients (JSON protocol) on loopback, REST broadcasts,
- * time from the REST call to the last client's receipt. The emulator runs in its own process so its
- * resident memory is measured alone. BENCH_CLIENTS (default 2,000, at most 10,000) and BENCH_ROUNDS.
+ * Scenario 3, emulator capacity: N raw WebSocket clients (JSON protocol) on loopback, broadcasts by REST, timed from
+ * the REST call to the last client's receipt; then the same clients and broadcasts against a raw `ws` broadcast
+ * (bench/raw-fanout.ts), the floor the emulator is measured against. Each server runs in a process of its own, so its
+ * resident memory is measured alone; the clients and the REST caller share this one.
  */
 import { spawn, execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { cpuMicros } from './overhead.js';
+import { startServer } from './processes.js';
 
 export const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const HUB = 'bench';
@@ -17,6 +19,8 @@ const MAX_CLIENTS = 10_000;
 const CONNECT_BATCH = 200;
 const CONNECT_DEADLINE_MS = 90_000;
 const ROUND_TIMEOUT_MS = 15_000;
+const WARMUP_ROUNDS = 3;
+const PAYLOAD = 'payload of a typical chat message';
 const FD_MARGIN = 256; // sockets, pipes and files besides the clients
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,109 +96,189 @@ export async function connectClient(
   return { socket, connectionId };
 }
 
-export type EmulatorBenchResults = Awaited<ReturnType<typeof runEmulatorBench>>;
+/** What one server did for N clients: connections, memory, and the broadcast rounds after the warm-up. */
+export interface FanoutFigures {
+  connectionsHeld: number;
+  connectFailures: number;
+  connectSeconds: number;
+  rssIdleMB: number;
+  /** Once every client is connected, before any broadcast. */
+  rssLoadedMB: number;
+  /** The highest after any broadcast round. */
+  rssPeakMB: number;
+  kbPerConnection: number;
+  messagesPerSecond: number;
+  /**
+   * The server process's CPU time (user + system, 10 ms ticks) over the measured rounds per message delivered: REST
+   * call, encoding and the writes, without the clients' side; steadier than messages/s on shared cores.
+   */
+  cpuMicrosPerMessage: number;
+  /** From the REST call to the last of the N clients' receipt. */
+  toLastReceiptMs: { p50: number; p99: number };
+  /** Rounds in which some client got nothing before the timeout. */
+  incompleteRounds: number;
+}
 
-/** Connects `clients` raw clients to an emulator process of its own and times `rounds` REST broadcasts. */
-export async function runEmulatorBench({ clients, rounds }: { clients: number; rounds: number }) {
-  const { clients: wanted, note } = clientCount(clients);
-  if (note) console.log(note);
-  const emulator = await startEmulatorProcess();
-  const clientAud = `http://127.0.0.1/client/?hub=${HUB}`;
-  const clientToken = await token(clientAud);
+export interface FanoutRun {
+  clients: number;
+  emulator: FanoutFigures;
+  raw: FanoutFigures;
+  /** The emulator's figure over the raw broadcast's. */
+  ratios: { messagesPerSecond: number; cpuMicrosPerMessage: number; p50: number; p99: number; rssLoaded: number };
+}
+
+export interface EmulatorBenchResults {
+  parameters: { clientCounts: number[]; rounds: number; warmupRounds: number; payload: string; note?: string };
+  runs: FanoutRun[];
+  goal: EmulatorGoal;
+}
+
+/** Issue 17's goal for the emulator; null where the bench did not run that client count. */
+export interface EmulatorGoal {
+  met: boolean;
+  throughputAtLeast80PercentOfRaw: { clients: number; ratio: number | null; met: boolean | null }[];
+  rssUnder300MBAt10000: { rssMB: number | null; met: boolean | null };
+  p99Under50MsAt1000: { p99Ms: number | null; met: boolean | null };
+}
+
+const MB = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
+const ratio = (a: number, b: number): number => (b === 0 ? 0 : Number((a / b).toFixed(2)));
+
+/** Connects `clients` clients to one server, times `rounds` broadcasts after a short warm-up, and disconnects them. */
+async function measureFanout(
+  server: { url: string; pid: number },
+  clients: number,
+  rounds: number,
+  tokens: { client: string; rest: string },
+): Promise<FanoutFigures> {
   await sleep(200);
-  const baselineRss = residentBytes(emulator.pid);
+  const idleRss = residentBytes(server.pid);
 
   // Receipts per round: the broadcast carries its round number.
   const received = new Map<number, number>();
   const lastReceipt = new Map<number, number>();
   const sockets: WebSocket[] = [];
-
-  async function connectOne(): Promise<void> {
-    const { socket } = await connectClient(emulator.url, HUB, clientToken, (record) => {
-      if (!record.includes('"target":"bench"')) return;
-      const round = (JSON.parse(record) as { arguments: [number] }).arguments[0];
-      received.set(round, (received.get(round) ?? 0) + 1);
-      lastReceipt.set(round, performance.now());
-    });
-    sockets.push(socket);
-  }
-
-  const connectStarted = performance.now();
-  let failures = 0;
-  while (sockets.length + failures < wanted && performance.now() - connectStarted < CONNECT_DEADLINE_MS) {
-    const batch = Math.min(CONNECT_BATCH, wanted - sockets.length - failures);
-    const results = await Promise.allSettled(Array.from({ length: batch }, connectOne));
-    failures += results.filter((result) => result.status === 'rejected').length;
-  }
-  const connectSeconds = (performance.now() - connectStarted) / 1000;
-  const held = sockets.length;
-  // The emulator drops clients that stay silent for 30 s; the client side pings like the real client.
-  const pinger = setInterval(() => sockets.forEach((socket) => socket.send('{"type":6}\x1e')), 10_000);
-  await sleep(500);
-  const loadedRss = residentBytes(emulator.pid);
-
-  const sendUrl = `${emulator.url}/api/hubs/${HUB}/:send`;
-  const restToken = await token(`http://127.0.0.1/api/hubs/${HUB}/:send`);
-  const latencies: number[] = [];
-  const phaseStarted = performance.now();
-  for (let round = 0; round < rounds; round++) {
-    const started = performance.now();
-    const response = await fetch(sendUrl, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${restToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ target: 'bench', arguments: [round, 'payload of a typical chat message'] }),
-    });
-    if (response.status !== 202) throw new Error(`broadcast answered ${response.status}`);
-    const deadline = started + ROUND_TIMEOUT_MS;
-    while ((received.get(round) ?? 0) < held && performance.now() < deadline) await sleep(1);
-    if ((received.get(round) ?? 0) < held) console.log(`round ${round}: only ${received.get(round) ?? 0} of ${held} received`);
-    latencies.push((lastReceipt.get(round) ?? deadline) - started);
-  }
-  const phaseSeconds = (performance.now() - phaseStarted) / 1000;
-  const delivered = [...received.values()].reduce((sum, count) => sum + count, 0);
-  const sorted = [...latencies].sort((a, b) => a - b);
-
-  const results = {
-    node: process.version,
-    cores: availableParallelism(),
-    clientsRequested: wanted,
-    ...(note ? { note } : {}),
-    connectionsHeld: held,
-    connectFailures: failures,
-    connectSeconds: Number(connectSeconds.toFixed(2)),
-    emulatorRssBaselineMB: Number((baselineRss / 2 ** 20).toFixed(1)),
-    emulatorRssLoadedMB: Number((loadedRss / 2 ** 20).toFixed(1)),
-    rssPerConnectionKB: Number(((loadedRss - baselineRss) / Math.max(held, 1) / 1024).toFixed(1)),
-    broadcasts: rounds,
-    messagesDelivered: delivered,
-    messagesPerSecond: Math.round(delivered / phaseSeconds),
-    restToLastReceiptMs: { p50: Number(percentile(sorted, 50).toFixed(2)), p99: Number(percentile(sorted, 99).toFixed(2)) },
+  const onRecord = (record: string): void => {
+    if (!record.includes('"target":"bench"')) return;
+    const round = (JSON.parse(record) as { arguments: [number] }).arguments[0];
+    received.set(round, (received.get(round) ?? 0) + 1);
+    lastReceipt.set(round, performance.now());
   };
-  clearInterval(pinger);
-  for (const socket of sockets) socket.terminate();
-  emulator.stop();
-  return results;
+
+  // The emulator drops clients that stay silent for 30 s; the client side pings like the real client, from the start,
+  // as connecting 10,000 clients on a busy machine can itself take more than 20 s.
+  const pinger = setInterval(() => sockets.forEach((socket) => socket.send('{"type":6}\x1e')), 10_000);
+  try {
+    const connectStarted = performance.now();
+    let failures = 0;
+    while (sockets.length + failures < clients && performance.now() - connectStarted < CONNECT_DEADLINE_MS) {
+      const batch = Math.min(CONNECT_BATCH, clients - sockets.length - failures);
+      const results = await Promise.allSettled(Array.from({ length: batch }, () => connectClient(server.url, HUB, tokens.client, onRecord)));
+      for (const result of results) {
+        if (result.status === 'fulfilled') sockets.push(result.value.socket);
+        else failures++;
+      }
+    }
+    const connectSeconds = (performance.now() - connectStarted) / 1000;
+    const held = sockets.length;
+    await sleep(500);
+    const loadedRss = residentBytes(server.pid);
+    let peakRss = loadedRss;
+
+    const sendUrl = `${server.url}/api/hubs/${HUB}/:send`;
+    const latencies: number[] = [];
+    let incompleteRounds = 0;
+    let delivered = 0;
+    let phaseStarted = performance.now();
+    let cpuAtStart = cpuMicros(server.pid);
+    for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+      if (round === WARMUP_ROUNDS) {
+        phaseStarted = performance.now();
+        cpuAtStart = cpuMicros(server.pid);
+      }
+      const started = performance.now();
+      const response = await fetch(sendUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.rest}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ target: 'bench', arguments: [round, PAYLOAD] }),
+      });
+      await response.arrayBuffer();
+      if (response.status !== 202) throw new Error(`broadcast answered ${response.status}`);
+      const deadline = started + ROUND_TIMEOUT_MS;
+      while ((received.get(round) ?? 0) < held && performance.now() < deadline) await sleep(1);
+      peakRss = Math.max(peakRss, residentBytes(server.pid));
+      if (round < WARMUP_ROUNDS) continue;
+      if ((received.get(round) ?? 0) < held) incompleteRounds++;
+      delivered += received.get(round) ?? 0;
+      latencies.push((lastReceipt.get(round) ?? deadline) - started);
+    }
+    const phaseSeconds = (performance.now() - phaseStarted) / 1000;
+    const cpuUsed = cpuMicros(server.pid) - cpuAtStart;
+    const sorted = latencies.sort((a, b) => a - b);
+    return {
+      connectionsHeld: held,
+      connectFailures: failures,
+      connectSeconds: Number(connectSeconds.toFixed(2)),
+      rssIdleMB: MB(idleRss),
+      rssLoadedMB: MB(loadedRss),
+      rssPeakMB: MB(peakRss),
+      kbPerConnection: Number(((loadedRss - idleRss) / Math.max(held, 1) / 1024).toFixed(1)),
+      messagesPerSecond: Math.round(delivered / phaseSeconds),
+      cpuMicrosPerMessage: Number((cpuUsed / Math.max(delivered, 1)).toFixed(2)),
+      toLastReceiptMs: { p50: Number(percentile(sorted, 50).toFixed(2)), p99: Number(percentile(sorted, 99).toFixed(2)) },
+      incompleteRounds,
+    };
+  } finally {
+    clearInterval(pinger);
+    for (const socket of sockets) socket.terminate();
+  }
 }
 
-async function main(): Promise<void> {
-  const results = await runEmulatorBench({ clients: Number(process.env['BENCH_CLIENTS'] ?? 2_000), rounds: Number(process.env['BENCH_ROUNDS'] ?? 30) });
-  const { connectionsHeld: held, clientsRequested: wanted, connectFailures: failures, broadcasts: rounds, messagesDelivered: delivered } = results;
-  console.log(`Node ${results.node}, ${results.cores} cores`);
-  console.log(`connections held: ${held} of ${wanted} (${failures} failed) in ${results.connectSeconds} s`);
-  console.log(
-    `emulator RSS: ${results.emulatorRssBaselineMB} MB idle → ${results.emulatorRssLoadedMB} MB loaded, ${results.rssPerConnectionKB} KB per connection`,
-  );
-  console.log(`broadcasts: ${rounds}, delivered ${delivered} messages, ${results.messagesPerSecond} messages/s`);
-  console.log(`REST call → last client's receipt: p50 ${results.restToLastReceiptMs.p50} ms, p99 ${results.restToLastReceiptMs.p99} ms`);
-
-  mkdirSync('bench-results', { recursive: true });
-  writeFileSync('bench-results/emulator.json', JSON.stringify(results, null, 2) + '\n');
-}
-
-// Run on its own (`npm run bench:emulator`); `npm run bench` imports runEmulatorBench instead.
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
+function goalOf(runs: FanoutRun[]): EmulatorGoal {
+  const at = (clients: number): FanoutRun | undefined => runs.find((run) => run.clients === clients);
+  const throughput = [1_000, 5_000].map((clients) => {
+    const run = at(clients);
+    return {
+      clients,
+      ratio: run ? run.ratios.messagesPerSecond : null,
+      met: run ? run.emulator.messagesPerSecond >= 0.8 * run.raw.messagesPerSecond && run.emulator.incompleteRounds === 0 : null,
+    };
   });
+  const capacity = at(10_000)?.emulator;
+  const rssMB = capacity ? Math.max(capacity.rssLoadedMB, capacity.rssPeakMB) : null;
+  const latency = at(1_000)?.emulator;
+  const goal = {
+    throughputAtLeast80PercentOfRaw: throughput,
+    rssUnder300MBAt10000: { rssMB, met: capacity && rssMB !== null ? capacity.connectionsHeld === 10_000 && rssMB < 300 : null },
+    p99Under50MsAt1000: { p99Ms: latency?.toLastReceiptMs.p99 ?? null, met: latency ? latency.toLastReceiptMs.p99 < 50 : null },
+  };
+  const met = [...throughput.map((entry) => entry.met), goal.rssUnder300MBAt10000.met, goal.p99Under50MsAt1000.met].every((entry) => entry === true);
+  return { met, ...goal };
+}
+
+/**
+ * For each client count, a fresh emulator process and then a fresh raw broadcast process, each measured with the same
+ * clients, rounds and messages; the counts are capped by `ulimit -n` and 10,000.
+ */
+export async function runEmulatorBench({ clientCounts, rounds }: { clientCounts: readonly number[]; rounds: number }): Promise<EmulatorBenchResults> {
+  const capped = clientCounts.map((requested) => clientCount(requested));
+  const note = capped.flatMap(({ note }) => (note ? [note] : [])).join('; ') || undefined;
+  const counts = [...new Set(capped.map(({ clients }) => clients))];
+  const tokens = { client: await token(`http://127.0.0.1/client/?hub=${HUB}`), rest: await token(`http://127.0.0.1/api/hubs/${HUB}/:send`) };
+  const runs: FanoutRun[] = [];
+  for (const clients of counts) {
+    const emulatorProcess = await startEmulatorProcess();
+    const emulator = await measureFanout(emulatorProcess, clients, rounds, tokens).finally(() => emulatorProcess.stop());
+    const rawProcess = await startServer('raw-fanout');
+    const raw = await measureFanout(rawProcess, clients, rounds, tokens).finally(() => rawProcess.stop());
+    const ratios = {
+      messagesPerSecond: ratio(emulator.messagesPerSecond, raw.messagesPerSecond),
+      cpuMicrosPerMessage: ratio(emulator.cpuMicrosPerMessage, raw.cpuMicrosPerMessage),
+      p50: ratio(emulator.toLastReceiptMs.p50, raw.toLastReceiptMs.p50),
+      p99: ratio(emulator.toLastReceiptMs.p99, raw.toLastReceiptMs.p99),
+      rssLoaded: ratio(emulator.rssLoadedMB, raw.rssLoadedMB),
+    };
+    runs.push({ clients, emulator, raw, ratios });
+  }
+  return { parameters: { clientCounts: counts, rounds, warmupRounds: WARMUP_ROUNDS, payload: PAYLOAD, ...(note ? { note } : {}) }, runs, goal: goalOf(runs) };
 }

@@ -3,7 +3,7 @@
  * facts, then one table per scenario and everything in bench-results/bench.json. Scaled by BENCH_* variables:
  *   BENCH_CONNECTIONS (32), BENCH_DURATION_S (10), BENCH_WARMUP_S (3)   gateway overhead, per target
  *   BENCH_E2E_CLIENTS (100,1000), BENCH_E2E_ROUNDS (20)                 end to end
- *   BENCH_CLIENTS (2000), BENCH_ROUNDS (30)                              emulator capacity
+ *   BENCH_CLIENTS (1000,5000,10000), BENCH_ROUNDS (50)                  emulator capacity, emulator and raw ws
  *   BENCH_STATE_DURATION_S (5)                                           shared state, per case
  *   BENCH_SCENARIOS (overhead,end-to-end,emulator,state)                 which to run
  *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startDevIssuer } from '../src/dev/dev-issuer.js';
-import { runEmulatorBench } from './emulator.js';
+import { runEmulatorBench, type EmulatorBenchResults, type FanoutFigures } from './emulator.js';
 import { runEndToEnd } from './end-to-end.js';
 import { runOverhead, TARGETS, type OverheadResults, type Ratios } from './overhead.js';
 import { runStateBench } from './state.js';
@@ -26,6 +26,12 @@ const number = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
   return value;
+};
+
+const numbers = (name: string, fallback: string): number[] => {
+  const values = (process.env[name] ?? fallback).split(',').map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value <= 0)) throw new Error(`${name} must be a comma-separated list of positive whole numbers`);
+  return values;
 };
 
 const machine = {
@@ -81,6 +87,63 @@ function printOverhead(results: OverheadResults): void {
   );
 }
 
+const fanoutRow = (clients: number, server: string, figures: FanoutFigures): (string | number)[] => [
+  clients,
+  server,
+  figures.connectionsHeld,
+  figures.connectSeconds,
+  figures.rssIdleMB,
+  figures.rssLoadedMB,
+  figures.rssPeakMB,
+  figures.kbPerConnection,
+  figures.messagesPerSecond,
+  figures.cpuMicrosPerMessage,
+  figures.toLastReceiptMs.p50,
+  figures.toLastReceiptMs.p99,
+  figures.incompleteRounds,
+];
+
+function printEmulator({ parameters, runs, goal }: EmulatorBenchResults): void {
+  if (parameters.note) console.log(parameters.note);
+  printTable(
+    [
+      'clients',
+      'server',
+      'held',
+      'connect s',
+      'RSS idle MB',
+      'RSS loaded MB',
+      'RSS peak MB',
+      'KB / connection',
+      'messages/s',
+      'CPU µs / message',
+      'p50 ms',
+      'p99 ms',
+      'incomplete rounds',
+    ],
+    runs.flatMap(({ clients, emulator, raw }) => [fanoutRow(clients, 'emulator', emulator), fanoutRow(clients, 'raw ws', raw)]),
+  );
+  console.log();
+  printTable(
+    ['emulator / raw ws', 'messages/s', 'CPU µs / message', 'p50', 'p99', 'RSS loaded'],
+    runs.map(({ clients, ratios }) => [
+      `${clients} clients`,
+      `${ratios.messagesPerSecond}x`,
+      `${ratios.cpuMicrosPerMessage}x`,
+      `${ratios.p50}x`,
+      `${ratios.p99}x`,
+      `${ratios.rssLoaded}x`,
+    ]),
+  );
+  const verdict = (met: boolean | null): string => (met === null ? 'not measured' : met ? 'yes' : 'NO');
+  const throughput = goal.throughputAtLeast80PercentOfRaw.map(({ clients, ratio, met }) => `${clients}: ${ratio ?? '—'}x ${verdict(met)}`).join(', ');
+  console.log(
+    `Goal (issue 17: ≥ 0.8x the raw broadcast's messages/s at 1000 and 5000 clients; 10000 connections under 300 MB RSS; p99 < 50 ms at 1000): ` +
+      `${goal.met ? 'met' : 'NOT met'} (throughput ${throughput}; 10000 connections: ${goal.rssUnder300MBAt10000.rssMB ?? '—'} MB ${verdict(goal.rssUnder300MBAt10000.met)}; ` +
+      `p99 at 1000: ${goal.p99Under50MsAt1000.p99Ms ?? '—'} ms ${verdict(goal.p99Under50MsAt1000.met)})`,
+  );
+}
+
 async function main(): Promise<void> {
   const selected = (process.env['BENCH_SCENARIOS'] ?? SCENARIOS.join(',')).split(',').map((name) => name.trim());
   const unknown = selected.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -126,7 +189,7 @@ async function main(): Promise<void> {
 
     if (selected.includes('end-to-end')) {
       const options = {
-        clientCounts: (process.env['BENCH_E2E_CLIENTS'] ?? '100,1000').split(',').map(Number),
+        clientCounts: numbers('BENCH_E2E_CLIENTS', '100,1000'),
         rounds: number('BENCH_E2E_ROUNDS', 20),
       };
       printParameters('2. End to end: API call through the gateway → last WebSocket client on the emulator', options);
@@ -142,24 +205,10 @@ async function main(): Promise<void> {
     }
 
     if (selected.includes('emulator')) {
-      const options = { clients: number('BENCH_CLIENTS', 2_000), rounds: number('BENCH_ROUNDS', 30) };
-      printParameters('3. Emulator capacity: raw WebSocket clients, REST broadcasts straight to the emulator', options);
+      const options = { clientCounts: numbers('BENCH_CLIENTS', '1000,5000,10000'), rounds: number('BENCH_ROUNDS', 50) };
+      printParameters('3. Emulator capacity: raw WebSocket clients, REST broadcasts straight to the emulator, then to a raw ws broadcast', options);
       const emulator = await runEmulatorBench(options);
-      printTable(
-        ['connections held', 'connect s', 'RSS idle MB', 'RSS loaded MB', 'KB / connection', 'messages/s', 'p50 ms', 'p99 ms'],
-        [
-          [
-            `${emulator.connectionsHeld} / ${emulator.clientsRequested}`,
-            emulator.connectSeconds,
-            emulator.emulatorRssBaselineMB,
-            emulator.emulatorRssLoadedMB,
-            emulator.rssPerConnectionKB,
-            emulator.messagesPerSecond,
-            emulator.restToLastReceiptMs.p50,
-            emulator.restToLastReceiptMs.p99,
-          ],
-        ],
-      );
+      printEmulator(emulator);
       results['emulator'] = emulator;
     }
 

@@ -10,11 +10,14 @@ export interface ServerProcess {
 }
 
 const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
+// The raw broadcast loads nothing of the gateway, so its resident memory is its own.
+const RAW_FANOUT = fileURLToPath(new URL('./raw-fanout.js', import.meta.url));
 
-/** Starts one server of bench/servers.ts in its own Node process and resolves once it listens. */
-export async function startServer(name: 'upstream' | 'minimal' | 'hop' | 'gateway', env: Record<string, string>): Promise<ServerProcess> {
+/** Starts one server of bench/servers.ts, or bench/raw-fanout.ts, in its own Node process and resolves once it listens. */
+export async function startServer(name: 'upstream' | 'minimal' | 'hop' | 'gateway' | 'raw-fanout', env: Record<string, string> = {}): Promise<ServerProcess> {
   // stdout (the gateway's log) goes to /dev/null; errors stay visible.
-  const child = spawn(process.execPath, [SERVERS, name], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const script = name === 'raw-fanout' ? [RAW_FANOUT] : [SERVERS, name];
+  const child = spawn(process.execPath, script, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = once(child, 'exit');
   const url = await new Promise<string>((resolve, reject) => {
     void exited.then(([code]) => reject(new Error(`the ${name} process exited (${code}) before listening`)));

@@ -74,6 +74,16 @@ for (const [name, transport, protocol] of cells) {
       for (const index of burst) assert.deepEqual((await a.inbox.next('message')).args, [index]);
     });
 
+    test('a broadcast of any size reaches every client whole (a message is framed once for all its recipients)', async () => {
+      const clients = [await connect(freshUser()), await connect(freshUser())];
+      // WebSocket frame lengths: 7 bits up to 125 bytes, 16 bits up to 65,535, 64 bits beyond.
+      for (const length of [10, 200, 70_000]) {
+        const args = ['y'.repeat(length)];
+        assert.equal((await send('/:send', { target: 'message', arguments: args })).status, 202);
+        for (const { inbox } of clients) assert.deepEqual((await inbox.next('message')).args, args, `${length} characters`);
+      }
+    });
+
     test('group membership by connection and by user, with TTL expiry and later connections joining', async () => {
       const user = freshUser();
       const first = await connect(user);

@@ -1,20 +1,65 @@
 import type { ServerResponse } from 'node:http';
-import type { PassThrough } from 'node:stream';
+import type { Duplex, PassThrough } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ClientConnection, Transport } from './connection.js';
 
+/**
+ * A message's bytes framed once, however many connections it goes to: the records of one broadcast are one Buffer
+ * (OutboundMessage), so its frame is found by identity and lives as long as that Buffer.
+ */
+function framedOnce(frame: (data: Buffer) => Buffer): (data: Buffer) => Buffer {
+  const frames = new WeakMap<Buffer, Buffer>();
+  return (data) => {
+    let framed = frames.get(data);
+    if (!framed) {
+      framed = frame(data);
+      frames.set(data, framed);
+    }
+    return framed;
+  };
+}
+
+/** An unmasked, final, uncompressed server frame (RFC 6455 §5.2): opcode 1 for text, 2 for binary. */
+function webSocketFrame(data: Buffer, binary: boolean): Buffer {
+  const length = data.length;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x80 | (binary ? 2 : 1);
+  if (length < 126) frame[1] = length;
+  else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  data.copy(frame, headerLength);
+  return frame;
+}
+
+// JSON must travel in text frames and MessagePack in binary frames; one frame holds whole records.
+const textFrame = framedOnce((data) => webSocketFrame(data, false));
+const binaryFrame = framedOnce((data) => webSocketFrame(data, true));
+
+/**
+ * Writes hub messages to the upgraded TCP socket as frames built once per message, rather than through `ws.send`,
+ * which frames and writes each copy anew. `ws` itself writes nothing in between (no compression, so it never queues),
+ * handles what the client sends and the closing handshake, and counts the socket's buffer in `bufferedAmount`.
+ */
 export class WebSocketTransport implements Transport {
   readonly kind = 'WebSockets';
 
-  constructor(private readonly socket: WebSocket) {}
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly tcp: Duplex,
+  ) {}
 
   get bufferedBytes(): number {
     return this.socket.bufferedAmount;
   }
 
   write(data: Buffer, binary: boolean): void {
-    // JSON must travel in text frames and MessagePack in binary frames; one frame holds whole records.
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(data, { binary });
+    if (this.socket.readyState === this.socket.OPEN) this.tcp.write(binary ? binaryFrame(data) : textFrame(data));
   }
 
   end(): void {
@@ -24,6 +69,8 @@ export class WebSocketTransport implements Transport {
 
 const EVENT_PREFIX = Buffer.from('data: ');
 const EVENT_END = Buffer.from('\r\n\r\n');
+// JSON records never contain raw newlines, so one `data:` line carries them.
+const serverSentEvent = framedOnce((data) => Buffer.concat([EVENT_PREFIX, data, EVENT_END]));
 
 export class ServerSentEventsTransport implements Transport {
   readonly kind = 'ServerSentEvents';
@@ -40,8 +87,7 @@ export class ServerSentEventsTransport implements Transport {
   }
 
   write(data: Buffer): void {
-    // JSON records never contain raw newlines, so one `data:` line carries them.
-    if (!this.stream.writableEnded) this.stream.write(Buffer.concat([EVENT_PREFIX, data, EVENT_END]));
+    if (!this.stream.writableEnded) this.stream.write(serverSentEvent(data));
   }
 
   end(): void {

@@ -14,7 +14,9 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 
 /** Serves WebSocket transports on the HTTP server that Fastify listens with. Returns a function that stops it. */
 export function serveWebSockets(server: Server, endpoint: ClientEndpoint): () => void {
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // No compression: WebSocketTransport writes its frames to the socket itself, which is only safe while `ws` never
+  // holds frames back (it queues them only while compressing).
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://upgrade');
@@ -33,7 +35,7 @@ export function serveWebSockets(server: Server, endpoint: ClientEndpoint): () =>
     const { connection } = resolution;
     if (connection.transport || connection.closed) return refuse(socket, 409, 'Conflict');
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      connection.attach(new WebSocketTransport(ws));
+      connection.attach(new WebSocketTransport(ws, socket));
       // binaryType 'nodebuffer': text and binary frames both arrive as one Buffer per message.
       ws.on('message', (data) => connection.receive(data as Buffer));
       ws.on('close', () => connection.transportClosed());
