@@ -48,6 +48,7 @@ export function loadConfig(env: Env): GatewayConfig {
     observability: load(() => ObservabilityConfig.fromEnv(env, env['NODE_ENV'] === 'production')),
     development,
   };
+  problems.push(...crossPartProblems(config));
   // A variable's first problem is the one to fix: a production rule says more than "must be a URL" about a missing issuer.
   const first = problems.filter((problem, at) => problems.findIndex(({ variable }) => variable === problem.variable) === at);
   if (first.length > 0) throw new ConfigError(first);
@@ -70,4 +71,19 @@ function productionProblems(env: Env): ConfigProblem[] {
     .filter((variable) => URL.parse(env[variable] ?? '')?.protocol === 'http:')
     .map((variable) => ({ variable, rule: 'must be https:// when NODE_ENV=production' }));
   return [...missing, ...insecure];
+}
+
+/** Rules between two parts, checked once both loaded. */
+function crossPartProblems({ server, signalr }: { server?: ServerConfig; signalr?: SignalRConfig }): ConfigProblem[] {
+  // An idle caller connection is closed after HTTP_CONNECTION_TIMEOUT_MS: a caller waiting on a slow upstream call
+  // sends and receives nothing meanwhile, so a shorter timeout would cut it off before its answer.
+  if (server && signalr && server.timeouts.connectionMs <= signalr.timeoutMs) {
+    return [
+      {
+        variable: 'HTTP_CONNECTION_TIMEOUT_MS',
+        rule: `must be above UPSTREAM_TIMEOUT_MS (${signalr.timeoutMs}), or callers waiting on an upstream call are cut off`,
+      },
+    ];
+  }
+  return [];
 }

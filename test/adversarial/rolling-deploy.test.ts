@@ -208,6 +208,7 @@ describe('a rolling deploy: SIGTERM under keep-alive load', () => {
       ...issuer.env,
       SIGNALR_CONNECTION_STRING: standIn.connectionString,
       UPSTREAM_TIMEOUT_MS: '300000',
+      HTTP_CONNECTION_TIMEOUT_MS: '300001',
       SHUTDOWN_DRAIN_DELAY_MS: '0',
       SHUTDOWN_TIMEOUT_MS: '1000',
     });

@@ -10,6 +10,7 @@ const TIMEOUTS = {
   HTTP_REQUEST_TIMEOUT_MS: '600',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '600',
   HTTP_CONNECTION_TIMEOUT_MS: '2000',
+  UPSTREAM_TIMEOUT_MS: '1500', // below the connection timeout, as the config requires
 };
 /** Every wait in this file is bounded by this, far above the timeouts: a gateway that never cuts fails, not hangs. */
 const WAIT_MS = 15_000;

@@ -50,6 +50,14 @@ describe('loadConfig: every config once, every problem at once', () => {
     );
   });
 
+  it('keeps an idle caller connection open longer than an upstream call may take', () => {
+    assert.equal(
+      problemsOf({ ...CONFIGURED, HTTP_CONNECTION_TIMEOUT_MS: '10000', UPSTREAM_TIMEOUT_MS: '10000' }),
+      'Invalid configuration:\n  - HTTP_CONNECTION_TIMEOUT_MS: must be above UPSTREAM_TIMEOUT_MS (10000), or callers waiting on an upstream call are cut off',
+    );
+    assert.equal(loadConfig({ ...CONFIGURED, HTTP_CONNECTION_TIMEOUT_MS: '10001', UPSTREAM_TIMEOUT_MS: '10000' }).server.timeouts.connectionMs, 10001);
+  });
+
   it('says SSO_AUDIENCE is required when SSO_ISSUER is set, and nothing about the embedded parts', () => {
     assert.equal(
       problemsOf({ SSO_ISSUER: 'http://127.0.0.1:9000' }),
