@@ -16,11 +16,14 @@ import { NegotiateConfig } from './config/negotiate.config.js';
 import type { GatewayConfig } from './config/load-config.js';
 import type { HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
+import { StateConfig } from './config/state.config.js';
 import { demoPage } from './dev/demo-page.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { AuditTrail } from './observability/audit.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { SharedState } from './state/shared-state.js';
+import { keepIdempotentOutcomes } from './modules/idempotency/idempotency.js';
 import { TrafficEvents } from './modules/shared/traffic-events.js';
 import { countTraffic, observeRequests, operationIdsOf } from './request-observation.js';
 
@@ -65,6 +68,7 @@ export async function createGateway(config: GatewayConfig, logger?: Logger, extr
   const document = setupOpenApi(app);
   const operationIds = operationIdsOf(document);
   observeRequests(fastify, app.get(GatewayMetrics), app.get(AuditTrail), operationIds);
+  keepIdempotentOutcomes(fastify, app.get(SharedState), app.get(StateConfig));
   countTraffic(app.get(TrafficEvents), app.get(GatewayMetrics), operationIds);
   if (!server.production) await app.register(demoPage(demoPageConfig(app)));
   return app;
