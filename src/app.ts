@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,7 +10,7 @@ import { acceptJsonBodiesOnly } from './common/json-body.js';
 import { acceptsBinaryPayload, BINARY_PAYLOAD_TYPES } from './modules/shared/routes.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
-import { securityHeaders } from './security-headers.js';
+import { sendSecurityHeaders } from './security-headers.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
 import type { GatewayConfig } from './config/load-config.js';
 import type { HttpTimeouts } from './config/server.config.js';
@@ -55,8 +54,8 @@ export async function createGateway(config: GatewayConfig, logger?: Logger, extr
     // JSON, and binary payloads on Azure's send-like routes (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
     bodyParser: false,
   });
-  await app.register(helmet, securityHeaders(app, server.production));
   const fastify = app.getHttpAdapter().getInstance();
+  await sendSecurityHeaders(fastify, app, server.production);
   acceptJsonBodiesOnly(fastify, { contentTypes: BINARY_PAYLOAD_TYPES, accepts: acceptsBinaryPayload });
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', async (request, reply) => {
