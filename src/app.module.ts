@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -11,10 +11,8 @@ import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { ExecuteModule } from './modules/execute/execute.module.js';
 import { GroupsModule } from './modules/groups/groups.module.js';
 import { HealthModule } from './modules/health/health.module.js';
-import { IdempotencyInterceptor } from './modules/idempotency/idempotency.js';
 import { NegotiateModule } from './modules/negotiate/negotiate.module.js';
-import { RateLimitInterceptor } from './modules/rate-limit/rate-limit.js';
-import { TrafficEvents } from './modules/shared/traffic-events.js';
+import { TrafficEventsModule } from './modules/shared/traffic-events.js';
 import { problemOfUpstream } from './modules/shared/upstream-problems.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
@@ -33,6 +31,7 @@ export class AppModule {
         AuthModule,
         SignalRModule,
         StateModule,
+        TrafficEventsModule,
         BroadcastModule,
         GroupsModule,
         UsersModule,
@@ -44,10 +43,6 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useValue: new ProblemFilter(problemOfUpstream) },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },
-        TrafficEvents,
-        // In this order: a replayed outcome answers before the rate limit, since it costs no upstream call.
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
       ],
     };
   }

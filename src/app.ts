@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,16 +10,19 @@ import { acceptJsonBodiesOnly } from './common/json-body.js';
 import { acceptsBinaryPayload, BINARY_PAYLOAD_TYPES } from './modules/shared/routes.js';
 import { createLogger, PinoNestLogger, RequestLogController, requestIdOf } from './common/logging.js';
 import { problemType, statusTitle, PROBLEM_CONTENT_TYPE } from './common/problem.js';
-import { securityHeaders } from './security-headers.js';
+import { sendSecurityHeaders } from './security-headers.js';
 import { NegotiateConfig } from './config/negotiate.config.js';
 import type { GatewayConfig } from './config/load-config.js';
 import type { HttpTimeouts } from './config/server.config.js';
 import { SsoConfig } from './config/sso.config.js';
+import { StateConfig } from './config/state.config.js';
 import { demoPage } from './dev/demo-page.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { AuditTrail } from './observability/audit.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { SharedState } from './state/shared-state.js';
+import { keepIdempotentOutcomes } from './modules/idempotency/idempotency.js';
 import { TrafficEvents } from './modules/shared/traffic-events.js';
 import { countTraffic, observeRequests, operationIdsOf } from './request-observation.js';
 
@@ -52,8 +54,8 @@ export async function createGateway(config: GatewayConfig, logger?: Logger, extr
     // JSON, and binary payloads on Azure's send-like routes (acceptJsonBodiesOnly): Nest's default would also parse form bodies into DTOs.
     bodyParser: false,
   });
-  await app.register(helmet, securityHeaders(app, server.production));
   const fastify = app.getHttpAdapter().getInstance();
+  await sendSecurityHeaders(fastify, app, server.production);
   acceptJsonBodiesOnly(fastify, { contentTypes: BINARY_PAYLOAD_TYPES, accepts: acceptsBinaryPayload });
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', async (request, reply) => {
@@ -65,6 +67,7 @@ export async function createGateway(config: GatewayConfig, logger?: Logger, extr
   const document = setupOpenApi(app);
   const operationIds = operationIdsOf(document);
   observeRequests(fastify, app.get(GatewayMetrics), app.get(AuditTrail), operationIds);
+  keepIdempotentOutcomes(fastify, app.get(SharedState), app.get(StateConfig));
   countTraffic(app.get(TrafficEvents), app.get(GatewayMetrics), operationIds);
   if (!server.production) await app.register(demoPage(demoPageConfig(app)));
   return app;

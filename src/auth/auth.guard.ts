@@ -1,13 +1,13 @@
-import { Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { addressedHubOf } from '../common/names.js';
 import { AUTHENTICATED_KEY, PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators.js';
-import { insufficientScope, missingToken, undeclaredRoute } from './auth.problems.js';
+import { insufficientScope, invalidToken, ssoUnavailable, undeclaredRoute } from './auth.problems.js';
+import { bearerToken } from './bearer-token.js';
 import { allows, type Permission } from './permissions.js';
-import { SSO_STRATEGY } from './sso.strategy.js';
-import type { Principal } from './token-verifier.js';
+import { SsoUnavailable } from './sso-key-set.js';
+import { TokenRejected, TokenVerifier, type Principal } from './token-verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,24 +17,28 @@ declare module 'fastify' {
 }
 
 /**
- * The global guard: every route is closed unless it is `@Public()`, and open only to a valid SSO token that holds the
- * route's `@RequirePermission` (on the hub the upstream addresses, when the route has one) or, for `@Authenticated()`,
- * any valid token.
+ * The global guard: every route is closed unless it is `@Public()`, and open only to a valid SSO token (the request's
+ * one bearer token, verified by TokenVerifier; its refusals as 401/503 problems) that holds the route's
+ * `@RequirePermission` (on the hub the upstream addresses, when the route has one) or, for `@Authenticated()`, any
+ * valid token. Stateless: no session.
+ *
+ * A plain guard calling the verifier, not a Passport strategy: Passport added a callback chain and a promise around
+ * every request for nothing it checks.
  */
 @Injectable()
-export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
+export class SsoAuthGuard implements CanActivate {
   private readonly logger = new Logger(SsoAuthGuard.name);
 
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    await super.canActivate(context);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = request.user!;
+    const principal = (request.user = await this.authenticate(request));
     request.caller = principal.caller;
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
@@ -48,10 +52,14 @@ export class SsoAuthGuard extends AuthGuard(SSO_STRATEGY) {
     return true;
   }
 
-  override handleRequest<T>(error: unknown, user: T): T {
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the strategy's own error (an HttpException), rethrown unchanged
-    if (error) throw error;
-    if (!user) throw missingToken();
-    return user;
+  private async authenticate(request: FastifyRequest): Promise<Principal> {
+    const token = bearerToken(request);
+    try {
+      return await this.verifier.verify(token);
+    } catch (error) {
+      if (error instanceof TokenRejected) throw invalidToken(error.description);
+      if (error instanceof SsoUnavailable) throw ssoUnavailable();
+      throw error;
+    }
   }
 }

@@ -1,16 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { SsoAuthGuard } from './auth.guard.js';
 import { SsoDiscovery } from './sso-discovery.js';
 import { SsoKeySet } from './sso-key-set.js';
-import { SsoStrategy } from './sso.strategy.js';
 import { TokenVerifier } from './token-verifier.js';
 
 /** Company SSO: every route is closed unless declared otherwise (see auth.decorators.ts). */
 @Module({
-  imports: [PassportModule.register({ session: false })],
-  providers: [SsoDiscovery, SsoKeySet, TokenVerifier, SsoStrategy, { provide: APP_GUARD, useClass: SsoAuthGuard }],
+  providers: [SsoDiscovery, SsoKeySet, TokenVerifier, { provide: APP_GUARD, useClass: SsoAuthGuard }],
   // Discovery for Swagger UI's Authorize button, the key set for readiness.
   exports: [SsoDiscovery, SsoKeySet],
 })

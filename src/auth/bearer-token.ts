@@ -3,6 +3,7 @@ import { invalidRequest, invalidToken, missingToken } from './auth.problems.js';
 
 /** `Bearer <token>` with a token in RFC 6750's b64token syntax. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const AUTHORIZATION = 'authorization';
 
 /**
  * The request's bearer token, read from its one Authorization header only: a token in the query string is refused,
@@ -10,10 +11,12 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
  */
 export function bearerToken(request: FastifyRequest): string {
   // Node keeps only the first of repeated Authorization headers; a second one means a confused or crafted request.
-  if (request.raw.rawHeaders.filter((name, index) => index % 2 === 0 && /^authorization$/i.test(name)).length > 1) {
-    throw invalidRequest('Send exactly one Authorization header.');
-  }
-  if (new URLSearchParams(request.url.split('?')[1] ?? '').has('access_token')) {
+  const raw = request.raw.rawHeaders;
+  let authorizations = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === AUTHORIZATION.length && raw[i].toLowerCase() === AUTHORIZATION) authorizations += 1;
+  if (authorizations > 1) throw invalidRequest('Send exactly one Authorization header.');
+  const query = request.url.indexOf('?');
+  if (query !== -1 && new URLSearchParams(request.url.slice(query + 1)).has('access_token')) {
     throw invalidRequest('Tokens in the query string are not accepted; send an Authorization: Bearer header.');
   }
   const header = request.headers.authorization;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import { SsoConfig } from '../config/sso.config.js';
 import type { SsoEndpoints } from './openapi-security.js';
 
@@ -7,13 +8,15 @@ export const ISSUER_TIMEOUT_MS = 5_000;
 
 /**
  * The issuer's OpenID Connect discovery document (`{issuer}/.well-known/openid-configuration`): where its keys are,
- * and the endpoints Swagger UI's Authorize button signs in with.
+ * and the endpoints Swagger UI's Authorize button signs in with. Emits `endpoints` when discovery reads them.
  */
 @Injectable()
-export class SsoDiscovery {
+export class SsoDiscovery extends EventEmitter<{ endpoints: [SsoEndpoints] }> {
   private discovered?: SsoEndpoints;
 
-  constructor(private readonly config: SsoConfig) {}
+  constructor(private readonly config: SsoConfig) {
+    super();
+  }
 
   /** Where the issuer publishes its signing keys: SSO_JWKS_URI when set (no discovery then), else discovery's `jwks_uri`. */
   async jwksUri(): Promise<string> {
@@ -27,6 +30,7 @@ export class SsoDiscovery {
     if (typeof document.jwks_uri !== 'string') throw new Error('discovery has no jwks_uri');
     if (typeof document.authorization_endpoint === 'string' && typeof document.token_endpoint === 'string') {
       this.discovered = { authorizationEndpoint: document.authorization_endpoint, tokenEndpoint: document.token_endpoint };
+      this.emit('endpoints', this.discovered);
     }
     return document.jwks_uri;
   }

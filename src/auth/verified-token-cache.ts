@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 interface Entry<T> {
   readonly value: T;
@@ -40,6 +40,7 @@ export class VerifiedTokenCache<T> {
   }
 }
 
+/** One-shot `hash`: no Hash object per request, unlike `createHash(...).update(...).digest(...)`. */
 function keyOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }

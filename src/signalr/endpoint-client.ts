@@ -204,7 +204,7 @@ export class EndpointClient {
     try {
       answer = await attempt.answer;
     } catch (error) {
-      if (error === attempt.tooLarge) return UpstreamError.malformed(call, attempt.status ?? 200, attempt.tooLarge.message);
+      if (error instanceof ResponseTooLarge) return UpstreamError.malformed(call, attempt.status ?? 200, error.message);
       return UpstreamError.fromFailure(call, error, attempt.requestWritten);
     }
     const { statusCode: status, headers, body } = answer;
@@ -297,6 +297,16 @@ interface Answer {
 const deadlinePassed = (): DOMException => new DOMException('The upstream call did not finish within its deadline', 'TimeoutError');
 
 /**
+ * What an attempt fails with when the body passes MAX_RESPONSE_BYTES: a malformed answer, not a broken connection.
+ * Built only then: one per attempt, with its stack, was 2.5 % of the gateway's CPU profile.
+ */
+class ResponseTooLarge extends Error {
+  constructor() {
+    super(`the response body exceeds ${MAX_RESPONSE_BYTES} bytes`);
+  }
+}
+
+/**
  * One attempt as an undici dispatch handler, bounded by one timer from dispatch to the body's last byte. Without
  * `readBody` it answers as soon as the status line and headers arrive and the body is discarded as it comes; with it
  * (operations that answer with a body) it answers at the body's end, up to MAX_RESPONSE_BYTES. When the timer fires
@@ -314,8 +324,6 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private head?: Answer;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
-  /** What the attempt fails with when the body passes MAX_RESPONSE_BYTES: a malformed answer, not a broken connection. */
-  readonly tooLarge = new Error(`the response body exceeds ${MAX_RESPONSE_BYTES} bytes`);
 
   constructor(
     budgetMs: number,
@@ -351,7 +359,7 @@ class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (!this.readBody || this.settled) return;
     this.bytes += chunk.length;
     if (this.bytes > MAX_RESPONSE_BYTES) {
-      controller.abort(this.tooLarge);
+      controller.abort(new ResponseTooLarge());
       return;
     }
     this.chunks.push(chunk);

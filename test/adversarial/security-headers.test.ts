@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
@@ -52,5 +54,46 @@ describe('security headers in production', () => {
     const answer = await stack.api('GET', '/healthz', { anonymous: true });
     assertSecurityHeaders(answer.headers, 'a production probe');
     assert.equal(answer.headers.get('strict-transport-security'), 'max-age=31536000');
+  });
+});
+
+describe('the content security policy follows discovery', () => {
+  let stack: FullStack;
+  let issuer: Server;
+  before(async () => {
+    // An issuer whose discovery names a token endpoint on another origin (as some SSOs do); its key set is empty.
+    issuer = createServer((request, response) => {
+      const url = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
+      const body =
+        request.url === '/.well-known/openid-configuration'
+          ? {
+              issuer: url,
+              jwks_uri: `${url}/keys`,
+              authorization_endpoint: 'https://login.example.test/authorize',
+              token_endpoint: 'https://tokens.example.test/token',
+            }
+          : { keys: [] };
+      response.setHeader('content-type', 'application/json').end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
+    stack = await startFullStack({
+      upstream: 'stand-in',
+      env: { SSO_ISSUER: `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`, SSO_AUDIENCE: 'api://gateway' },
+    });
+  });
+  after(async () => {
+    await stack?.close();
+    issuer?.close();
+  });
+
+  test("connect-src allows the discovered token endpoint's origin once discovery has answered", async () => {
+    let policy = '';
+    // Discovery runs in the background from boot; the policy is chosen again when it answers (bounded wait).
+    for (let attempt = 0; attempt < 50 && !policy.includes('https://tokens.example.test'); attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      policy = String((await stack.api('GET', '/healthz', { anonymous: true })).headers.get('content-security-policy'));
+    }
+    const connectSrc = policy.split(';').find((directive) => directive.startsWith('connect-src '));
+    assert.ok(connectSrc?.split(' ').includes('https://tokens.example.test'), policy);
   });
 });

@@ -145,6 +145,21 @@ describe('idempotency and rate limits, one gateway, in memory', () => {
       assert.equal(dora.count('raw'), 1);
     });
 
+    test('keys are read after the SSO check: 401 without a token and 403 without the permission, the key left free', async () => {
+      const k = key();
+      const anonymous = await stack.api('POST', '/api/hubs/chat/users/dora/:send', {
+        body: { target: 'note', arguments: ['anonymous'] },
+        headers: { 'idempotency-key': '' },
+        anonymous: true,
+      });
+      assert.equal(anonymous.status, 401);
+      const unpermitted = await send('unpermitted', { 'idempotency-key': k }, await stack.forgeToken({ azp: 'reader', scope: 'signalr.read' }));
+      assert.equal(unpermitted.status, 403);
+      const permitted = await send('unpermitted', { 'idempotency-key': k }, await stack.forgeToken({ azp: 'reader', scope: 'signalr.send' }));
+      assert.equal(permitted.status, 202);
+      assert.equal(permitted.headers.get('idempotency-replayed'), null);
+    });
+
     test('a body over the limit with a key is refused (413) and does not take the key', async () => {
       const k = key();
       const huge = await stack.api('POST', '/api/hubs/chat/users/dora/:send', {

@@ -86,6 +86,8 @@ describe('SignalRClient against a real HTTP server', () => {
       if (path === '/api/hubs/chat/users/busy/:send') return void response.writeHead(429, { 'retry-after': '12' }).end('{"code":"TooMany"}');
       if (path === '/api/hubs/chat/users/locked/:send') return void response.writeHead(401).end();
       if (path === '/api/hubs/chat/users/gone/:send') return void response.writeHead(404).end();
+      if (path === '/api/hubs/chat/groups/huge/connections')
+        return void response.writeHead(200, { 'content-type': 'application/json' }).end(' '.repeat(5 * 1024 * 1024));
       response
         .writeHead(request.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' })
         .end(request.method === 'HEAD' ? undefined : '{"code":"Success"}');
@@ -130,6 +132,14 @@ describe('SignalRClient against a real HTTP server', () => {
     const error = await thrown(client.sendToUser(chat, 'gone', { target: 't', argumentsJson: '[]' }));
     assert.equal(error.failure, 'status');
     assert.equal(error.status, 404);
+  });
+
+  it('refuses an answer whose body passes 4 MB as malformed, and keeps working', async () => {
+    const error = await thrown(client.listGroupConnections(chat, 'huge'));
+    assert.equal(error.failure, 'malformed');
+    assert.equal(error.status, 200);
+    assert.match(error.upstreamMessage ?? '', /response body exceeds 4194304 bytes/);
+    assert.equal((await client.userExists(chat, 'nobody')).status, 404);
   });
 
   it('throws 429 with Retry-After', async () => {

@@ -1,18 +1,24 @@
-import { applyDecorators, HttpException, Injectable, Logger, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import {
+  applyDecorators,
+  Catch,
+  Injectable,
+  Logger,
+  UseFilters,
+  UseGuards,
+  type ArgumentsHost,
+  type CanActivate,
+  type ExceptionFilter,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
-import { catchError, concatMap, from, of, throwError, type Observable } from 'rxjs';
 import { ApiProblems } from '../../common/api-problems.js';
-import { ProblemException, type FieldError } from '../../common/problem.js';
-import { renderProblem } from '../../common/problem.filter.js';
+import { ProblemException, type FieldError, type Problem } from '../../common/problem.js';
 import { StateConfig } from '../../config/state.config.js';
 import { SharedState, StateUnavailable } from '../../state/shared-state.js';
 import { TrafficEvents } from '../shared/traffic-events.js';
-import { problemOfUpstream } from '../shared/upstream-problems.js';
 
-const IDEMPOTENT = 'signalr-gateway:idempotent';
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -31,11 +37,13 @@ const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
 
 /**
  * The route accepts an `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header): documented here (the header,
- * 409 and 422), honoured by IdempotencyInterceptor.
+ * 409 and 422), honoured by IdempotencyGuard and keepIdempotentOutcomes. Its guard must run before the rate limit's (a replay costs
+ * no upstream call): apply it first, below `@RateLimited()` or before it in `applyDecorators`.
  */
 export const Idempotent = (): MethodDecorator =>
   applyDecorators(
-    SetMetadata(IDEMPOTENT, true),
+    UseGuards(IdempotencyGuard),
+    UseFilters(new ReplayFilter()),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
@@ -62,34 +70,49 @@ interface Outcome {
   problem?: { code: string; title: string; detail: string; errors?: FieldError[]; headers: Record<string, string> };
 }
 
+/** A first request with a key, holding its in-flight marker until keepIdempotentOutcomes settles it. */
+interface Claim {
+  stateKey: string;
+  pending: string;
+  fingerprint: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by IdempotencyGuard on a first request with an Idempotency-Key; its outcome is kept when it is sent. */
+    idempotencyClaim?: Claim;
+  }
+}
+
 /**
- * Idempotency-Key on the routes marked `@Idempotent()`. The first request with a key puts an in-flight marker
- * (atomically: one replica wins), runs, and replaces the marker with its outcome unless it is retryable (5xx, 429),
- * in which case the key is released. Repeats with the same fingerprint get that outcome again; while the first runs,
- * 409; with another fingerprint, 422. Without a key nothing changes. When the shared state cannot be reached the
- * request is refused with 503 rather than risk a second delivery.
+ * Idempotency-Key on the routes marked `@Idempotent()`, after the SSO guard (keys are per caller). The first request
+ * with a key puts an in-flight marker (atomically: one replica wins) and runs; keepIdempotentOutcomes replaces the
+ * marker with its outcome as it is sent, unless it is retryable (5xx, 429), in which case the key is released.
+ * Repeats with the same fingerprint get that outcome again; while the first runs, 409; with another fingerprint, 422.
+ * Without a key nothing happens (no await, no state). When the shared state cannot be reached the request is refused
+ * with 503 rather than risk a second delivery.
+ *
+ * A guard rather than a Nest interceptor: an interceptor sends every request of its routes through Nest's RxJS
+ * pipeline, key or not (RxJS and an AsyncResource per step: docs/performance.md).
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
-  private readonly logger = new Logger(IdempotencyInterceptor.name);
-  private readonly ttlMs: number;
+export class IdempotencyGuard implements CanActivate {
+  private readonly logger = new Logger(IdempotencyGuard.name);
 
   constructor(
-    private readonly reflector: Reflector,
     private readonly state: SharedState,
     private readonly events: TrafficEvents,
-    config: StateConfig,
-  ) {
-    this.ttlMs = config.idempotencyTtlSeconds * 1000;
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    // Node sets the header for one or several fields, empty ones too: undefined means none was sent.
+    if (request.headers[IDEMPOTENCY_KEY_HEADER] === undefined) return true;
+    return this.claim(request);
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (!this.reflector.get<boolean | undefined>(IDEMPOTENT, context.getHandler())) return next.handle();
-    const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
+  private async claim(request: FastifyRequest): Promise<boolean> {
     const key = idempotencyKeyOf(request);
-    if (key === undefined) return next.handle();
-
     const route = `${request.method} ${request.routeOptions.url ?? ''}`;
     const caller = request.caller ?? '';
     const stateKey = `idempotency:${digest(caller, route, key)}`;
@@ -99,18 +122,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const existing = await this.state.putIfAbsent(stateKey, pending, IN_FLIGHT_LEASE_MS).catch((error: unknown) => {
       throw this.unavailable(error, route);
     });
-    if (existing !== undefined)
-      return of(this.answerRepeat(JSON.parse(existing) as Pending | Outcome, fingerprint, request, http.getResponse<FastifyReply>(), caller, route));
-
-    const reply = http.getResponse<FastifyReply>();
-    return next.handle().pipe(
-      concatMap((body: unknown) => from(this.settle(stateKey, pending, { fingerprint, status: reply.statusCode, body }).then(() => body))),
-      catchError((error: unknown) => from(this.settle(stateKey, pending, outcomeOfError(error, fingerprint))).pipe(concatMap(() => throwError(() => error)))),
-    );
+    if (existing !== undefined) this.answerRepeat(JSON.parse(existing) as Pending | Outcome, fingerprint, request, caller, route);
+    request.idempotencyClaim = { stateKey, pending, fingerprint };
+    return true;
   }
 
-  /** The stored outcome again, or 409/422. */
-  private answerRepeat(record: Pending | Outcome, fingerprint: string, request: FastifyRequest, reply: FastifyReply, caller: string, route: string): unknown {
+  /** Throws the stored outcome again (a ReplayFilter answers it, or the problem filter), or 409/422. */
+  private answerRepeat(record: Pending | Outcome, fingerprint: string, request: FastifyRequest, caller: string, route: string): never {
     if (record.fingerprint !== fingerprint) {
       throw new ProblemException({
         status: 422,
@@ -130,19 +148,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (record.problem !== undefined) {
       throw new ProblemException({ status: record.status, ...record.problem, headers: { ...record.problem.headers, 'idempotency-replayed': 'true' } });
     }
-    reply.header('idempotency-replayed', 'true');
-    return record.body;
-  }
-
-  /** Keeps the outcome, or releases the key (outcome undefined: retryable). A failure here is logged, not answered. */
-  private async settle(stateKey: string, pending: string, outcome: Outcome | undefined): Promise<void> {
-    try {
-      if (outcome === undefined) await this.state.deleteIf(stateKey, pending);
-      else await this.state.replaceIf(stateKey, pending, JSON.stringify(outcome), this.ttlMs);
-    } catch (error) {
-      // The request has run: its answer stands. The key stays in flight (409) until the lease runs out.
-      this.logger.warn(`Idempotency outcome not stored (${String(error)}); the key answers 409 until its lease ends`);
-    }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- not an error: the way a guard ends a request with an answer (ReplayFilter sends it)
+    throw new Replay(record.status, record.body);
   }
 
   private unavailable(error: unknown, route: string): unknown {
@@ -158,20 +165,70 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-/** The error's outcome as it will be answered, or undefined when the caller may retry it (5xx, 429). */
-function outcomeOfError(error: unknown, fingerprint: string): Outcome | undefined {
-  const status = problemOfUpstream(error)?.status ?? (error instanceof HttpException ? error.getStatus() : 500);
-  if (status >= 500 || status === 429) return undefined;
-  const { problem, headers } = renderProblem(error, problemOfUpstream);
-  return { fingerprint, status, problem: { code: problem.code, title: problem.title, detail: problem.detail, errors: problem.errors, headers } };
+/** A kept success outcome, thrown by IdempotencyGuard so that the handler does not run. */
+class Replay {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }
 
-/** The request's key, undefined without one; a 400 problem for a malformed key or several. */
-function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+/** Sends a Replay as the first answer was sent, marked `Idempotency-Replayed: true`. */
+@Catch(Replay)
+class ReplayFilter implements ExceptionFilter<Replay> {
+  catch(replay: Replay, host: ArgumentsHost): void {
+    void host.switchToHttp().getResponse<FastifyReply>().status(replay.status).header('idempotency-replayed', 'true').send(replay.body);
+  }
+}
+
+/**
+ * Keeps the outcome of every claimed request (IdempotencyGuard) as it is sent, before its first byte goes out, so an
+ * immediate retry finds it: a success's status and JSON body, a 4xx's problem without its request id; a 5xx or 429
+ * releases the key (the caller may retry). A failure here is logged, not answered. Hooked on the POST routes only (the
+ * idempotent ones); call it before the routes are registered.
+ */
+export function keepIdempotentOutcomes(fastify: FastifyInstance, state: SharedState, config: StateConfig): void {
+  const logger = new Logger('IdempotencyOutcomes');
+  const ttlMs = config.idempotencyTtlSeconds * 1000;
+  const settle = async (claim: Claim, status: number, payload: unknown): Promise<void> => {
+    try {
+      const outcome = outcomeOf(claim.fingerprint, status, payload);
+      if (outcome === undefined) await state.deleteIf(claim.stateKey, claim.pending);
+      else await state.replaceIf(claim.stateKey, claim.pending, JSON.stringify(outcome), ttlMs);
+    } catch (error) {
+      // The request has run: its answer stands. The key stays in flight (409) until the lease runs out.
+      logger.warn(`Idempotency outcome not stored (${String(error)}); the key answers 409 until its lease ends`);
+    }
+  };
+  fastify.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST')) return;
+    route.onSend = [
+      ...[route.onSend ?? []].flat(),
+      (request, reply, payload, done) => {
+        const claim = request.idempotencyClaim;
+        if (claim === undefined) return done(null, payload);
+        request.idempotencyClaim = undefined;
+        void settle(claim, reply.statusCode, payload).then(() => done(null, payload));
+      },
+    ];
+  });
+}
+
+/** What is kept of an answer (its serialised JSON `payload`), or undefined when the caller may retry it (5xx, 429). */
+function outcomeOf(fingerprint: string, status: number, payload: unknown): Outcome | undefined {
+  if (status >= 500 || status === 429) return undefined;
+  const body = typeof payload === 'string' && payload !== '' ? (JSON.parse(payload) as unknown) : undefined;
+  if (status < 400) return { fingerprint, status, body };
+  // Every error answer is a problem (ProblemFilter). Those with headers of their own (401, 429, 503) are never kept.
+  const { code, title, detail, errors } = body as Problem;
+  return { fingerprint, status, problem: { code, title, detail, errors, headers: {} } };
+}
+
+/** The key of a request that sent the header; a 400 problem for a malformed key or several. */
+function idempotencyKeyOf(request: FastifyRequest): string {
   const raw = request.raw.rawHeaders;
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === IDEMPOTENCY_KEY_HEADER) count += 1;
-  if (count === 0) return undefined;
   const value = request.headers[IDEMPOTENCY_KEY_HEADER];
   const quoted = typeof value === 'string' ? SF_STRING.exec(value) : null;
   const key = quoted ? quoted[1].replace(/\\(["\\])/g, '$1') : value;

@@ -42,7 +42,7 @@ export class NegotiateController {
   @ApiResponse({ status: 200, description: 'A client token and where to use it.', type: ClientTokenDto, headers: RATE_LIMIT_HEADERS })
   @ApiProblems(400, 413, 429, 503)
   @RateLimited()
-  @Idempotent()
+  @Idempotent() // applied first, so its guard runs first: a replay answers before the rate limit
   generateToken(@Param() params: HubParams, @Query() query: GenerateTokenQuery): Promise<ClientTokenDto> {
     return this.negotiation.generateToken(params, query);
   }

@@ -1,7 +1,6 @@
-import { Injectable, Logger, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { applyDecorators, Injectable, Logger, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { ProblemException } from '../../common/problem.js';
 import { StateConfig, type Rate } from '../../config/state.config.js';
 import { SharedState, StateUnavailable } from '../../state/shared-state.js';
@@ -26,19 +25,23 @@ export const perItemOf =
 /** The policy's name in the RateLimit-Policy and RateLimit fields. */
 const POLICY = 'caller';
 
-/** The route counts against its caller's budget, `cost` units per request (one by default). */
-export const RateLimited = (cost: RateCost = ONE): MethodDecorator => SetMetadata(RATE_COST, cost);
+/** The route counts against its caller's budget, `cost` units per request (one by default): RateLimitGuard. */
+export const RateLimited = (cost: RateCost = ONE): MethodDecorator => applyDecorators(SetMetadata(RATE_COST, cost), UseGuards(RateLimitGuard));
 
 /**
- * Per-caller budgets (RATE_LIMIT, RATE_LIMIT_OVERRIDES) on the routes marked `@RateLimited()`, checked before the
- * handler, so before anything goes upstream. A request is allowed whole or refused whole (429 problem with
- * Retry-After); every answer of a limited caller carries `RateLimit-Policy` and `RateLimit`
- * (draft-ietf-httpapi-ratelimit-headers). When the shared state cannot be reached the request goes through (fail
- * open, logged and reported): a missing budget must not stop every service's messages.
+ * Per-caller budgets (RATE_LIMIT, RATE_LIMIT_OVERRIDES) on the routes marked `@RateLimited()`, checked after the SSO
+ * guard and before the handler, so before anything goes upstream. A request is allowed whole or refused whole (429
+ * problem with Retry-After); every answer of a limited caller carries `RateLimit-Policy` and `RateLimit`
+ * (draft-ietf-httpapi-ratelimit-headers). A caller without a budget passes at once (no await, no state). When the
+ * shared state cannot be reached the request goes through (fail open, logged and reported): a missing budget must
+ * not stop every service's messages.
+ *
+ * A guard rather than a Nest interceptor: an interceptor sends every request of its routes through Nest's RxJS
+ * pipeline, limit or not (RxJS and an AsyncResource per step: docs/performance.md).
  */
 @Injectable()
-export class RateLimitInterceptor implements NestInterceptor {
-  private readonly logger = new Logger(RateLimitInterceptor.name);
+export class RateLimitGuard implements CanActivate {
+  private readonly logger = new Logger(RateLimitGuard.name);
   private lastWarning = 0;
 
   constructor(
@@ -48,13 +51,16 @@ export class RateLimitInterceptor implements NestInterceptor {
     private readonly events: TrafficEvents,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const costOf = this.reflector.get<RateCost | undefined>(RATE_COST, context.getHandler());
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const caller = request.caller;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const caller = context.switchToHttp().getRequest<FastifyRequest>().caller;
     const rate = caller === undefined ? undefined : this.config.rateOf(caller);
-    if (costOf === undefined || caller === undefined || rate === undefined) return next.handle();
+    if (caller === undefined || rate === undefined) return true;
+    return this.spend(context, caller, rate);
+  }
 
+  private async spend(context: ExecutionContext, caller: string, rate: Rate): Promise<boolean> {
+    const costOf = this.reflector.get<RateCost>(RATE_COST, context.getHandler());
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const route = `${request.method} ${request.routeOptions.url ?? ''}`;
     const cost = costOf(request.body);
@@ -84,7 +90,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       if (!(error instanceof StateUnavailable)) throw error;
       this.failOpen(error, route);
     }
-    return next.handle();
+    return true;
   }
 
   private failOpen(error: StateUnavailable, route: string): void {

@@ -58,8 +58,9 @@ export function ApiUpstreamOperation(operation: UpstreamOperation): MethodDecora
     ApiOperation({ operationId, summary, description }),
     ApiResponse({ status, description: SUCCESSES[status], type, headers: RATE_LIMIT_HEADERS }),
     ApiProblems(...problems),
-    RateLimited(cost),
+    // The idempotency guard first: a replay costs no upstream call, so it answers before the rate limit.
     ...(idempotent ? [Idempotent()] : []),
+    RateLimited(cost),
     ...messageBody,
   );
 }
