@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
 
-/** What every answer carries, whatever its content type (browsers see the API too: Swagger UI, the demo page). */
+/** The policy of every answer that is not a page: it may load nothing and be framed nowhere (OWASP's REST Security Cheat Sheet). */
+const API_POLICY = "default-src 'none';frame-ancestors 'none'";
+
+/** What every API answer carries, whatever its content type (browsers see the API too: Swagger UI, the demo page). */
 function assertSecurityHeaders(headers: Headers, what: string): void {
-  assert.match(String(headers.get('content-security-policy')), /default-src 'self'.*frame-ancestors 'none'/, what);
+  assert.equal(headers.get('content-security-policy'), API_POLICY, what);
   assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
   assert.equal(headers.get('x-frame-options'), 'DENY', what);
   assert.equal(headers.get('referrer-policy'), 'no-referrer', what);
@@ -37,6 +40,24 @@ describe('security headers on API answers', () => {
       assert.equal(answer.headers.get('strict-transport-security'), null, `${what}: no HSTS on plain HTTP outside production`);
     }
   });
+
+  test('pages get the policy that allows what they load, API answers the short one', async () => {
+    const page = await stack.api('GET', '/docs/', { anonymous: true });
+    const send = await stack.api('POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: [] } });
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers.get('content-type')), /^text\/html/);
+    const policy = String(page.headers.get('content-security-policy'));
+    assert.match(policy, /^default-src 'self';.*script-src 'self' 'sha256-[^']+';.*connect-src 'self' .*frame-ancestors 'none'/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(send.status, 202);
+    assert.equal(send.headers.get('content-security-policy'), API_POLICY);
+    // helmet's headers for pages and old browsers stay on pages.
+    assert.equal(page.headers.get('origin-agent-cluster'), '?1');
+    assert.equal(send.headers.get('origin-agent-cluster'), null);
+    assert.equal(send.headers.get('x-xss-protection'), null);
+  });
 });
 
 describe('security headers in production', () => {
@@ -50,10 +71,12 @@ describe('security headers in production', () => {
   });
   after(() => stack?.close());
 
-  test('add HSTS for this host only: browsers reach a production gateway over HTTPS', async () => {
+  test('add HSTS for this host only, to API answers and pages: browsers reach a production gateway over HTTPS', async () => {
     const answer = await stack.api('GET', '/healthz', { anonymous: true });
     assertSecurityHeaders(answer.headers, 'a production probe');
     assert.equal(answer.headers.get('strict-transport-security'), 'max-age=31536000');
+    const page = await stack.api('GET', '/docs/', { anonymous: true });
+    assert.equal(page.headers.get('strict-transport-security'), 'max-age=31536000');
   });
 });
 
@@ -91,7 +114,7 @@ describe('the content security policy follows discovery', () => {
     // Discovery runs in the background from boot; the policy is chosen again when it answers (bounded wait).
     for (let attempt = 0; attempt < 50 && !policy.includes('https://tokens.example.test'); attempt += 1) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      policy = String((await stack.api('GET', '/healthz', { anonymous: true })).headers.get('content-security-policy'));
+      policy = String((await stack.api('GET', '/docs/', { anonymous: true })).headers.get('content-security-policy'));
     }
     const connectSrc = policy.split(';').find((directive) => directive.startsWith('connect-src '));
     assert.ok(connectSrc?.split(' ').includes('https://tokens.example.test'), policy);
