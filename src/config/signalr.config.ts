@@ -167,14 +167,13 @@ function endpointsOf(env: Env, e: SignalREnv): SignalREndpoint[] {
     try {
       const connection = parsed(variable, text);
       // The same instance twice would receive every message twice. Azure's SDK keeps the primary entry and warns;
-      // a configuration validated once can simply refuse it.
-      const twin = endpoints.find(
-        (other) => other.connection.endpoint.href === connection.endpoint.href || other.connection.serverEndpoint.href === connection.serverEndpoint.href,
-      );
+      // a configuration validated once can simply refuse it. An instance is where its calls go: ServerEndpoint, by
+      // default Endpoint with its Port (two emulators on one host differ only by the port).
+      const twin = endpoints.find((other) => other.connection.serverEndpoint.href === connection.serverEndpoint.href);
       if (twin) {
         problem(
           variable,
-          `has the same Endpoint or ServerEndpoint as ${connectionStringVariable(twin.name)}: each endpoint must be a different SignalR instance`,
+          `has the same ServerEndpoint (or Endpoint and Port) as ${connectionStringVariable(twin.name)}: each endpoint must be a different SignalR instance`,
         );
       } else endpoints.push({ name, type, connection });
     } catch (error) {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { MemoryState } from '../../src/state/memory-state.js';
 import { SharedState } from '../../src/state/shared-state.js';
 import { startFullStack, type FullStack } from '../fixtures/stack.js';
+import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 import { listen, parseRateLimit, rawStatus, type Listener } from './helpers.js';
 
 /**
@@ -251,5 +252,41 @@ describe('idempotency and rate limits, one gateway, in memory', () => {
         assert.equal(refused.headers.get('idempotency-replayed'), null);
       }
     });
+  });
+});
+
+describe('idempotency in front of several SignalR endpoints', () => {
+  let east: UpstreamStandIn;
+  let west: UpstreamStandIn;
+  let stack: FullStack;
+
+  before(async () => {
+    [east, west] = await Promise.all([startUpstreamStandIn(), startUpstreamStandIn()]);
+    stack = await startFullStack({ upstream: { endpoints: { east: east.connectionString, west: west.connectionString } } });
+  });
+
+  after(async () => {
+    await stack?.close();
+    await Promise.all([east?.close(), west?.close()]);
+  });
+
+  test("a kept 4xx is replayed with each endpoint's outcome", async () => {
+    // Azure refuses the message as too large at both: a 4xx the gateway keeps under the key.
+    for (const standIn of [east, west]) standIn.answerWith(() => ({ status: 413 }));
+    const send = () => stack.api('POST', '/api/hubs/chat/:send', { body: { target: 't', arguments: [] }, headers: { 'idempotency-key': 'key-endpoints' } });
+    const first = await send();
+    const replay = await send();
+    assert.equal(first.status, 413);
+    assert.deepEqual(
+      first.json.endpoints.map(({ endpoint, status }: { endpoint: string; status: number }) => [endpoint, status]),
+      [
+        ['east', 413],
+        ['west', 413],
+      ],
+    );
+    assert.equal(replay.status, 413);
+    assert.equal(replay.headers.get('idempotency-replayed'), 'true');
+    assert.deepEqual(replay.json.endpoints, first.json.endpoints);
+    assert.equal(east.requests.length + west.requests.length, 2, 'the replay sent nothing');
   });
 });

@@ -103,7 +103,7 @@ describe('SIGNALR_ENDPOINTS: several SignalR instances, validated once', () => {
         SIGNALR_CONNECTION_STRING_SOUTH: 'Endpoint=https://south.example',
       }),
       [
-        'SIGNALR_CONNECTION_STRING_WEST: has the same Endpoint or ServerEndpoint as SIGNALR_CONNECTION_STRING_EAST: each endpoint must be a different SignalR instance',
+        'SIGNALR_CONNECTION_STRING_WEST: has the same ServerEndpoint (or Endpoint and Port) as SIGNALR_CONNECTION_STRING_EAST: each endpoint must be a different SignalR instance',
         'SIGNALR_CONNECTION_STRING_SOUTH: AccessKey is required.',
       ],
     );

@@ -14,7 +14,7 @@ import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, randomUUID } from 'node:crypto';
 import { ApiProblems } from '../../common/api-problems.js';
-import { ProblemException, type FieldError, type Problem } from '../../common/problem.js';
+import { ProblemException, type EndpointOutcome, type FieldError, type Problem } from '../../common/problem.js';
 import { StateConfig } from '../../config/state.config.js';
 import { SharedState, StateUnavailable } from '../../state/shared-state.js';
 import { TrafficEvents } from '../shared/traffic-events.js';
@@ -67,7 +67,7 @@ interface Outcome {
   /** The success body (JSON), absent for an empty one. */
   body?: unknown;
   /** The problem of a 4xx, without its request id (a replay carries its own). */
-  problem?: { code: string; title: string; detail: string; errors?: FieldError[]; headers: Record<string, string> };
+  problem?: { code: string; title: string; detail: string; errors?: FieldError[]; endpoints?: EndpointOutcome[]; headers: Record<string, string> };
 }
 
 /** A first request with a key, holding its in-flight marker until keepIdempotentOutcomes settles it. */
@@ -220,8 +220,9 @@ function outcomeOf(fingerprint: string, status: number, payload: unknown): Outco
   const body = typeof payload === 'string' && payload !== '' ? (JSON.parse(payload) as unknown) : undefined;
   if (status < 400) return { fingerprint, status, body };
   // Every error answer is a problem (ProblemFilter). Those with headers of their own (401, 429, 503) are never kept.
-  const { code, title, detail, errors } = body as Problem;
-  return { fingerprint, status, problem: { code, title, detail, errors, headers: {} } };
+  // With several SignalR endpoints a 4xx says what each did (`endpoints`): the replay says it again.
+  const { code, title, detail, errors, endpoints } = body as Problem;
+  return { fingerprint, status, problem: { code, title, detail, errors, endpoints, headers: {} } };
 }
 
 /** The key of a request that sent the header; a 400 problem for a malformed key or several. */
