@@ -69,7 +69,8 @@ function pathOf(visit: Visit): string {
   return steps.reverse().join('');
 }
 
-function validationProblem(errors: FieldError[]): ProblemException {
+/** The 400 of bad input: the one error's field and message as the detail, or how many there are. */
+export function validationProblem(errors: FieldError[]): ProblemException {
   const detail = errors.length === 1 ? `${errors[0].field}: ${errors[0].message}` : `${errors.length} fields are invalid; see errors.`;
   return new ProblemException({ status: 400, code: 'validation', detail, errors });
 }

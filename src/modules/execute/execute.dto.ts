@@ -3,7 +3,8 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 import type { Permission } from '../../auth/permissions.js';
 import { isValidName, NAME_RULES } from '../../common/names.js';
-import { ProblemException, type FieldError } from '../../common/problem.js';
+import type { FieldError } from '../../common/problem.js';
+import { validationProblem } from '../../common/validation.pipe.js';
 import { FilterError, parseFilter } from '../../azure/odata-filter.js';
 
 /** Most commands one `:execute` may carry. */
@@ -100,10 +101,7 @@ export class ExecuteCommandsPipe implements PipeTransform {
       : value.length < 1 || value.length > MAX_COMMANDS
         ? [{ field: 'body', message: `body must hold 1-${MAX_COMMANDS} commands (got ${value.length})` }]
         : value.flatMap(commandErrors);
-    if (errors.length > 0) {
-      const detail = errors.length === 1 ? `${errors[0].field}: ${errors[0].message}` : `${errors.length} fields are invalid; see errors.`;
-      throw new ProblemException({ status: 400, code: 'validation', detail, errors });
-    }
+    if (errors.length > 0) throw validationProblem(errors);
     return value as ExecuteCommand[];
   }
 }
