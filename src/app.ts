@@ -58,12 +58,15 @@ export async function createGateway(config: GatewayConfig, logger?: Logger, extr
   await sendSecurityHeaders(fastify, app, server.production);
   acceptJsonBodiesOnly(fastify, { contentTypes: BINARY_PAYLOAD_TYPES, accepts: acceptsBinaryPayload });
   const lifecycle = app.get(Lifecycle);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks here and in the files below: an async hook costs a promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // While draining for a shutdown, every caller reconnects for its next request (a load balancer: elsewhere).
     if (lifecycle.draining) reply.header('connection', 'close');
+    done();
   });
-  app.enableCors(corsOptions(server.corsOrigins));
+  // Without origins there is nothing to allow: no CORS headers, and no per-request CORS hook.
+  if (server.corsOrigins.length > 0) app.enableCors(corsOptions(server.corsOrigins));
   const document = setupOpenApi(app);
   const operationIds = operationIdsOf(document);
   observeRequests(fastify, app.get(GatewayMetrics), app.get(AuditTrail), operationIds);

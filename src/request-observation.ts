@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { addressedHubOf } from './common/names.js';
 import { auditRecordOf } from './observability/audit-record.js';
@@ -54,35 +54,41 @@ export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetric
       };
     });
   }
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     metrics.requestStarted();
     reply.raw.once('close', metrics.requestEnded);
     const route = request.routeOptions.url;
-    if (route === undefined) return;
+    if (route !== undefined) annotateActiveSpan(() => spanOf(request, route));
+    done();
+  });
+  const spanOf = (request: FastifyRequest, route: string) => {
     const operation = operationIds.get(`${request.method} ${route}`);
     const hub = addressedHubOf(request.params, request.query);
-    annotateActiveSpan(`${request.method} ${route}`, {
+    const attributes = {
       'http.route': route,
       ...(operation !== undefined && { 'signalr.operation': operation }),
       ...(hub !== undefined && { 'signalr.hub': hub }),
-    });
-  });
-  fastify.addHook('onResponse', async (request, reply) => {
+    };
+    return { name: `${request.method} ${route}`, attributes };
+  };
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
+    const operation = route === undefined ? undefined : operationIds.get(`${request.method} ${route}`);
     metrics.requestCompleted({
       // Unmatched paths are one label value, never the path (a scanner's 404s would make a series each).
       route: route ?? 'unmatched',
       method: request.method,
       status: reply.statusCode,
       seconds: reply.elapsedTime / 1000,
-      operation: route === undefined ? undefined : operationIds.get(`${request.method} ${route}`),
+      operation,
       caller: request.caller,
       hub: route === undefined ? undefined : addressedHubOf(request.params, request.query),
     });
     const notes = request.audit;
     if (notes && route !== undefined && wasAccepted(notes, reply.statusCode)) {
-      audit.write(auditRecordOf(request, operationIds.get(`${request.method} ${route}`) ?? route, notes, reply.statusCode));
+      audit.write(auditRecordOf(request, operation ?? route, notes, reply.statusCode));
     }
+    done();
   });
 }
 

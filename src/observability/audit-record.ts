@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { sourceTextOf } from '../common/json-body.js';
 import type { AuditMessage, AuditNotes, AuditRecord, AuditTargets } from './audit.js';
 
@@ -57,7 +57,7 @@ function messageOf(body: Record<string, unknown>): AuditMessage | undefined {
   if (target === undefined) return undefined;
   const args = body['arguments'];
   const argumentsJson = Array.isArray(args) ? sourceTextOfOr(args) : '[]';
-  return { target, bytes: Buffer.byteLength(argumentsJson), sha256: createHash('sha256').update(argumentsJson).digest('hex') };
+  return { target, bytes: Buffer.byteLength(argumentsJson), sha256: hash('sha256', argumentsJson, 'hex') };
 }
 
 /** The arguments' text as sent; if they are not a body member (cannot happen for a parsed body), their JSON. */

@@ -24,12 +24,16 @@ export function currentTraceId(): string | undefined {
   return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
-/** Names the active span (the incoming request's server span) after the route and adds attributes to it. */
-export function annotateActiveSpan(name: string | undefined, attributes: Attributes): void {
+/**
+ * Names the active span (the incoming request's server span) and adds attributes to it, as `describe` says; with
+ * tracing off, `describe` is never called (it runs for every request).
+ */
+export function annotateActiveSpan(describe: () => { name: string; attributes: Attributes }): void {
   if (!enabled) return;
   const span = trace.getActiveSpan();
   if (span === undefined) return;
-  if (name !== undefined) span.updateName(name);
+  const { name, attributes } = describe();
+  span.updateName(name);
   span.setAttributes(attributes);
 }
 

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { ApiProblems } from '../../common/api-problems.js';
 import { ProblemException, type EndpointOutcome, type FieldError, type Problem } from '../../common/problem.js';
 import { StateConfig } from '../../config/state.config.js';
@@ -246,4 +246,4 @@ function idempotencyKeyOf(request: FastifyRequest): string {
   return key;
 }
 
-const digest = (...parts: string[]): string => createHash('sha256').update(parts.join('\0')).digest('base64url');
+const digest = (...parts: string[]): string => hash('sha256', parts.join('\0'), 'base64url');
