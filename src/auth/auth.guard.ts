@@ -16,6 +16,9 @@ declare module 'fastify' {
   }
 }
 
+/** Who may call a route: anyone, any valid token, a token with a permission, or no one (no declaration). */
+type RouteAccess = 'public' | 'authenticated' | 'undeclared' | { permission: Permission };
+
 /**
  * The global guard: every route is closed unless it is `@Public()`, and open only to a valid SSO token (the request's
  * one bearer token, verified by TokenVerifier; its refusals as 401/503 problems) that holds the route's
@@ -28,6 +31,7 @@ declare module 'fastify' {
 @Injectable()
 export class SsoAuthGuard implements CanActivate {
   private readonly logger = new Logger(SsoAuthGuard.name);
+  private readonly accessByHandler = new WeakMap<object, RouteAccess>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -35,21 +39,39 @@ export class SsoAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const access = this.accessOf(context);
+    if (access === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = (request.user = await this.authenticate(request));
     request.caller = principal.caller;
 
-    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-    if (permission === undefined) {
-      if (this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets)) return true;
+    if (access === 'authenticated') return true;
+    if (access === 'undeclared') {
       this.logger.error(`${request.routeOptions.url} declares no permission; closed by default`);
       throw undeclaredRoute();
     }
     const hub = addressedHubOf(request.params, request.query);
-    if (!allows(principal.grants, permission, hub)) throw insufficientScope(permission, hub);
+    if (!allows(principal.grants, access.permission, hub)) throw insufficientScope(access.permission, hub);
     return true;
+  }
+
+  /** What a handler's decorators (or its controller's) ask, read once per handler: metadata does not change. */
+  private accessOf(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    let access = this.accessByHandler.get(handler);
+    if (access === undefined) {
+      const targets = [handler, context.getClass()];
+      const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
+      access = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)
+        ? 'public'
+        : permission !== undefined
+          ? { permission }
+          : this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets)
+            ? 'authenticated'
+            : 'undeclared';
+      this.accessByHandler.set(handler, access);
+    }
+    return access;
   }
 
   private async authenticate(request: FastifyRequest): Promise<Principal> {

@@ -54,8 +54,12 @@ export interface RestCall {
  * unreserved characters, so `encodeURIComponent` plus `!'()*`; `/` becomes `%2F`.
  */
 export function escapeDataString(value: string): string {
+  // Most names and every query key need no escaping: one test instead of encoding and a replace per segment.
+  if (UNRESERVED_ONLY.test(value)) return value;
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-._~]*$/;
 
 /** Tagged template for paths: the literal parts stay as written, every interpolated value is one escaped segment. */
 function segments(literals: TemplateStringsArray, ...values: string[]): string {
