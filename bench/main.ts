@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: the four scenarios in a fixed order, on loopback, each printing its parameters with the machine's
+ * `npm run bench`: the five scenarios in a fixed order, on loopback, each printing its parameters with the machine's
  * facts, then one table per scenario and everything in bench-results/bench.json. Scaled by BENCH_* variables:
  *   BENCH_CONNECTIONS (32), BENCH_DURATION_S (10), BENCH_WARMUP_S (3)   gateway overhead, per target
  *   BENCH_E2E_CLIENTS (100,1000), BENCH_E2E_ROUNDS (20)                 end to end
  *   BENCH_CLIENTS (1000,5000,10000), BENCH_ROUNDS (50)                  emulator capacity, emulator and raw ws
  *   BENCH_STATE_DURATION_S (5)                                           shared state, per case
- *   BENCH_SCENARIOS (overhead,end-to-end,emulator,state)                 which to run
+ *   BENCH_SLICE_S (4), BENCH_ROUNDS_FEATURES (3)                         features: alternating slices per variant
+ *   BENCH_SCENARIOS (overhead,end-to-end,emulator,state,features)        which to run
+ *   BENCH_COMPARE=<dir>  features: another checkout's built dist-test, measured beside this build (an A/B of two commits)
  *   BENCH_PROFILE=1      the gateway under the CPU profiler in scenario 1 (bench-results/gateway.cpuprofile)
  *   BENCH_TRACING=1      the gateway with OpenTelemetry tracing on in scenario 1 (off by default, as deployed)
  */
@@ -17,10 +19,11 @@ import { runEmulatorBench, type EmulatorBenchResults, type FanoutFigures } from 
 import { runEndToEnd } from './end-to-end.js';
 import { runOverhead, TARGETS, type OverheadResults, type Ratios } from './overhead.js';
 import { runStateBench } from './state.js';
+import { runFeatures } from './features.js';
 import { printProfile, summarizeProfile } from './profile.js';
 
 const RESULTS_DIR = 'bench-results';
-const SCENARIOS = ['overhead', 'end-to-end', 'emulator', 'state'] as const;
+const SCENARIOS = ['overhead', 'end-to-end', 'emulator', 'state', 'features'] as const;
 
 const number = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -230,6 +233,28 @@ async function main(): Promise<void> {
         ]),
       );
       results['state'] = state;
+    }
+
+    if (selected.includes('features')) {
+      const options = { connections: number('BENCH_CONNECTIONS', 32), sliceSeconds: number('BENCH_SLICE_S', 4), rounds: number('BENCH_ROUNDS_FEATURES', 3) };
+      const compareBuild = process.env['BENCH_COMPARE'] || undefined;
+      printParameters("5. What each feature costs: scenario 1's :send, the gateway as deployed and with one thing changed, in alternating slices", {
+        ...options,
+        compareBuild,
+      });
+      const features = await runFeatures({ ...options, compareBuild, ssoEnv, token });
+      printTable(
+        ['variant', 'req/s per slice', 'worst p99 ms', 'CPU µs / request', 'vs as deployed', 'failures'],
+        features.variants.map((v) => [
+          v.variant,
+          v.requestsPerSecond.join(', '),
+          v.worstP99Ms,
+          v.cpuMicrosPerRequest,
+          `${v.addedCpuMicrosPerRequest >= 0 ? '+' : ''}${v.addedCpuMicrosPerRequest}`,
+          v.failures,
+        ]),
+      );
+      results['features'] = features;
     }
   } finally {
     await sso.close();
