@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { addressedHubOf } from './common/names.js';
 import { auditRecordOf } from './observability/audit-record.js';
-import { AuditTrail, wasAccepted, withAuditNotes } from './observability/audit.js';
+import { AuditTrail, wasAccepted } from './observability/audit.js';
 import type { TrafficEvents } from './modules/shared/traffic-events.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { annotateActiveSpan, currentTraceId } from './observability/tracing.js';
@@ -33,9 +33,10 @@ export function operationIdsOf(document: OpenAPIObject): Map<string, string> {
 
 /**
  * Every request is measured (GatewayMetrics: duration by route template, in flight, by operation, caller and hub) and
- * its server span named after its route with the operation and hub (when tracing is on). With the audit trail on, the
- * handler of every state-changing route runs with audit notes of its own (an AsyncLocalStorage the upstream client
- * writes to), and the request's record is written when its response has been sent, if it was accepted.
+ * its server span named after its route with the operation and hub (when tracing is on). With the audit trail on, every
+ * state-changing request gets audit notes of its own before its handler runs (`request.audit`; the handler passes their
+ * `upstream` list to the upstream client, `@UpstreamAttempts()`), and its record is written when its response has been
+ * sent, if it was accepted.
  *
  * Plain Fastify hooks and a handler wrapper rather than a Nest interceptor: any global interceptor sends every request
  * through Nest's RxJS pipeline, which doubled the gateway's CPU per request in `npm run bench`. Call it before the
@@ -49,8 +50,8 @@ export function observeRequests(fastify: FastifyInstance, metrics: GatewayMetric
       const handler = route.handler;
       route.handler = function (this: FastifyInstance, request, reply) {
         if (READS.has(request.method)) return handler.call(this, request, reply);
-        const notes = (request.audit = { upstream: [], traceId: currentTraceId(), replayed: false });
-        return withAuditNotes(notes, () => handler.call(this, request, reply));
+        request.audit = { upstream: [], traceId: currentTraceId(), replayed: false };
+        return handler.call(this, request, reply);
       };
     });
   }

@@ -1,4 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 
 /** Who asked, from the verified SSO token; never the token. */
@@ -27,8 +28,9 @@ export interface AuditMessage {
 }
 
 /**
- * What is learnt about a state-changing request while its handler runs: the upstream calls' outcomes (noted by the
- * upstream client), the trace id, and whether the idempotency store answered it.
+ * What is learnt about a state-changing request while its handler runs: the upstream calls' outcomes (appended by the
+ * upstream client to the list its handler passes on, `@UpstreamAttempts()`), the trace id, and whether the
+ * idempotency store answered it.
  */
 export interface AuditNotes {
   /** Each upstream attempt's status, or how it failed without one (`timeout`, `unreachable`, `transport`), in completion order. */
@@ -63,18 +65,15 @@ declare module 'fastify' {
   }
 }
 
-/** The notes of the request whose handler is running; the upstream client adds its calls' outcomes to them. */
-const current = new AsyncLocalStorage<AuditNotes>();
-
-/** Runs `fn` (a route handler) with `notes` as the current request's notes. */
-export function withAuditNotes<T>(notes: AuditNotes, fn: () => T): T {
-  return current.run(notes, fn);
-}
-
-/** Notes one upstream call's outcome for the current request's audit record, if it has one. */
-export function noteUpstreamOutcome(outcome: number | string): void {
-  current.getStore()?.upstream.push(outcome);
-}
+/**
+ * The list the request's upstream attempts' outcomes go to, its audit record's `upstream`: a handler hands it to its
+ * service, which puts it in the HubScope of its upstream calls. Undefined while the audit trail is off and on reads
+ * (nothing audited). Passed by hand: an implicit per-request context would make Node 20 hook every promise of the
+ * process, about a sixth of the gateway's CPU per request (docs/audit.md#cost).
+ */
+export const UpstreamAttempts = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): (number | string)[] | undefined => context.switchToHttp().getRequest<FastifyRequest>().audit?.upstream,
+);
 
 /**
  * Whether a request was accepted, so that it is audited: it reached Azure, or it succeeded (token minting calls no

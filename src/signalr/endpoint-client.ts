@@ -3,13 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { DEFAULT_ENDPOINT_NAME, type EndpointType, type RetrySettings, type SignalREndpoint } from '../config/signalr.config.js';
-import { noteUpstreamOutcome } from '../observability/audit.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import { backoffMs, isRetriable } from './retry.js';
 import { SignalRSigner, type Clock, type EntraSigning } from './signer.js';
 import { UpstreamError } from './upstream-error.js';
-import { restCalls, type RestCall } from './urls.js';
+import { restCalls, type Attempts, type RestCall } from './urls.js';
 
 /** The message clients receive: `connection.on(target, (...arguments) => ...)`. */
 export interface JsonPayload {
@@ -122,13 +121,13 @@ export class EndpointClient {
   }
 
   /** 2024-12-01: one page of a group's connections. The body is checked for its shape; anything else is a transport failure. */
-  async page(call: RestCall): Promise<GroupMemberPage> {
-    return pageOf(call, await this.call('listGroupConnections', call));
+  async page(call: RestCall, attempts: Attempts): Promise<GroupMemberPage> {
+    return pageOf(call, await this.call('listGroupConnections', call, attempts));
   }
 
   /** 2024-12-01 `:invoke`: the client's result (`undefined` when the service answers without one). */
-  async invocation(call: RestCall, payload: Payload): Promise<{ result?: unknown }> {
-    const { body } = await this.call('invokeConnection', call, payload);
+  async invocation(call: RestCall, attempts: Attempts, payload: Payload): Promise<{ result?: unknown }> {
+    const { body } = await this.call('invokeConnection', call, attempts, payload);
     const parsed = jsonOf(call, body) as { result?: unknown } | null;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed(call, 'the body is not an object');
     return parsed.result === undefined ? {} : { result: parsed.result };
@@ -141,10 +140,10 @@ export class EndpointClient {
   /**
    * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
    * and `x-ms-error-code` are known. Anything unexpected is thrown. One span (`signalr <operation>`) covers the call,
-   * each attempt is measured (GatewayMetrics) and its outcome noted for the audit record; no path, query or header is
+   * each attempt is measured (GatewayMetrics) and its outcome appended to `attempts`; no path, query or header is
    * recorded by either.
    */
-  call(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
+  call(operation: string, call: RestCall, attempts: Attempts, payload?: Payload | RawJson): Promise<UpstreamResult> {
     const { timeoutMs, retry: retrySettings } = this.settings;
     return inSpan(`signalr ${operation}`, { 'signalr.operation': operation, 'http.request.method': call.method }, async (span) => {
       const deadline = performance.now() + timeoutMs;
@@ -158,7 +157,7 @@ export class EndpointClient {
       for (let retry = 1; ; retry++) {
         // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
         headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
-        const outcome = await this.measured(operation, () =>
+        const outcome = await this.measured(operation, attempts, () =>
           this.attempt(call, request, Math.min(retrySettings.attemptTimeoutMs, deadline - performance.now())),
         );
         if (!(outcome instanceof UpstreamError)) {
@@ -181,8 +180,12 @@ export class EndpointClient {
     });
   }
 
-  /** One attempt, timed and counted; its outcome goes to the metrics and the current request's audit entry. */
-  private async measured(operation: string, attempt: () => Promise<UpstreamResult | UpstreamError>): Promise<UpstreamResult | UpstreamError> {
+  /** One attempt, timed and counted; its outcome goes to the metrics and to `attempts`. */
+  private async measured(
+    operation: string,
+    attempts: Attempts,
+    attempt: () => Promise<UpstreamResult | UpstreamError>,
+  ): Promise<UpstreamResult | UpstreamError> {
     const started = performance.now();
     const outcome = await attempt();
     const { status } = outcome;
@@ -192,7 +195,7 @@ export class EndpointClient {
       outcome: outcome instanceof UpstreamError ? outcomeOf(outcome) : 'ok',
       seconds: (performance.now() - started) / 1000,
     });
-    noteUpstreamOutcome(status ?? (outcome as UpstreamError).failure);
+    attempts?.push(status ?? (outcome as UpstreamError).failure);
     return outcome;
   }
 

@@ -8,7 +8,7 @@ import type { Clock, SignalRSigner } from './signer.js';
 import { EntraAuthError } from './entra-token.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 import { UpstreamError } from './upstream-error.js';
-import { restCalls, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
+import { restCalls, type Attempts, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
 
 /** A continuation token the gateway did not give out (several endpoints: its tokens name the endpoint to go on at). */
 export class InvalidContinuationToken extends Error {
@@ -33,7 +33,8 @@ interface ListPosition {
  * router does (src/signalr/endpoint-router.ts): every operation goes to every endpoint, answered by all of them or by
  * the one that has the connection, user or group; negotiate picks a healthy primary. With one, each call goes to it
  * unchanged. Knows nothing of the gateway's HTTP controllers: it returns results and throws UpstreamError (one
- * endpoint) or EndpointFailures (several), which the HTTP side maps (src/modules/shared/upstream-problems.ts).
+ * endpoint) or EndpointFailures (several), which the HTTP side maps (src/modules/shared/upstream-problems.ts), and
+ * appends each attempt's outcome to the scope's `attempts` when it has them.
  */
 @Injectable()
 export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
@@ -82,81 +83,81 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
 
   /** Azure's health operation, at every endpoint. */
   health(): Promise<UpstreamResult> {
-    return this.atEvery('health', restCalls.health());
+    return this.atEvery('health', restCalls.health(), undefined);
   }
 
   broadcast(scope: HubScope, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.atEvery('broadcast', restCalls.broadcast(scope, options), payload);
+    return this.atEvery('broadcast', restCalls.broadcast(scope, options), scope.attempts, payload);
   }
 
   closeAllConnections(scope: HubScope, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.atEvery('closeAllConnections', restCalls.closeAllConnections(scope, options));
+    return this.atEvery('closeAllConnections', restCalls.closeAllConnections(scope, options), scope.attempts);
   }
 
   sendToGroup(scope: HubScope, group: string, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.atEvery('sendToGroup', restCalls.sendToGroup(scope, group, options), payload);
+    return this.atEvery('sendToGroup', restCalls.sendToGroup(scope, group, options), scope.attempts, payload);
   }
 
   closeGroupConnections(scope: HubScope, group: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.atEvery('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options));
+    return this.atEvery('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options), scope.attempts);
   }
 
   groupExists(scope: HubScope, group: string): Promise<UpstreamResult> {
-    return this.whereFound('groupExists', restCalls.groupExists(scope, group));
+    return this.whereFound('groupExists', restCalls.groupExists(scope, group), scope.attempts);
   }
 
   addConnectionToGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.whereFound('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId));
+    return this.whereFound('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId), scope.attempts);
   }
 
   removeConnectionFromGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.whereFound('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId));
+    return this.whereFound('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId), scope.attempts);
   }
 
   sendToUser(scope: HubScope, user: string, payload: Payload): Promise<UpstreamResult> {
-    return this.atEvery('sendToUser', restCalls.sendToUser(scope, user), payload);
+    return this.atEvery('sendToUser', restCalls.sendToUser(scope, user), scope.attempts, payload);
   }
 
   closeUserConnections(scope: HubScope, user: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.atEvery('closeUserConnections', restCalls.closeUserConnections(scope, user, options));
+    return this.atEvery('closeUserConnections', restCalls.closeUserConnections(scope, user, options), scope.attempts);
   }
 
   userExists(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.whereFound('userExists', restCalls.userExists(scope, user));
+    return this.whereFound('userExists', restCalls.userExists(scope, user), scope.attempts);
   }
 
   userInGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.whereFound('userInGroup', restCalls.userInGroup(scope, user, group));
+    return this.whereFound('userInGroup', restCalls.userInGroup(scope, user, group), scope.attempts);
   }
 
   addUserToGroup(scope: HubScope, user: string, group: string, ttlSeconds?: number): Promise<UpstreamResult> {
-    return this.atEvery('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds));
+    return this.atEvery('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds), scope.attempts);
   }
 
   removeUserFromGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.atEvery('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group));
+    return this.atEvery('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group), scope.attempts);
   }
 
   removeUserFromAllGroups(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.atEvery('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user));
+    return this.atEvery('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user), scope.attempts);
   }
 
   /** Azure accepts a message for a connection it does not have (202), so which endpoint has it is unknown: every one must accept. */
   sendToConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<UpstreamResult> {
-    return this.atEvery('sendToConnection', restCalls.sendToConnection(scope, connectionId), payload);
+    return this.atEvery('sendToConnection', restCalls.sendToConnection(scope, connectionId), scope.attempts, payload);
   }
 
   closeConnection(scope: HubScope, connectionId: string, reason?: string): Promise<UpstreamResult> {
-    return this.whereFound('closeConnection', restCalls.closeConnection(scope, connectionId, reason));
+    return this.whereFound('closeConnection', restCalls.closeConnection(scope, connectionId, reason), scope.attempts);
   }
 
   connectionExists(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.whereFound('connectionExists', restCalls.connectionExists(scope, connectionId));
+    return this.whereFound('connectionExists', restCalls.connectionExists(scope, connectionId), scope.attempts);
   }
 
   /** Azure answers 200 whether or not it has the connection: every endpoint must. */
   removeConnectionFromAllGroups(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.atEvery('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId));
+    return this.atEvery('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId), scope.attempts);
   }
 
   /**
@@ -165,14 +166,16 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
    * endpoint and carries its token (docs/azure-compatibility.md#multiple-endpoints); `top` counts over all of them.
    */
   async listGroupConnections(scope: HubScope, group: string, options: PageOptions = {}): Promise<GroupMemberPage> {
-    if (this.endpointHealth === undefined) return this.clients[0].page(restCalls.listGroupConnections(scope, group, options));
+    if (this.endpointHealth === undefined) return this.clients[0].page(restCalls.listGroupConnections(scope, group, options), scope.attempts);
     const { maxPageSize, top, continuationToken } = options;
     let position: ListPosition = continuationToken === undefined ? { e: this.clients[0].name, n: 0, b: 0 } : this.positionOf(continuationToken);
     for (;;) {
       const at = this.clients.findIndex((client) => client.name === position.e);
       const client = this.clients[at];
       const pageOptions = { maxPageSize, top: top === undefined ? undefined : top - position.b, continuationToken: position.t };
-      const page = await this.oneOf('listGroupConnections', client, () => client.page(restCalls.listGroupConnections(scope, group, pageOptions)));
+      const page = await this.oneOf('listGroupConnections', client, () =>
+        client.page(restCalls.listGroupConnections(scope, group, pageOptions), scope.attempts),
+      );
       const n = position.n + page.value.length;
       const next = this.clients[at + 1] as EndpointClient | undefined;
       const more: ListPosition | undefined = page.continuationToken
@@ -193,7 +196,7 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
    */
   invokeConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<{ result?: unknown }> {
     const call = restCalls.invokeConnection(scope, connectionId);
-    return this.routed('invokeConnection', whereFound, (client) => client.invocation(call, payload));
+    return this.routed('invokeConnection', whereFound, (client) => client.invocation(call, scope.attempts, payload));
   }
 
   /**
@@ -201,20 +204,20 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
    * it. The item goes as its JSON text (docs/azure-compatibility.md#streams).
    */
   sendToStream(scope: HubScope, connectionId: string, streamId: string, itemJson: string, completed?: boolean): Promise<UpstreamResult> {
-    return this.whereFound('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
+    return this.whereFound('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), scope.attempts, { json: itemJson });
   }
 
   /**
    * 2024-12-01 (since 2023-07-01): applies `commandsJson` (a JSON array of SignalRCommand) to every connection of the
    * hub that matches the OData `filter`. No `application`: the contract has none for it.
    */
-  execute(hub: string, commandsJson: string, filter?: string): Promise<UpstreamResult> {
-    return this.atEvery('execute', restCalls.execute(hub, filter), { json: commandsJson });
+  execute({ hub, attempts }: Omit<HubScope, 'application'>, commandsJson: string, filter?: string): Promise<UpstreamResult> {
+    return this.atEvery('execute', restCalls.execute(hub, filter), attempts, { json: commandsJson });
   }
 
   /** 2024-12-01: ends a client's stream, with `reason` as its error. */
   completeStream(scope: HubScope, connectionId: string, streamId: string, reason?: string): Promise<UpstreamResult> {
-    return this.whereFound('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason));
+    return this.whereFound('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason), scope.attempts);
   }
 
   /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
@@ -223,12 +226,12 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(this.clients.map((client) => client.close()));
   }
 
-  private atEvery(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
-    return this.routed(operation, atEveryEndpoint, (client) => client.call(operation, call, payload));
+  private atEvery(operation: string, call: RestCall, attempts: Attempts, payload?: Payload | RawJson): Promise<UpstreamResult> {
+    return this.routed(operation, atEveryEndpoint, (client) => client.call(operation, call, attempts, payload));
   }
 
-  private whereFound(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
-    return this.routed(operation, whereFound, (client) => client.call(operation, call, payload));
+  private whereFound(operation: string, call: RestCall, attempts: Attempts, payload?: Payload | RawJson): Promise<UpstreamResult> {
+    return this.routed(operation, whereFound, (client) => client.call(operation, call, attempts, payload));
   }
 
   /**

@@ -10,7 +10,15 @@ export const DATA_PLANE_API_VERSION_2024 = '2024-12-01';
 export interface HubScope {
   hub: string;
   application?: string;
+  /**
+   * Where each upstream attempt's outcome is appended, in completion order and across every endpoint: its status, or
+   * `timeout`, `unreachable`, `transport` when it failed without one (the audit record's `upstream`). Absent: not kept.
+   */
+  attempts?: (number | string)[];
 }
+
+/** Where a call's attempts' outcomes go (`HubScope.attempts`); undefined: nowhere. */
+export type Attempts = HubScope['attempts'];
 
 /** Query options of the `:send` operations that reach more than one connection. */
 export interface SendOptions {

@@ -1,5 +1,8 @@
 import * as signalR from '@microsoft/signalr';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/emulator.js';
@@ -30,6 +33,8 @@ describe('several SignalR instances behind one gateway', () => {
   let stack: FullStack;
   const clients: Client[] = [];
   const tokens = new Map<string, string>();
+  const auditDir = mkdtempSync(join(tmpdir(), 'gateway-audit-'));
+  const auditFile = join(auditDir, 'audit.jsonl');
 
   const start = (name: 'east' | 'west', port = 0): Promise<RunningEmulator> => startEmulator({ host: '127.0.0.1', port, accessKey: KEYS[name] });
 
@@ -38,7 +43,7 @@ describe('several SignalR instances behind one gateway', () => {
     emulators.west = await start('west');
     stack = await startFullStack({
       upstream: { endpoints: { east: emulators.east.connectionString, west: emulators.west.connectionString } },
-      env: { SIGNALR_HEALTH_CHECK_INTERVAL_MS: String(PROBE_INTERVAL_MS) },
+      env: { SIGNALR_HEALTH_CHECK_INTERVAL_MS: String(PROBE_INTERVAL_MS), AUDIT_LOG: auditFile },
     });
     for (const user of ['ann', 'bob']) tokens.set(user, await stack.userToken(user));
   });
@@ -47,6 +52,7 @@ describe('several SignalR instances behind one gateway', () => {
     await Promise.all(clients.map(({ connection }) => connection.stop()));
     await stack?.close();
     await Promise.all(Object.values(emulators).flatMap((emulator) => (emulator ? [emulator.close()] : [])));
+    rmSync(auditDir, { recursive: true, force: true });
   });
 
   const endpointOf = (url: string): 'east' | 'west' => {
@@ -80,7 +86,17 @@ describe('several SignalR instances behind one gateway', () => {
     return found[0];
   }
 
-  const send = (path: string, target: string): Promise<Reply> => stack.api('POST', path, { body: { target, arguments: [target] } });
+  const send = (path: string, target: string, requestId?: string): Promise<Reply> =>
+    stack.api('POST', path, { body: { target, arguments: [target] }, headers: requestId === undefined ? {} : { 'x-request-id': requestId } });
+
+  /** The upstream attempts the audit record of this request lists, in completion order (between endpoints, the network's). */
+  const auditedAttempts = (requestId: string): Promise<(number | string)[]> =>
+    eventually(() => {
+      const line = readFileSync(auditFile, 'utf8')
+        .split('\n')
+        .find((candidate) => candidate.includes(`"requestId":"${requestId}"`));
+      return line === undefined ? undefined : (JSON.parse(line) as { outcome: { upstream: (number | string)[] } }).outcome.upstream;
+    }, `the audit record of ${requestId}`);
 
   /** Every client has received the fence; sends to a connection arrive in order, so whatever came before has arrived too. */
   async function fenced(among: readonly Client[], fenceCount: number, status = 202): Promise<void> {
@@ -119,7 +135,8 @@ describe('several SignalR instances behind one gateway', () => {
     assert.equal((await stack.api('HEAD', '/api/hubs/chat/users/bob/groups/bobs')).status, 200);
     assert.equal((await stack.api('HEAD', '/api/hubs/chat/groups/anns')).status, 200);
 
-    assert.equal((await send('/api/hubs/chat/:send', 'broadcast')).status, 202);
+    assert.equal((await send('/api/hubs/chat/:send', 'broadcast', 'broadcast-both')).status, 202);
+    assert.deepEqual(await auditedAttempts('broadcast-both'), [202, 202], "the audit record lists both endpoints' attempts");
     assert.equal((await send('/api/hubs/chat/users/bob/:send', 'toUser')).status, 202);
     assert.equal((await send('/api/hubs/chat/groups/anns/:send', 'toGroup')).status, 202);
     assert.equal((await send('/api/hubs/chat/groups/bobs/:send', 'toGroup')).status, 202);
@@ -165,8 +182,9 @@ describe('several SignalR instances behind one gateway', () => {
     await emulators.east!.close();
     emulators.east = undefined;
 
-    const reply = await send('/api/hubs/chat/:send', 'broadcast');
+    const reply = await send('/api/hubs/chat/:send', 'broadcast', 'broadcast-east-down');
     assert.equal(reply.status, 502);
+    assert.deepEqual((await auditedAttempts('broadcast-east-down')).map(String).sort(), ['202', 'unreachable']);
     assert.equal(reply.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.equal(reply.json.code, 'partial-failure');
     assert.match(reply.json.detail, /took effect at SignalR endpoint\(s\) west but failed at east \(upstream-unavailable\)/);

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
+import { CASES } from '../e2e/cases.js';
 import { startTestIssuer, type TestIssuer } from '../fixtures/sso.js';
 import { eventually, freePort } from '../fixtures/stack.js';
-import { startUpstreamStandIn, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
+import { startUpstreamStandIn, successStatus, type UpstreamStandIn } from '../fixtures/upstream-stand-in.js';
 
 /** The compiled gateway entry, what `npm start` runs: tracing has to be set up by its first import. */
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -43,6 +44,8 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
         AUDIT_LOG: auditFile,
+        UPSTREAM_MAX_RETRIES: '1',
+        UPSTREAM_RETRY_DELAY_MS: '1',
         SIGNALR_CONNECTION_STRING: upstream.connectionString,
         ...sso.env,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
@@ -204,6 +207,84 @@ describe('observability: a real gateway process with metrics, OTLP traces and an
     assert.ok(!records.text.includes(token), 'never the token');
     assert.ok(!records.parsed.some((candidate) => candidate['requestId'] === 'refused-1'), 'a request refused by validation is not audited');
     assert.ok(!records.parsed.some((candidate) => candidate['requestId'] === 'read-1'), 'reads are not audited');
+  });
+
+  /** The audit record of the request sent with this `x-request-id`, once written. */
+  const auditRecordOf = (requestId: string): Promise<Record<string, any>> =>
+    eventually(() => {
+      const line = readFileSync(auditFile, 'utf8')
+        .split('\n')
+        .find((candidate) => candidate.includes(`"requestId":"${requestId}"`));
+      return line === undefined ? undefined : (JSON.parse(line) as Record<string, any>);
+    }, `the audit record of ${requestId}`);
+
+  it('lists the upstream attempts of every state-changing operation in its audit record', async () => {
+    const successes = (...rawPaths: [string, string][]): number[] => rawPaths.map(([method, rawPath]) => successStatus(method, rawPath));
+    const operations: { name: string; method: string; path: string; body?: unknown; upstream: number[] }[] = [
+      ...CASES.filter(({ method }) => method !== 'GET' && method !== 'HEAD').map(({ name, method, path, body, upstream }) => ({
+        name,
+        method,
+        path,
+        body,
+        upstream: upstream.map(({ method, rawPath }) => successStatus(method, rawPath)),
+      })),
+      { name: 'send to users', method: 'POST', path: '/api/hubs/chat/:sendToUsers', body: { target: 't', users: ['u1', 'u2'] }, upstream: [202, 202] },
+      { name: 'send to groups', method: 'POST', path: '/api/hubs/chat/:sendToGroups', body: { target: 't', groups: ['g1', 'g2'] }, upstream: [202, 202] },
+      { name: 'invoke', method: 'POST', path: '/api/hubs/chat/connections/c1/:invoke', body: { target: 't' }, upstream: [200] },
+      { name: 'stream item', method: 'POST', path: '/api/hubs/chat/connections/c1/streams/s1/:send', body: { item: 1 }, upstream: [202] },
+      {
+        name: 'complete stream',
+        method: 'POST',
+        path: '/api/hubs/chat/connections/c1/streams/s1/:complete',
+        upstream: successes(['POST', '/api/hubs/chat/connections/c1/streams/s1/:complete']),
+      },
+      {
+        name: 'execute',
+        method: 'POST',
+        path: '/api/hubs/chat/:execute',
+        body: [{ type: 'SendMessage', message: { target: 't' } }],
+        upstream: successes(['POST', '/api/hubs/chat/:execute']),
+      },
+    ];
+    for (const [i, { name, method, path, body, upstream }] of operations.entries()) {
+      const reply = await fetch(gatewayUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': `every-${i}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      assert.ok(reply.status < 300, `${name}: ${reply.status} ${await reply.text()}`);
+      assert.deepEqual((await auditRecordOf(`every-${i}`))['outcome'].upstream, upstream, name);
+    }
+  });
+
+  it('lists a retried attempt, and an attempt that failed without a status, in completion order', async () => {
+    let failed = false;
+    upstream.answerWith(({ rawPath }) => {
+      if (rawPath === '/api/hubs/chat/users/retried/groups' && !failed) {
+        failed = true;
+        return { status: 503 };
+      }
+      if (rawPath === '/api/hubs/chat/users/cut/:send') return { destroy: true };
+      return undefined;
+    });
+    try {
+      const retried = await fetch(`${gatewayUrl}/api/hubs/chat/users/retried/groups`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': 'retried-1' },
+      });
+      assert.equal(retried.status, 204);
+      assert.deepEqual((await auditRecordOf('retried-1'))['outcome'], { status: 204, upstream: [503, 204], replayed: false });
+      // A message whose connection broke after it was written is not sent again: it may have been delivered.
+      const cut = await fetch(`${gatewayUrl}/api/hubs/chat/users/cut/:send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-request-id': 'cut-1' },
+        body: '{"target":"t"}',
+      });
+      assert.equal(cut.status, 502);
+      assert.deepEqual((await auditRecordOf('cut-1'))['outcome'], { status: 502, upstream: ['transport'], replayed: false });
+    } finally {
+      upstream.answerWith();
+    }
   });
 
   it('counts an idempotent replay, and its audit record says it was replayed', async () => {

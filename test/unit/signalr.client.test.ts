@@ -277,3 +277,68 @@ describe('SignalRClient: one deadline per call, answered at the status', () => {
     }
   });
 });
+
+describe("SignalRClient: each attempt's outcome goes to the scope's attempts (the audit record's upstream)", () => {
+  const stubs: Awaited<ReturnType<typeof upstream>>[] = [];
+  const clients: SignalRClient[] = [];
+  after(async () => {
+    await Promise.all(clients.map((client) => client.onApplicationShutdown()));
+    for (const { server } of stubs) server.closeAllConnections();
+    await Promise.all(stubs.map(({ server }) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  /** A stand-in answering each request with the next of `statuses`, then the last one again. */
+  async function answering(...statuses: number[]): Promise<number> {
+    let answered = 0;
+    const stub = await upstream((_request, response) => void response.writeHead(statuses[Math.min(answered++, statuses.length - 1)]).end());
+    stubs.push(stub);
+    return stub.port;
+  }
+
+  function clientOf(ports: Record<string, number>, retry: Partial<RetrySettings> = {}): SignalRClient {
+    const config = new SignalRConfig({
+      endpoints: Object.entries(ports).map(([name, port]) => ({
+        name,
+        type: 'primary' as const,
+        connection: parseConnectionString(`Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`),
+      })),
+      healthCheckIntervalMs: 10_000,
+      timeoutMs: 5000,
+      tokenLifetimeSeconds: 3600,
+      retry: { maxRetries: 0, attemptTimeoutMs: 5000, delayMs: 1, maxDelayMs: 1, ...retry },
+    });
+    const client = new SignalRClient(config, accessKeyCredentials(config));
+    clients.push(client);
+    return client;
+  }
+
+  it('lists a retried call’s attempts in order: [503, 202]', async () => {
+    const client = clientOf({ default: await answering(503, 202) }, { maxRetries: 2 });
+    const attempts: (number | string)[] = [];
+    assert.deepEqual(await client.sendToUser({ hub: 'Chat', attempts }, 'u1', { target: 't', argumentsJson: '[]' }), { status: 202 });
+    assert.deepEqual(attempts, [503, 202]);
+  });
+
+  it('lists a failed call’s attempts, and how one failed without a status', async () => {
+    const client = clientOf({ default: await answering(503) }, { maxRetries: 1 });
+    const attempts: (number | string)[] = [];
+    assert.equal((await thrown(client.removeUserFromAllGroups({ hub: 'Chat', attempts }, 'u1'))).status, 503);
+    assert.deepEqual(attempts, [503, 503]);
+
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable: (number | string)[] = [];
+    await thrown(clientOf({ default: port }).execute({ hub: 'Chat', attempts: unreachable }, '[]'));
+    assert.deepEqual(unreachable, ['unreachable']);
+  });
+
+  it('lists every endpoint’s attempts with several endpoints, a retry included', async () => {
+    const client = clientOf({ east: await answering(503, 202), west: await answering(202) }, { maxRetries: 1 });
+    const attempts: (number | string)[] = [];
+    await client.closeAllConnections({ hub: 'Chat', attempts });
+    // In completion order, which between the endpoints is the network's: compared as a multiset.
+    assert.deepEqual([...attempts].sort(), [202, 202, 503]);
+  });
+});

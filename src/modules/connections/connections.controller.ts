@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { UpstreamAttempts } from '../../observability/audit.js';
+import type { Attempts } from '../../signalr/urls.js';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { HubQuery, MessagePayload, MessagePayloadPipe } from '../shared/hub.dto.js';
@@ -23,8 +25,13 @@ export class ConnectionsController {
   @Post(`api/hubs/:hub/connections/:connectionId/${azureAction('send')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({ operationId: 'sendToConnection', summary: 'Send a message to one connection.', idempotent: true, status: 202, message: true })
-  send(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
-    return this.connections.send(params, query, payload);
+  send(
+    @Param() params: ConnectionParams,
+    @Query() query: HubQuery,
+    @Body(MessagePayloadPipe) payload: MessagePayload,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<void> {
+    return this.connections.send(params, query, payload, attempts);
   }
 
   @Post(`api/hubs/:hub/connections/:connectionId/${azureAction('invoke')}`)
@@ -42,8 +49,13 @@ export class ConnectionsController {
     idempotent: true,
     notFound: true,
   })
-  invoke(@Param() params: ConnectionParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<InvocationResultDto> {
-    return this.connections.invoke(params, query, payload);
+  invoke(
+    @Param() params: ConnectionParams,
+    @Query() query: HubQuery,
+    @Body(MessagePayloadPipe) payload: MessagePayload,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<InvocationResultDto> {
+    return this.connections.invoke(params, query, payload, attempts);
   }
 
   @Post(`api/hubs/:hub/connections/:connectionId/streams/:streamId/${azureAction('send')}`)
@@ -58,8 +70,13 @@ export class ConnectionsController {
     notFound: true,
     idempotent: true,
   })
-  sendToStream(@Param() params: StreamParams, @Query() query: StreamSendQuery, @Body() body: StreamItemDto): Promise<void> {
-    return this.connections.sendToStream(params, query, body);
+  sendToStream(
+    @Param() params: StreamParams,
+    @Query() query: StreamSendQuery,
+    @Body() body: StreamItemDto,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<void> {
+    return this.connections.sendToStream(params, query, body, attempts);
   }
 
   @Post(`api/hubs/:hub/connections/:connectionId/streams/:streamId/${azureAction('complete')}`)
@@ -72,15 +89,15 @@ export class ConnectionsController {
     notFound: true,
     idempotent: true,
   })
-  completeStream(@Param() params: StreamParams, @Query() query: StreamCompleteQuery): Promise<void> {
-    return this.connections.completeStream(params, query);
+  completeStream(@Param() params: StreamParams, @Query() query: StreamCompleteQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.connections.completeStream(params, query, attempts);
   }
 
   @Delete('api/hubs/:hub/connections/:connectionId')
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'closeConnection', summary: 'Close one connection.', status: 200 })
-  close(@Param() params: ConnectionParams, @Query() query: CloseConnectionQuery): Promise<void> {
-    return this.connections.close(params, query);
+  close(@Param() params: ConnectionParams, @Query() query: CloseConnectionQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.connections.close(params, query, attempts);
   }
 
   @Head('api/hubs/:hub/connections/:connectionId')
@@ -100,7 +117,7 @@ export class ConnectionsController {
   @Delete('api/hubs/:hub/connections/:connectionId/groups')
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'removeConnectionFromAllGroups', summary: 'Remove a connection from every group.', status: 200 })
-  removeFromAllGroups(@Param() params: ConnectionParams, @Query() query: HubQuery): Promise<void> {
-    return this.connections.removeFromAllGroups(params, query);
+  removeFromAllGroups(@Param() params: ConnectionParams, @Query() query: HubQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.connections.removeFromAllGroups(params, query, attempts);
   }
 }

@@ -3,6 +3,8 @@ import { ApiBody, ApiExtension, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/api-problems.js';
 import { Authenticated, CurrentPrincipal } from '../../auth/auth.decorators.js';
 import type { Principal } from '../../auth/token-verifier.js';
+import { UpstreamAttempts } from '../../observability/audit.js';
+import type { Attempts } from '../../signalr/urls.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { HubParams } from '../shared/hub.dto.js';
 import { azureAction } from '../shared/routes.js';
@@ -62,7 +64,8 @@ export class ExecuteController {
     @Query() query: ExecuteQuery,
     @Body(ExecuteCommandsPipe) commands: ExecuteCommand[],
     @CurrentPrincipal() principal: Principal,
+    @UpstreamAttempts() attempts: Attempts,
   ): Promise<void> {
-    return this.execute.run(params, query, commands, principal);
+    return this.execute.run(params, query, commands, principal, attempts);
   }
 }

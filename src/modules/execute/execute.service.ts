@@ -4,6 +4,7 @@ import { allows } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import { addressedHub } from '../../common/names.js';
 import { SignalRClient } from '../../signalr/signalr.client.js';
+import type { Attempts } from '../../signalr/urls.js';
 import type { HubParams } from '../shared/hub.dto.js';
 import { COMMAND_PERMISSIONS, type ExecuteCommand, type ExecuteQuery } from './execute.dto.js';
 
@@ -12,11 +13,11 @@ import { COMMAND_PERMISSIONS, type ExecuteCommand, type ExecuteQuery } from './e
 export class ExecuteService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async run({ hub }: HubParams, { filter }: ExecuteQuery, commands: ExecuteCommand[], principal: Principal): Promise<void> {
+  async run({ hub }: HubParams, { filter }: ExecuteQuery, commands: ExecuteCommand[], principal: Principal, attempts: Attempts): Promise<void> {
     const addressed = addressedHub(hub);
     for (const permission of new Set(commands.map(({ type }) => COMMAND_PERMISSIONS[type]))) {
       if (!allows(principal.grants, permission, addressed)) throw insufficientScope(permission, addressed);
     }
-    await this.signalr.execute(hub, JSON.stringify(commands), filter);
+    await this.signalr.execute({ hub, attempts }, JSON.stringify(commands), filter);
   }
 }

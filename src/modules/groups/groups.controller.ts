@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { UpstreamAttempts } from '../../observability/audit.js';
+import type { Attempts } from '../../signalr/urls.js';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { CloseQuery, HubParams, HubQuery, MessagePayload, MessagePayloadPipe, SendQuery } from '../shared/hub.dto.js';
@@ -24,8 +26,13 @@ export class GroupsController {
   @Post(`api/hubs/:hub/groups/:group/${azureAction('send')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({ operationId: 'sendToGroup', summary: 'Send a message to every connection in a group.', idempotent: true, status: 202, message: true })
-  send(@Param() params: GroupParams, @Query() query: SendQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
-    return this.groups.send(params, query, payload);
+  send(
+    @Param() params: GroupParams,
+    @Query() query: SendQuery,
+    @Body(MessagePayloadPipe) payload: MessagePayload,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<void> {
+    return this.groups.send(params, query, payload, attempts);
   }
 
   @Post(`api/hubs/:hub/${azureAction('sendToGroups')}`)
@@ -40,15 +47,20 @@ export class GroupsController {
     type: SendToGroupsResultDto,
     body: true,
   })
-  sendToMany(@Param() params: HubParams, @Query() query: HubQuery, @Body() body: SendToGroupsDto): Promise<SendToGroupsResultDto> {
-    return this.groups.sendToMany(params, query, body);
+  sendToMany(
+    @Param() params: HubParams,
+    @Query() query: HubQuery,
+    @Body() body: SendToGroupsDto,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<SendToGroupsResultDto> {
+    return this.groups.sendToMany(params, query, body, attempts);
   }
 
   @Post(`api/hubs/:hub/groups/:group/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'closeGroupConnections', summary: 'Close every connection in a group.', idempotent: true, status: 204 })
-  closeConnections(@Param() params: GroupParams, @Query() query: CloseQuery): Promise<void> {
-    return this.groups.closeConnections(params, query);
+  closeConnections(@Param() params: GroupParams, @Query() query: CloseQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.groups.closeConnections(params, query, attempts);
   }
 
   @Head('api/hubs/:hub/groups/:group')
@@ -82,14 +94,14 @@ export class GroupsController {
   @Put('api/hubs/:hub/groups/:group/connections/:connectionId')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'addConnectionToGroup', summary: 'Add a connection to a group.', status: 200, notFound: true })
-  addConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery): Promise<void> {
-    return this.groups.addConnection(params, query);
+  addConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.groups.addConnection(params, query, attempts);
   }
 
   @Delete('api/hubs/:hub/groups/:group/connections/:connectionId')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'removeConnectionFromGroup', summary: 'Remove a connection from a group.', status: 200, notFound: true })
-  removeConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery): Promise<void> {
-    return this.groups.removeConnection(params, query);
+  removeConnection(@Param() params: GroupConnectionParams, @Query() query: HubQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.groups.removeConnection(params, query, attempts);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SignalRClient } from '../../signalr/signalr.client.js';
+import type { Attempts } from '../../signalr/urls.js';
 import { sendToEach } from '../shared/fan-out.js';
 import { payloadOf, scopeOf, type CloseQuery, type HubParams, type HubQuery, type MessagePayload, type SendQuery } from '../shared/hub.dto.js';
 import { requireFound } from '../shared/upstream-problems.js';
@@ -17,18 +18,18 @@ import type {
 export class GroupsService {
   constructor(private readonly signalr: SignalRClient) {}
 
-  async send(params: GroupParams, query: SendQuery, payload: MessagePayload): Promise<void> {
-    await this.signalr.sendToGroup(scopeOf(params, query), params.group, payloadOf(payload), { excluded: query.excluded });
+  async send(params: GroupParams, query: SendQuery, payload: MessagePayload, attempts: Attempts): Promise<void> {
+    await this.signalr.sendToGroup(scopeOf(params, query, attempts), params.group, payloadOf(payload), { excluded: query.excluded });
   }
 
-  sendToMany(params: HubParams, query: HubQuery, body: SendToGroupsDto): Promise<SendToGroupsResultDto> {
-    const scope = scopeOf(params, query);
+  sendToMany(params: HubParams, query: HubQuery, body: SendToGroupsDto, attempts: Attempts): Promise<SendToGroupsResultDto> {
+    const scope = scopeOf(params, query, attempts);
     const payload = payloadOf(body);
     return sendToEach('group', body.groups, (group) => this.signalr.sendToGroup(scope, group, payload));
   }
 
-  async closeConnections(params: GroupParams, query: CloseQuery): Promise<void> {
-    await this.signalr.closeGroupConnections(scopeOf(params, query), params.group, { excluded: query.excluded, reason: query.reason });
+  async closeConnections(params: GroupParams, query: CloseQuery, attempts: Attempts): Promise<void> {
+    await this.signalr.closeGroupConnections(scopeOf(params, query, attempts), params.group, { excluded: query.excluded, reason: query.reason });
   }
 
   async exists(params: GroupParams, query: HubQuery): Promise<void> {
@@ -49,13 +50,13 @@ export class GroupsService {
     return { value: page.value, nextLink: `${path}?${next.toString()}` };
   }
 
-  async addConnection(params: GroupConnectionParams, query: HubQuery): Promise<void> {
-    const result = await this.signalr.addConnectionToGroup(scopeOf(params, query), params.group, params.connectionId);
+  async addConnection(params: GroupConnectionParams, query: HubQuery, attempts: Attempts): Promise<void> {
+    const result = await this.signalr.addConnectionToGroup(scopeOf(params, query, attempts), params.group, params.connectionId);
     requireFound(result, `Connection '${params.connectionId}' does not exist.`);
   }
 
-  async removeConnection(params: GroupConnectionParams, query: HubQuery): Promise<void> {
-    const result = await this.signalr.removeConnectionFromGroup(scopeOf(params, query), params.group, params.connectionId);
+  async removeConnection(params: GroupConnectionParams, query: HubQuery, attempts: Attempts): Promise<void> {
+    const result = await this.signalr.removeConnectionFromGroup(scopeOf(params, query, attempts), params.group, params.connectionId);
     requireFound(result, `Connection '${params.connectionId}' is not in group '${params.group}'.`);
   }
 }

@@ -8,7 +8,7 @@ import { BinaryBody, sourceTextOf } from '../../common/json-body.js';
 import { ProblemException } from '../../common/problem.js';
 import { ProblemValidationPipe } from '../../common/validation.pipe.js';
 import type { JsonPayload, Payload } from '../../signalr/endpoint-client.js';
-import type { HubScope } from '../../signalr/urls.js';
+import type { Attempts, HubScope } from '../../signalr/urls.js';
 
 /** Path of every hub-scoped operation. */
 export class HubParams {
@@ -66,8 +66,8 @@ export class PayloadDto {
   arguments?: unknown[];
 }
 
-/** What the upstream client needs to address a hub. */
-export const scopeOf = ({ hub }: HubParams, { application }: HubQuery): HubScope => ({ hub, application });
+/** What the upstream client needs to address a hub, and where it reports each attempt's outcome (the request's `@UpstreamAttempts()`). */
+export const scopeOf = ({ hub }: HubParams, { application }: HubQuery, attempts?: Attempts): HubScope => ({ hub, application, attempts });
 
 /** The body of a send-like operation: JSON (a PayloadDto), or the binary form Azure's SDK sends (forwarded as it came). */
 export type MessagePayload = PayloadDto | BinaryBody;

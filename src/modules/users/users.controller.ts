@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, Head, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { UpstreamAttempts } from '../../observability/audit.js';
+import type { Attempts } from '../../signalr/urls.js';
 import { RequirePermission } from '../../auth/auth.decorators.js';
 import { ApiUpstreamOperation } from '../shared/api-operation.js';
 import { CloseQuery, HubParams, HubQuery, MessagePayload, MessagePayloadPipe } from '../shared/hub.dto.js';
@@ -16,8 +18,13 @@ export class UsersController {
   @Post(`api/hubs/:hub/users/:user/${azureAction('send')}`)
   @RequirePermission('signalr.send')
   @ApiUpstreamOperation({ operationId: 'sendToUser', summary: 'Send a message to every connection of a user.', idempotent: true, status: 202, message: true })
-  send(@Param() params: UserParams, @Query() query: HubQuery, @Body(MessagePayloadPipe) payload: MessagePayload): Promise<void> {
-    return this.users.send(params, query, payload);
+  send(
+    @Param() params: UserParams,
+    @Query() query: HubQuery,
+    @Body(MessagePayloadPipe) payload: MessagePayload,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<void> {
+    return this.users.send(params, query, payload, attempts);
   }
 
   @Post(`api/hubs/:hub/${azureAction('sendToUsers')}`)
@@ -32,15 +39,20 @@ export class UsersController {
     type: SendToUsersResultDto,
     body: true,
   })
-  sendToMany(@Param() params: HubParams, @Query() query: HubQuery, @Body() body: SendToUsersDto): Promise<SendToUsersResultDto> {
-    return this.users.sendToMany(params, query, body);
+  sendToMany(
+    @Param() params: HubParams,
+    @Query() query: HubQuery,
+    @Body() body: SendToUsersDto,
+    @UpstreamAttempts() attempts: Attempts,
+  ): Promise<SendToUsersResultDto> {
+    return this.users.sendToMany(params, query, body, attempts);
   }
 
   @Post(`api/hubs/:hub/users/:user/${azureAction('closeConnections')}`)
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'closeUserConnections', summary: 'Close every connection of a user.', idempotent: true, status: 204 })
-  closeConnections(@Param() params: UserParams, @Query() query: CloseQuery): Promise<void> {
-    return this.users.closeConnections(params, query);
+  closeConnections(@Param() params: UserParams, @Query() query: CloseQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.users.closeConnections(params, query, attempts);
   }
 
   @Head('api/hubs/:hub/users/:user')
@@ -74,21 +86,21 @@ export class UsersController {
   @Put('api/hubs/:hub/users/:user/groups/:group')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'addUserToGroup', summary: 'Add a user (current and, within ttl, future connections) to a group.', status: 200 })
-  addToGroup(@Param() params: UserGroupParams, @Query() query: TtlQuery): Promise<void> {
-    return this.users.addToGroup(params, query);
+  addToGroup(@Param() params: UserGroupParams, @Query() query: TtlQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.users.addToGroup(params, query, attempts);
   }
 
   @Delete('api/hubs/:hub/users/:user/groups/:group')
   @RequirePermission('signalr.groups')
   @ApiUpstreamOperation({ operationId: 'removeUserFromGroup', summary: 'Remove a user from a group.', status: 204 })
-  removeFromGroup(@Param() params: UserGroupParams, @Query() query: HubQuery): Promise<void> {
-    return this.users.removeFromGroup(params, query);
+  removeFromGroup(@Param() params: UserGroupParams, @Query() query: HubQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.users.removeFromGroup(params, query, attempts);
   }
 
   @Delete('api/hubs/:hub/users/:user/groups')
   @RequirePermission('signalr.connections')
   @ApiUpstreamOperation({ operationId: 'removeUserFromAllGroups', summary: 'Remove a user from every group.', status: 204 })
-  removeFromAllGroups(@Param() params: UserParams, @Query() query: HubQuery): Promise<void> {
-    return this.users.removeFromAllGroups(params, query);
+  removeFromAllGroups(@Param() params: UserParams, @Query() query: HubQuery, @UpstreamAttempts() attempts: Attempts): Promise<void> {
+    return this.users.removeFromAllGroups(params, query, attempts);
   }
 }
