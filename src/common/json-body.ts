@@ -86,25 +86,36 @@ function memberSources(text: string): Map<string, string> {
     if (key !== undefined) members.set(key, text.slice(valueStart, at).trim());
     key = undefined;
   };
+  // Character codes, not one-character strings: the scan runs over every byte of every JSON body.
   for (let at = 0; at < text.length; at++) {
-    const char = text[at];
-    if (char === '"') {
-      const end = stringEnd(text, at);
-      if (depth === 1 && key === undefined) key = JSON.parse(text.slice(at, end + 1)) as string;
-      at = end;
-    } else if (char === '{' || char === '[') {
-      depth++;
-    } else if (char === '}' || char === ']') {
-      if (depth === 1) endMember(at);
-      depth--;
-    } else if (depth === 1 && char === ':') {
-      valueStart = at + 1;
-    } else if (depth === 1 && char === ',') {
-      endMember(at);
+    switch (text.charCodeAt(at)) {
+      case QUOTE: {
+        const end = stringEnd(text, at);
+        if (depth === 1 && key === undefined) key = JSON.parse(text.slice(at, end + 1)) as string;
+        at = end;
+        break;
+      }
+      case OPEN_BRACE:
+      case OPEN_BRACKET:
+        depth++;
+        break;
+      case CLOSE_BRACE:
+      case CLOSE_BRACKET:
+        if (depth === 1) endMember(at);
+        depth--;
+        break;
+      case COLON:
+        if (depth === 1) valueStart = at + 1;
+        break;
+      case COMMA:
+        if (depth === 1) endMember(at);
+        break;
     }
   }
   return members;
 }
+
+const [QUOTE, OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA] = [...'"{[}]:,'].map((char) => char.charCodeAt(0));
 
 /** Where the JSON string opening at `start` closes: the next quote not escaped by an odd run of backslashes. */
 function stringEnd(text: string, start: number): number {

@@ -157,9 +157,9 @@ export class EndpointClient {
       for (let retry = 1; ; retry++) {
         // Per attempt (a cache hit, as a rule): with a short SIGNALR_TOKEN_LIFETIME_S, a token can expire between retries.
         headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
-        const outcome = await this.measured(operation, attempts, () =>
-          this.attempt(call, request, Math.min(retrySettings.attemptTimeoutMs, deadline - performance.now())),
-        );
+        const started = performance.now();
+        const outcome = await this.attempt(call, request, Math.min(retrySettings.attemptTimeoutMs, deadline - started));
+        this.noteAttempt(operation, attempts, outcome, started);
         if (!(outcome instanceof UpstreamError)) {
           span.setAttributes({ 'http.response.status_code': outcome.status, 'signalr.retries': retry - 1 });
           return outcome;
@@ -180,14 +180,8 @@ export class EndpointClient {
     });
   }
 
-  /** One attempt, timed and counted; its outcome goes to the metrics and to `attempts`. */
-  private async measured(
-    operation: string,
-    attempts: Attempts,
-    attempt: () => Promise<UpstreamResult | UpstreamError>,
-  ): Promise<UpstreamResult | UpstreamError> {
-    const started = performance.now();
-    const outcome = await attempt();
+  /** An attempt begun at `started` (performance.now()) has ended: its outcome goes to the metrics and to `attempts`. */
+  private noteAttempt(operation: string, attempts: Attempts, outcome: UpstreamResult | UpstreamError, started: number): void {
     const { status } = outcome;
     this.metrics?.upstreamAttempt({
       operation,
@@ -196,7 +190,6 @@ export class EndpointClient {
       seconds: (performance.now() - started) / 1000,
     });
     attempts?.push(status ?? (outcome as UpstreamError).failure);
-    return outcome;
   }
 
   /** One attempt within `budgetMs`: the answer, or the UpstreamError it failed with. */

@@ -115,9 +115,10 @@ function onHub(method: RestCall['method'], { hub, application }: HubScope, rest:
 const v2024 = (method: RestCall['method'], scope: HubScope, rest: string, query: Query = {}): RestCall =>
   onHub(method, scope, rest, { ...query, apiVersion: DATA_PLANE_API_VERSION_2024 });
 
-const answering404 = (call: RestCall): RestCall => ({ ...call, notFoundIsAnswer: true });
-const delivering = (call: RestCall): RestCall => ({ ...call, message: true });
-const answeringWithBody = (call: RestCall): RestCall => ({ ...call, responseBody: true });
+// Each marks the call it is given, built for this request alone: no copy of it per request.
+const answering404 = (call: RestCall): RestCall => Object.assign(call, { notFoundIsAnswer: true } as const);
+const delivering = (call: RestCall): RestCall => Object.assign(call, { message: true } as const);
+const answeringWithBody = (call: RestCall): RestCall => Object.assign(call, { responseBody: true } as const);
 
 /**
  * The 19 operations of API 2022-06-01 and those of 2024-12-01 the gateway forwards (docs/azure-compatibility.md#operations),
