@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { bufferedLines } from '../common/logging.js';
 
 /** Who asked, from the verified SSO token; never the token. */
 export interface AuditActor {
@@ -92,7 +93,7 @@ export class AuditTrail {
   static to(destination: string, appLogger: Logger): AuditTrail {
     if (destination === 'off') return new AuditTrail(undefined);
     if (destination === 'stdout') return new AuditTrail(appLogger.child({}, { level: 'info' }));
-    const file = pino.destination({ dest: destination, append: true, mkdir: true, sync: false });
+    const file = bufferedLines(destination);
     return new AuditTrail(pino({ base: { service: 'signalr-gateway' } }, file));
   }
 

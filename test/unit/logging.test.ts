@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
-import { createLogger, PinoNestLogger } from '../../src/common/logging.js';
+import { createLogger, LOG_FLUSH_INTERVAL_MS, PinoNestLogger } from '../../src/common/logging.js';
 
 /** Nest's real Logger, written through the gateway's pino logger into memory: one parsed object per line. */
 function nestLogger(context: string, level = 'debug'): { logger: Logger; lines: Array<Record<string, unknown>> } {
@@ -50,4 +52,31 @@ test("Nest's start-up lines (route map, modules) are debug, not info", () => {
   new Logger('RouterExplorer').log('Mapped {/api/hubs/:hub/::send, POST} route');
   new Logger('InstanceLoader').log('AppModule dependencies initialized');
   assert.deepEqual(lines, []);
+});
+
+/** A Node process that logs one line to its stdout through createLogger, then runs `then` (its own source text). */
+function loggingProcess(then: string): ChildProcess {
+  const logging = new URL('../../src/common/logging.js', import.meta.url).href;
+  const source = `const { createLogger } = await import(${JSON.stringify(logging)}); createLogger('info').info('one line'); ${then}`;
+  return spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+test('a quiet process writes its buffered log lines within the flush interval, not when 4 KB have gathered', { timeout: 20_000 }, async (t) => {
+  const child = loggingProcess('setTimeout(() => {}, 60_000);');
+  t.after(() => child.kill());
+  const started = Date.now();
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  assert.equal((JSON.parse(chunk.toString()) as { msg: string }).msg, 'one line');
+  // Generous against a slow machine, yet far below the 60 s the process would otherwise hold the line.
+  assert.ok(Date.now() - started < LOG_FLUSH_INTERVAL_MS + 10_000, 'the line came out while the process was still running');
+  assert.equal(child.exitCode, null);
+});
+
+test('process.exit writes what is buffered', async () => {
+  const child = loggingProcess('process.exit(3);');
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 3);
+  assert.equal((JSON.parse(Buffer.concat(chunks).toString()) as { msg: string }).msg, 'one line');
 });
