@@ -121,13 +121,13 @@ export class EndpointClient {
   }
 
   /** 2024-12-01: one page of a group's connections. The body is checked for its shape; anything else is a transport failure. */
-  async page(call: RestCall, attempts: Attempts): Promise<GroupMemberPage> {
-    return pageOf(call, await this.call('listGroupConnections', call, attempts));
+  async page(call: RestCall): Promise<GroupMemberPage> {
+    return pageOf(call, await this.call('listGroupConnections', call));
   }
 
   /** 2024-12-01 `:invoke`: the client's result (`undefined` when the service answers without one). */
-  async invocation(call: RestCall, attempts: Attempts, payload: Payload): Promise<{ result?: unknown }> {
-    const { body } = await this.call('invokeConnection', call, attempts, payload);
+  async invocation(call: RestCall, payload: Payload): Promise<{ result?: unknown }> {
+    const { body } = await this.call('invokeConnection', call, payload);
     const parsed = jsonOf(call, body) as { result?: unknown } | null;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed(call, 'the body is not an object');
     return parsed.result === undefined ? {} : { result: parsed.result };
@@ -140,10 +140,10 @@ export class EndpointClient {
   /**
    * Signs and sends, retrying what may be retried while the call's deadline allows; answers as soon as Azure's status
    * and `x-ms-error-code` are known. Anything unexpected is thrown. One span (`signalr <operation>`) covers the call,
-   * each attempt is measured (GatewayMetrics) and its outcome appended to `attempts`; no path, query or header is
+   * each attempt is measured (GatewayMetrics) and its outcome appended to the call's `attempts`; no path, query or header is
    * recorded by either.
    */
-  call(operation: string, call: RestCall, attempts: Attempts, payload?: Payload | RawJson): Promise<UpstreamResult> {
+  call(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
     const { timeoutMs, retry: retrySettings } = this.settings;
     return inSpan(`signalr ${operation}`, { 'signalr.operation': operation, 'http.request.method': call.method }, async (span) => {
       const deadline = performance.now() + timeoutMs;
@@ -159,7 +159,7 @@ export class EndpointClient {
         headers['authorization'] = `Bearer ${await this.signer.restToken(call.path)}`;
         const started = performance.now();
         const outcome = await this.attempt(call, request, Math.min(retrySettings.attemptTimeoutMs, deadline - started));
-        this.noteAttempt(operation, attempts, outcome, started);
+        this.noteAttempt(operation, call.attempts, outcome, started);
         if (!(outcome instanceof UpstreamError)) {
           span.setAttributes({ 'http.response.status_code': outcome.status, 'signalr.retries': retry - 1 });
           return outcome;

@@ -8,7 +8,7 @@ import type { Clock, SignalRSigner } from './signer.js';
 import { EntraAuthError } from './entra-token.js';
 import { UpstreamCredentials } from './upstream-credentials.js';
 import { UpstreamError } from './upstream-error.js';
-import { restCalls, type Attempts, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
+import { restCalls, type CloseOptions, type HubScope, type PageOptions, type RestCall, type SendOptions } from './urls.js';
 
 /** A continuation token the gateway did not give out (several endpoints: its tokens name the endpoint to go on at). */
 export class InvalidContinuationToken extends Error {
@@ -83,81 +83,81 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
 
   /** Azure's health operation, at every endpoint. */
   health(): Promise<UpstreamResult> {
-    return this.atEvery('health', restCalls.health(), undefined);
+    return this.atEvery('health', restCalls.health());
   }
 
   broadcast(scope: HubScope, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.atEvery('broadcast', restCalls.broadcast(scope, options), scope.attempts, payload);
+    return this.atEvery('broadcast', restCalls.broadcast(scope, options), payload);
   }
 
   closeAllConnections(scope: HubScope, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.atEvery('closeAllConnections', restCalls.closeAllConnections(scope, options), scope.attempts);
+    return this.atEvery('closeAllConnections', restCalls.closeAllConnections(scope, options));
   }
 
   sendToGroup(scope: HubScope, group: string, payload: Payload, options?: SendOptions): Promise<UpstreamResult> {
-    return this.atEvery('sendToGroup', restCalls.sendToGroup(scope, group, options), scope.attempts, payload);
+    return this.atEvery('sendToGroup', restCalls.sendToGroup(scope, group, options), payload);
   }
 
   closeGroupConnections(scope: HubScope, group: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.atEvery('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options), scope.attempts);
+    return this.atEvery('closeGroupConnections', restCalls.closeGroupConnections(scope, group, options));
   }
 
   groupExists(scope: HubScope, group: string): Promise<UpstreamResult> {
-    return this.whereFound('groupExists', restCalls.groupExists(scope, group), scope.attempts);
+    return this.whereFound('groupExists', restCalls.groupExists(scope, group));
   }
 
   addConnectionToGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.whereFound('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId), scope.attempts);
+    return this.whereFound('addConnectionToGroup', restCalls.addConnectionToGroup(scope, group, connectionId));
   }
 
   removeConnectionFromGroup(scope: HubScope, group: string, connectionId: string): Promise<UpstreamResult> {
-    return this.whereFound('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId), scope.attempts);
+    return this.whereFound('removeConnectionFromGroup', restCalls.removeConnectionFromGroup(scope, group, connectionId));
   }
 
   sendToUser(scope: HubScope, user: string, payload: Payload): Promise<UpstreamResult> {
-    return this.atEvery('sendToUser', restCalls.sendToUser(scope, user), scope.attempts, payload);
+    return this.atEvery('sendToUser', restCalls.sendToUser(scope, user), payload);
   }
 
   closeUserConnections(scope: HubScope, user: string, options?: CloseOptions): Promise<UpstreamResult> {
-    return this.atEvery('closeUserConnections', restCalls.closeUserConnections(scope, user, options), scope.attempts);
+    return this.atEvery('closeUserConnections', restCalls.closeUserConnections(scope, user, options));
   }
 
   userExists(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.whereFound('userExists', restCalls.userExists(scope, user), scope.attempts);
+    return this.whereFound('userExists', restCalls.userExists(scope, user));
   }
 
   userInGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.whereFound('userInGroup', restCalls.userInGroup(scope, user, group), scope.attempts);
+    return this.whereFound('userInGroup', restCalls.userInGroup(scope, user, group));
   }
 
   addUserToGroup(scope: HubScope, user: string, group: string, ttlSeconds?: number): Promise<UpstreamResult> {
-    return this.atEvery('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds), scope.attempts);
+    return this.atEvery('addUserToGroup', restCalls.addUserToGroup(scope, user, group, ttlSeconds));
   }
 
   removeUserFromGroup(scope: HubScope, user: string, group: string): Promise<UpstreamResult> {
-    return this.atEvery('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group), scope.attempts);
+    return this.atEvery('removeUserFromGroup', restCalls.removeUserFromGroup(scope, user, group));
   }
 
   removeUserFromAllGroups(scope: HubScope, user: string): Promise<UpstreamResult> {
-    return this.atEvery('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user), scope.attempts);
+    return this.atEvery('removeUserFromAllGroups', restCalls.removeUserFromAllGroups(scope, user));
   }
 
   /** Azure accepts a message for a connection it does not have (202), so which endpoint has it is unknown: every one must accept. */
   sendToConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<UpstreamResult> {
-    return this.atEvery('sendToConnection', restCalls.sendToConnection(scope, connectionId), scope.attempts, payload);
+    return this.atEvery('sendToConnection', restCalls.sendToConnection(scope, connectionId), payload);
   }
 
   closeConnection(scope: HubScope, connectionId: string, reason?: string): Promise<UpstreamResult> {
-    return this.whereFound('closeConnection', restCalls.closeConnection(scope, connectionId, reason), scope.attempts);
+    return this.whereFound('closeConnection', restCalls.closeConnection(scope, connectionId, reason));
   }
 
   connectionExists(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.whereFound('connectionExists', restCalls.connectionExists(scope, connectionId), scope.attempts);
+    return this.whereFound('connectionExists', restCalls.connectionExists(scope, connectionId));
   }
 
   /** Azure answers 200 whether or not it has the connection: every endpoint must. */
   removeConnectionFromAllGroups(scope: HubScope, connectionId: string): Promise<UpstreamResult> {
-    return this.atEvery('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId), scope.attempts);
+    return this.atEvery('removeConnectionFromAllGroups', restCalls.removeConnectionFromAllGroups(scope, connectionId));
   }
 
   /**
@@ -166,16 +166,14 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
    * endpoint and carries its token (docs/azure-compatibility.md#multiple-endpoints); `top` counts over all of them.
    */
   async listGroupConnections(scope: HubScope, group: string, options: PageOptions = {}): Promise<GroupMemberPage> {
-    if (this.endpointHealth === undefined) return this.clients[0].page(restCalls.listGroupConnections(scope, group, options), scope.attempts);
+    if (this.endpointHealth === undefined) return this.clients[0].page(restCalls.listGroupConnections(scope, group, options));
     const { maxPageSize, top, continuationToken } = options;
     let position: ListPosition = continuationToken === undefined ? { e: this.clients[0].name, n: 0, b: 0 } : this.positionOf(continuationToken);
     for (;;) {
       const at = this.clients.findIndex((client) => client.name === position.e);
       const client = this.clients[at];
       const pageOptions = { maxPageSize, top: top === undefined ? undefined : top - position.b, continuationToken: position.t };
-      const page = await this.oneOf('listGroupConnections', client, () =>
-        client.page(restCalls.listGroupConnections(scope, group, pageOptions), scope.attempts),
-      );
+      const page = await this.oneOf('listGroupConnections', client, () => client.page(restCalls.listGroupConnections(scope, group, pageOptions)));
       const n = position.n + page.value.length;
       const next = this.clients[at + 1] as EndpointClient | undefined;
       const more: ListPosition | undefined = page.continuationToken
@@ -196,7 +194,7 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
    */
   invokeConnection(scope: HubScope, connectionId: string, payload: Payload): Promise<{ result?: unknown }> {
     const call = restCalls.invokeConnection(scope, connectionId);
-    return this.routed('invokeConnection', whereFound, (client) => client.invocation(call, scope.attempts, payload));
+    return this.routed('invokeConnection', whereFound, (client) => client.invocation(call, payload));
   }
 
   /**
@@ -204,20 +202,20 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
    * it. The item goes as its JSON text (docs/azure-compatibility.md#streams).
    */
   sendToStream(scope: HubScope, connectionId: string, streamId: string, itemJson: string, completed?: boolean): Promise<UpstreamResult> {
-    return this.whereFound('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), scope.attempts, { json: itemJson });
+    return this.whereFound('sendToStream', restCalls.sendToStream(scope, connectionId, streamId, completed), { json: itemJson });
   }
 
   /**
    * 2024-12-01 (since 2023-07-01): applies `commandsJson` (a JSON array of SignalRCommand) to every connection of the
    * hub that matches the OData `filter`. No `application`: the contract has none for it.
    */
-  execute({ hub, attempts }: Omit<HubScope, 'application'>, commandsJson: string, filter?: string): Promise<UpstreamResult> {
-    return this.atEvery('execute', restCalls.execute(hub, filter), attempts, { json: commandsJson });
+  execute(scope: Omit<HubScope, 'application'>, commandsJson: string, filter?: string): Promise<UpstreamResult> {
+    return this.atEvery('execute', restCalls.execute(scope, filter), { json: commandsJson });
   }
 
   /** 2024-12-01: ends a client's stream, with `reason` as its error. */
   completeStream(scope: HubScope, connectionId: string, streamId: string, reason?: string): Promise<UpstreamResult> {
-    return this.whereFound('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason), scope.attempts);
+    return this.whereFound('completeStream', restCalls.completeStream(scope, connectionId, streamId, reason));
   }
 
   /** After the HTTP server has closed (Nest's last hook), so requests still in flight during shutdown reach Azure. */
@@ -226,12 +224,12 @@ export class SignalRClient implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(this.clients.map((client) => client.close()));
   }
 
-  private atEvery(operation: string, call: RestCall, attempts: Attempts, payload?: Payload | RawJson): Promise<UpstreamResult> {
-    return this.routed(operation, atEveryEndpoint, (client) => client.call(operation, call, attempts, payload));
+  private atEvery(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
+    return this.routed(operation, atEveryEndpoint, (client) => client.call(operation, call, payload));
   }
 
-  private whereFound(operation: string, call: RestCall, attempts: Attempts, payload?: Payload | RawJson): Promise<UpstreamResult> {
-    return this.routed(operation, whereFound, (client) => client.call(operation, call, attempts, payload));
+  private whereFound(operation: string, call: RestCall, payload?: Payload | RawJson): Promise<UpstreamResult> {
+    return this.routed(operation, whereFound, (client) => client.call(operation, call, payload));
   }
 
   /**

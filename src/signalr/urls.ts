@@ -55,6 +55,8 @@ export interface RestCall {
   message?: true;
   /** The answer has a body the caller needs (a list, a client's result): read it, success or error. */
   responseBody?: true;
+  /** The scope's `attempts`: this request's own list, which every attempt of this call appends its outcome to. */
+  attempts?: Attempts;
 }
 
 /**
@@ -107,8 +109,10 @@ function queryOf(
 }
 
 /** A hub-scoped operation: `/api/hubs/{lower(hub)}{rest}`; user, group and connection ids keep their case. */
-function onHub(method: RestCall['method'], { hub, application }: HubScope, rest: string, query: Query = {}): RestCall {
-  return { method, path: segments`/api/hubs/${hub.toLowerCase()}` + rest, query: queryOf(application, query) };
+function onHub(method: RestCall['method'], { hub, application, attempts }: HubScope, rest: string, query: Query = {}): RestCall {
+  const call: RestCall = { method, path: segments`/api/hubs/${hub.toLowerCase()}` + rest, query: queryOf(application, query) };
+  if (attempts !== undefined) call.attempts = attempts;
+  return call;
 }
 
 /** An operation of 2024-12-01 only (docs/azure-compatibility.md#api-versions). */
@@ -162,7 +166,8 @@ export const restCalls = {
     answeringWithBody(delivering(v2024('POST', scope, segments`/connections/${connectionId}/:invoke`))),
   sendToStream: (scope: HubScope, connectionId: string, streamId: string, completed?: boolean) =>
     delivering(v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:send`, { completed })),
-  execute: (hub: string, filter?: string) => delivering(v2024('POST', { hub }, '/:execute', { filter })),
+  // Azure's :execute has no `application`.
+  execute: (scope: Omit<HubScope, 'application'>, filter?: string) => delivering(v2024('POST', scope, '/:execute', { filter })),
   completeStream: (scope: HubScope, connectionId: string, streamId: string, reason?: string) =>
     v2024('POST', scope, segments`/connections/${connectionId}/streams/${streamId}/:complete`, { reason }),
 } satisfies Record<string, (...args: never[]) => RestCall>;

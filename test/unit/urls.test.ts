@@ -75,8 +75,8 @@ describe('restCalls: the 19 operations of API 2022-06-01 and the five of 2024-12
     ['sendToStream', restCalls.sendToStream(chat, 'c1', 's 1'), `POST /api/hubs/chat/connections/c1/streams/s%201/:send?${V2024}`],
     ['sendToStream completed', restCalls.sendToStream(chat, 'c1', '0', true), `POST /api/hubs/chat/connections/c1/streams/0/:send?${V2024}&completed=true`],
     ['completeStream', restCalls.completeStream(chat, 'c1', '0', 'done'), `POST /api/hubs/chat/connections/c1/streams/0/:complete?${V2024}&reason=done`],
-    ['execute', restCalls.execute('Chat'), `POST /api/hubs/chat/:execute?${V2024}`],
-    ['execute with filter', restCalls.execute('Chat', "userId eq 'a b'"), `POST /api/hubs/chat/:execute?${V2024}&filter=userId%20eq%20%27a%20b%27`],
+    ['execute', restCalls.execute({ hub: 'Chat' }), `POST /api/hubs/chat/:execute?${V2024}`],
+    ['execute with filter', restCalls.execute({ hub: 'Chat' }, "userId eq 'a b'"), `POST /api/hubs/chat/:execute?${V2024}&filter=userId%20eq%20%27a%20b%27`],
   ];
 
   for (const [name, call, expected, notFoundIsAnswer] of table) {
