@@ -6,8 +6,7 @@
  * variant: an A/B of two commits in one run.
  */
 import autocannon from 'autocannon';
-import { KEY } from './emulator.js';
-import { BODY, cpuMicros, PATH, untilAccepted } from './overhead.js';
+import { BODY, cpuMicros, deployedGatewayEnv, PATH, untilAccepted } from './overhead.js';
 import { startServer, type ServerProcess } from './processes.js';
 
 export interface FeaturesOptions {
@@ -55,21 +54,7 @@ export async function runFeatures(options: FeaturesOptions): Promise<{ parameter
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const gateways: ServerProcess[] = [];
     for (const { env, build } of variants) {
-      const gateway = await startServer(
-        'gateway',
-        {
-          ...ssoEnv,
-          // Scenario 1's gateway: production's audit trail and log level, metrics recorded, tracing off.
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'info',
-          AUDIT_LOG: 'stdout',
-          METRICS_PORT: '9464',
-          OTEL_SDK_DISABLED: 'true',
-          SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${new URL(upstream.url).port};AccessKey=${KEY};Version=1.0;`,
-          ...env,
-        },
-        build,
-      );
+      const gateway = await startServer('gateway', { ...deployedGatewayEnv(upstream.url, ssoEnv), ...env }, build);
       started.push(gateway);
       gateways.push(gateway);
       await untilAccepted(gateway.url + PATH, headers);

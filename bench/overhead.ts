@@ -78,26 +78,17 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
     started.push(minimal);
     const hop = await startServer('hop', { UPSTREAM_URL: upstream.url });
     started.push(hop);
-    const { port } = new URL(upstream.url);
+    const deployed = deployedGatewayEnv(upstream.url, ssoEnv);
     const setup: GatewaySetup = {
-      // Production would require an https SSO issuer (the bench's is http on loopback); the per-request path is the
-      // same but for one header (HSTS), and the audit trail, which is production's default, is switched on below.
-      nodeEnv: 'test',
-      logLevel: 'info',
-      // Production's default (AUDIT_LOG unset, NODE_ENV=production): one audit record per send, on stdout with the request log.
-      auditLog: 'stdout',
+      nodeEnv: deployed['NODE_ENV'],
+      logLevel: deployed['LOG_LEVEL'],
+      auditLog: deployed['AUDIT_LOG'],
       metrics: 'recorded per request, served on a port of its own (as src/main.ts does), not scraped',
       tracing: tracing ? 'on, every span exported over OTLP/HTTP JSON to the upstream process (BENCH_TRACING=1)' : 'off, as deployed (OTEL_SDK_DISABLED=true)',
     };
     const gateway = await startServer('gateway', {
-      ...ssoEnv,
-      NODE_ENV: setup.nodeEnv,
-      LOG_LEVEL: setup.logLevel,
-      AUDIT_LOG: setup.auditLog,
-      METRICS_PORT: '9464', // any non-zero value: the bench server listens on a free port
-      // Off unless asked, whatever OTEL_* the shell that runs the bench has set.
-      ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: upstream.url } : { OTEL_SDK_DISABLED: 'true' }),
-      SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${port};AccessKey=${KEY};Version=1.0;`,
+      ...deployed,
+      ...(tracing && { OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: upstream.url }),
       ...(profileFile ? { CPU_PROFILE_FILE: profileFile } : {}),
     });
     started.push(gateway);
@@ -140,6 +131,26 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
   } finally {
     for (const server of started.reverse()) await server.stop();
   }
+}
+
+/**
+ * The gateway as every scenario runs it, in front of `upstreamUrl`, unless a scenario changes one thing (printed with
+ * scenario 1 as GatewaySetup): production's log level and audit trail, metrics recorded, tracing off whatever OTEL_* the
+ * shell that runs the bench has set.
+ */
+export function deployedGatewayEnv(upstreamUrl: string, ssoEnv: Record<string, string>): Record<string, string> {
+  return {
+    ...ssoEnv,
+    // Production would require an https SSO issuer (the bench's is http on loopback); the per-request path is the
+    // same but for one header (HSTS), and the audit trail, production's default, is switched on explicitly.
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    // Production's default (AUDIT_LOG unset, NODE_ENV=production): one audit record per send, on stdout with the request log.
+    AUDIT_LOG: 'stdout',
+    METRICS_PORT: '9464', // any non-zero value: the bench server listens on a free port
+    OTEL_SDK_DISABLED: 'true',
+    SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${new URL(upstreamUrl).port};AccessKey=${KEY};Version=1.0;`,
+  };
 }
 
 /** The gateway serves once its SSO keys are loaded; until then it answers 503. A proxy must answer 202 too. */

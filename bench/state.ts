@@ -5,8 +5,7 @@
  */
 import autocannon from 'autocannon';
 import { startRedis, type RunningRedis } from '../test/fixtures/redis-server.js';
-import { KEY } from './emulator.js';
-import { BODY, cpuMicros, figures, PATH, untilAccepted, type TargetFigures } from './overhead.js';
+import { BODY, cpuMicros, deployedGatewayEnv, figures, PATH, untilAccepted, type TargetFigures } from './overhead.js';
 import { startServer, type ServerProcess } from './processes.js';
 
 export interface StateBenchOptions {
@@ -50,17 +49,7 @@ export async function runStateBench(options: StateBenchOptions): Promise<{ param
       },
     ];
     for (const { name, redis: inRedis, env, keys: keyed } of CASES) {
-      const gateway = await startServer('gateway', {
-        ...ssoEnv,
-        ...env,
-        // As scenario 1's gateway: production's audit trail, tracing off.
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        AUDIT_LOG: 'stdout',
-        OTEL_SDK_DISABLED: 'true',
-        SIGNALR_CONNECTION_STRING: `Endpoint=http://127.0.0.1;Port=${new URL(upstream.url).port};AccessKey=${KEY};Version=1.0;`,
-        ...(inRedis ? { REDIS_URL: redis.url } : {}),
-      });
+      const gateway = await startServer('gateway', { ...deployedGatewayEnv(upstream.url, ssoEnv), ...env, ...(inRedis ? { REDIS_URL: redis.url } : {}) });
       try {
         await untilAccepted(gateway.url + PATH, headers);
         const load = { url: gateway.url + PATH, method: 'POST', headers, body: BODY, connections, ...(keyed ? { requests: freshKey } : {}) };
