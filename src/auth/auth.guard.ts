@@ -60,18 +60,18 @@ export class SsoAuthGuard implements CanActivate {
     const handler = context.getHandler();
     let access = this.accessByHandler.get(handler);
     if (access === undefined) {
-      const targets = [handler, context.getClass()];
-      const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-      access = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)
-        ? 'public'
-        : permission !== undefined
-          ? { permission }
-          : this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets)
-            ? 'authenticated'
-            : 'undeclared';
+      access = this.declaredAccess(context);
       this.accessByHandler.set(handler, access);
     }
     return access;
+  }
+
+  private declaredAccess(context: ExecutionContext): RouteAccess {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return 'public';
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
+    if (permission !== undefined) return { permission };
+    return this.reflector.getAllAndOverride<boolean>(AUTHENTICATED_KEY, targets) ? 'authenticated' : 'undeclared';
   }
 
   private async authenticate(request: FastifyRequest): Promise<Principal> {
